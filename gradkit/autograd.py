@@ -1,0 +1,209 @@
+"""Graph recording switches and the reverse pass.
+
+Each result of a differentiable op keeps its parents and a closure `vjp(g)` that maps the
+gradient of the result to one gradient per parent (raw arrays, `None` where a parent needs
+none). `backward` walks the graph once in reverse topological order (computed iteratively,
+so deep graphs cannot overflow the stack) and reduces broadcast gradients to each parent's
+shape in one place, `unbroadcast`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from .errors import AutogradError, DTypeError
+
+
+class _GradMode:
+    __slots__ = ("enabled",)
+
+    def __init__(self) -> None:
+        self.enabled = True
+
+
+GRAD_MODE = _GradMode()
+
+
+class no_grad:
+    """Context manager (and decorator) inside which no graph is recorded."""
+
+    _flag = False
+
+    def __enter__(self) -> None:
+        self._prev = GRAD_MODE.enabled
+        GRAD_MODE.enabled = self._flag
+
+    def __exit__(self, *exc) -> None:
+        GRAD_MODE.enabled = self._prev
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with type(self)():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class enable_grad(no_grad):
+    """Context manager that turns recording back on (e.g. inside `no_grad`)."""
+
+    _flag = True
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops record the graph now."""
+    return GRAD_MODE.enabled
+
+
+def unbroadcast(g, shape: tuple):
+    """Sum `g` over the axes along which an input of `shape` was broadcast."""
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
+    )
+    out = g.sum(axis=axes) if axes else g
+    if isinstance(out, np.generic):
+        out = np.asarray(out)
+    return out.reshape(shape)
+
+
+def _topological_order(root) -> list:
+    """Nodes reachable from `root` that require grad, each after everything it feeds."""
+    order, seen, stack = [], set(), [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for parent in node._parents:
+            if parent.requires_grad and id(parent) not in seen:
+                stack.append((parent, False))
+    order.reverse()
+    return order
+
+
+def _store_leaf_grad(leaf, g) -> None:
+    from .tensor import Tensor
+
+    if g.dtype != leaf.data.dtype:
+        g = g.astype(leaf.data.dtype)
+    elif not g.flags.owndata:
+        g = g.copy()  # a view may share memory with another tensor's gradient
+    if leaf.grad is None:
+        leaf.grad = Tensor._wrap(g)
+    else:
+        leaf.grad = Tensor._wrap(leaf.grad.data + g)
+
+
+def backward(root, grad=None) -> None:
+    """Accumulate d(root)/d(leaf) into `.grad` of every leaf that requires grad."""
+    if not root.requires_grad:
+        raise AutogradError(
+            "backward: this tensor does not require grad and has no graph; create the inputs "
+            "with requires_grad=True (and do not compute it under no_grad)"
+        )
+    data = root.data
+    if grad is None:
+        if data.size != 1:
+            raise AutogradError(
+                f"backward: grad can be omitted only for a one-element tensor, this one has "
+                f"shape {data.shape}; pass grad= (the vector of the vector-Jacobian product)"
+            )
+        g = root._xp.ones_like(data)
+    else:
+        g = _root_grad(root, grad)
+    grads = {id(root): g}
+    for node in _topological_order(root):
+        g = grads.pop(id(node), None)
+        if g is None:
+            continue
+        if node._vjp is None:
+            _store_leaf_grad(node, g)
+            continue
+        for parent, pg in zip(node._parents, node._vjp(g)):
+            if pg is None or not parent.requires_grad:
+                continue
+            if pg.shape != parent.data.shape:
+                pg = unbroadcast(pg, parent.data.shape)
+            key = id(parent)
+            if key in grads:
+                grads[key] = grads[key] + pg
+            elif pg is g and parent._vjp is None:
+                grads[key] = pg.copy()  # a leaf must not share its gradient with another
+            else:
+                grads[key] = pg
+
+
+def _root_grad(root, grad):
+    from .tensor import Tensor
+
+    arr = grad.data if isinstance(grad, Tensor) else root._xp.asarray(grad)
+    if arr.shape != root.data.shape:
+        raise AutogradError(
+            f"backward: grad has shape {arr.shape} but the tensor has shape {root.data.shape}"
+        )
+    if type(arr) is not type(root.data):
+        raise AutogradError("backward: grad is on a different device than the tensor")
+    return arr.astype(root.data.dtype, copy=True)
+
+
+def _as_leaves(args: Sequence, argnums: tuple[int, ...]):
+    from .tensor import Tensor, tensor
+
+    out = list(args)
+    for i in argnums:
+        if i >= len(args):
+            raise ValueError(f"grad: argnums {i} but the function got {len(args)} arguments")
+        a = args[i]
+        t = a.detach() if isinstance(a, Tensor) else tensor(a)
+        if t.dtype.kind != "f":
+            raise DTypeError(f"grad: argument {i} has dtype {t.dtype}; only floats have gradients")
+        out[i] = t.requires_grad_(True)
+    return out
+
+
+def value_and_grad(fn: Callable, argnums: int | Sequence[int] = 0) -> Callable:
+    """Return a function giving `(fn(*args), gradient(s) of fn w.r.t. args[argnums])`."""
+    single = isinstance(argnums, int)
+    nums = (argnums,) if single else tuple(argnums)
+
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        args = _as_leaves(args, nums)
+        with enable_grad():
+            value = fn(*args, **kwargs)
+        if getattr(value, "size", None) != 1:
+            raise AutogradError(
+                f"grad: the function must return a one-element tensor, got "
+                f"{getattr(value, 'shape', type(value).__name__)}"
+            )
+        if value.requires_grad:
+            value.backward()
+        grads = []
+        for i in nums:
+            g = args[i].grad
+            grads.append(g if g is not None else args[i].detach() * 0)
+        return value.detach(), grads[0] if single else tuple(grads)
+
+    return wrapped
+
+
+def grad(fn: Callable, argnums: int | Sequence[int] = 0) -> Callable:
+    """Return a function computing the gradient(s) of scalar-valued `fn` (JAX/MLX style)."""
+    vg = value_and_grad(fn, argnums)
+
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        return vg(*args, **kwargs)[1]
+
+    return wrapped

@@ -1,0 +1,129 @@
+"""Tensor creation: zeros, ones, full, arange, eye, randn, rand, ... (all on any device)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import random as gkrandom
+from .backend import DEFAULT_FLOAT, DEFAULT_INT, namespace
+from .tensor import Tensor
+
+
+def _shape(shape) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    try:
+        dims = tuple(int(s) for s in shape)
+    except (TypeError, ValueError):
+        raise TypeError(f"shape must be ints or a tuple of ints, got {shape!r}") from None
+    if any(s < 0 for s in dims):
+        raise ValueError(f"shape must not have negative sizes, got {dims}")
+    return dims
+
+
+def _finish(arr, requires_grad: bool) -> Tensor:
+    t = Tensor._wrap(arr)
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def zeros(*shape, dtype=None, requires_grad: bool = False, device="cpu") -> Tensor:
+    """A tensor of zeros (float32 unless `dtype`)."""
+    xp = namespace(device)
+    return _finish(xp.zeros(_shape(shape), dtype=dtype or DEFAULT_FLOAT), requires_grad)
+
+
+def ones(*shape, dtype=None, requires_grad: bool = False, device="cpu") -> Tensor:
+    """A tensor of ones (float32 unless `dtype`)."""
+    xp = namespace(device)
+    return _finish(xp.ones(_shape(shape), dtype=dtype or DEFAULT_FLOAT), requires_grad)
+
+
+def full(shape, value, dtype=None, requires_grad: bool = False, device="cpu") -> Tensor:
+    """A tensor filled with `value` (its dtype follows gradkit's rules unless `dtype`)."""
+    if dtype is None:
+        dtype = (bool if isinstance(value, bool) else DEFAULT_INT if isinstance(value, int)
+                 else DEFAULT_FLOAT)
+    xp = namespace(device)
+    shape = _shape((shape,) if isinstance(shape, int) else (tuple(shape),))
+    return _finish(xp.full(shape, value, dtype=dtype), requires_grad)
+
+
+def _like(t, fill, dtype, requires_grad, device):
+    t = t if isinstance(t, Tensor) else Tensor(t)
+    xp = namespace(device or t.device)
+    return _finish(xp.full(t.shape, fill, dtype=dtype or t.dtype), requires_grad)
+
+
+def zeros_like(t, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    """Zeros with the shape (and dtype, device) of `t`."""
+    return _like(t, 0, dtype, requires_grad, device)
+
+
+def ones_like(t, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    """Ones with the shape (and dtype, device) of `t`."""
+    return _like(t, 1, dtype, requires_grad, device)
+
+
+def full_like(t, value, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    """`value` everywhere, with the shape (and dtype, device) of `t`."""
+    return _like(t, value, dtype, requires_grad, device)
+
+
+def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False,
+           device="cpu") -> Tensor:
+    """Evenly spaced values in [start, stop); int64 for int arguments, else float32."""
+    if stop is None:
+        start, stop = 0, start
+    if step == 0:
+        raise ValueError("arange: step must not be zero")
+    if dtype is None:
+        ints = all(isinstance(v, (int, np.integer)) for v in (start, stop, step))
+        dtype = DEFAULT_INT if ints else DEFAULT_FLOAT
+    xp = namespace(device)
+    return _finish(xp.arange(start, stop, step, dtype=dtype), requires_grad)
+
+
+def linspace(start, stop, num: int = 50, dtype=None, requires_grad: bool = False,
+             device="cpu") -> Tensor:
+    """`num` evenly spaced values from start to stop (inclusive), float32."""
+    xp = namespace(device)
+    return _finish(xp.linspace(start, stop, num, dtype=dtype or DEFAULT_FLOAT), requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False,
+        device="cpu") -> Tensor:
+    """The identity matrix (n x m)."""
+    xp = namespace(device)
+    return _finish(xp.eye(n, m, dtype=dtype or DEFAULT_FLOAT), requires_grad)
+
+
+def randn(*shape, dtype=None, requires_grad: bool = False, device="cpu") -> Tensor:
+    """Standard normal samples from gradkit's seeded generator."""
+    rng = gkrandom.generator(device)
+    dtype = np.dtype(dtype or DEFAULT_FLOAT)
+    arr = rng.standard_normal(_shape(shape), dtype=dtype if dtype.itemsize >= 4 else np.float32)
+    return _finish(arr.astype(dtype, copy=False), requires_grad)
+
+
+def rand(*shape, dtype=None, requires_grad: bool = False, device="cpu") -> Tensor:
+    """Uniform samples in [0, 1) from gradkit's seeded generator."""
+    rng = gkrandom.generator(device)
+    dtype = np.dtype(dtype or DEFAULT_FLOAT)
+    arr = rng.random(_shape(shape), dtype=dtype if dtype.itemsize >= 4 else np.float32)
+    return _finish(arr.astype(dtype, copy=False), requires_grad)
+
+
+def randint(low: int, high: int | None = None, size=(), dtype=None, device="cpu") -> Tensor:
+    """Random integers in [low, high) (int64)."""
+    if high is None:
+        low, high = 0, low
+    rng = gkrandom.generator(device)
+    size = _shape((size,) if isinstance(size, int) else (tuple(size),))
+    return Tensor._wrap(rng.integers(low, high, size=size, dtype=dtype or DEFAULT_INT))
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing memory with a NumPy array (no dtype change, no copy)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a NumPy array, got {type(array).__name__}")
+    return Tensor._wrap(array)

@@ -1,0 +1,93 @@
+"""Helpers shared by the op modules: operand coercion and error messages."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..backend import DEFAULT_FLOAT
+from ..errors import DeviceError, DTypeError, ShapeError
+from ..tensor import Tensor, as_tensor
+
+_NUMBER = (int, float, bool, np.number, np.bool_)
+
+
+def float_tensor(x, opname: str) -> Tensor:
+    """`x` as a floating tensor: integer/bool tensors are promoted to float32 (constants)."""
+    x = as_tensor(x)
+    if x.data.dtype.kind not in "fc":
+        return Tensor._wrap(x.data.astype(DEFAULT_FLOAT))
+    return x
+
+
+def _scalar_dtype(value, dtype: np.dtype) -> np.dtype:
+    """The dtype a Python scalar takes next to a tensor of `dtype` (NumPy's weak scalars)."""
+    if isinstance(value, (bool, np.bool_)):
+        return dtype
+    if isinstance(value, (float, np.floating)):
+        return dtype if dtype.kind in "fc" else DEFAULT_FLOAT
+    return dtype if dtype.kind in "iufc" else np.dtype(np.int64)
+
+
+def _check_devices(a: Tensor, b: Tensor, opname: str) -> None:
+    x, y = a.data, b.data
+    if type(x) is not type(y) or (type(x) is not np.ndarray and x.device != y.device):
+        raise DeviceError(
+            f"{opname}: tensors on different devices ({a.device} and {b.device}); "
+            "move one with .to(device)"
+        )
+
+
+def operands(a, b, opname: str) -> tuple[Tensor, Tensor]:
+    """Two operands as tensors on one device with one dtype.
+
+    Floats win over ints (an int tensor meeting a float becomes float32, never float64);
+    Python scalars take the tensor's dtype, like NumPy's weak scalars.
+    """
+    ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+    if not (ta or tb):
+        a, ta = as_tensor(a), True
+    if ta and tb:
+        _check_devices(a, b, opname)
+        kx, ky = a.data.dtype.kind, b.data.dtype.kind
+        if kx == "f" and ky != "f":
+            b = Tensor._wrap(b.data.astype(a.data.dtype))
+        elif ky == "f" and kx != "f":
+            a = Tensor._wrap(a.data.astype(b.data.dtype))
+        return a, b
+    t, other = (a, b) if ta else (b, a)
+    if isinstance(other, _NUMBER):
+        dtype = _scalar_dtype(other, t.data.dtype)
+        if dtype != t.data.dtype:
+            t = Tensor._wrap(t.data.astype(dtype))
+        c = Tensor._wrap(t._xp.asarray(other, dtype=dtype))
+        return (t, c) if ta else (c, t)
+    c = as_tensor(other, t)
+    return operands(t, c, opname) if ta else operands(c, t, opname)
+
+
+def shape_error(opname: str, *shapes, detail: str = "") -> ShapeError:
+    msg = f"{opname}: incompatible shapes " + " and ".join(str(tuple(s)) for s in shapes)
+    return ShapeError(msg + (f" ({detail})" if detail else ""))
+
+
+def check_float(t: Tensor, opname: str) -> None:
+    if t.data.dtype.kind not in "fc":
+        raise DTypeError(f"{opname}: needs a floating tensor, got {t.data.dtype}")
+
+
+def norm_axis(axis, ndim: int, opname: str):
+    """Validate `axis` (None, int or tuple) and return it with non-negative entries."""
+    if axis is None:
+        return None
+    many = isinstance(axis, (tuple, list))
+    axes = tuple(axis) if many else (axis,)
+    out = []
+    for a in axes:
+        if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
+            raise TypeError(f"{opname}: axis must be an int or tuple of ints, got {axis!r}")
+        if not -ndim <= a < max(ndim, 1):
+            raise ShapeError(f"{opname}: axis {a} is out of range for a {ndim}-d tensor")
+        out.append(int(a) % max(ndim, 1))
+    if len(set(out)) != len(out):
+        raise ValueError(f"{opname}: repeated axis in {axis!r}")
+    return tuple(out) if many else out[0]

@@ -1,0 +1,327 @@
+"""Elementwise ops: each forward with its gradient rule beside it (on raw arrays)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..backend import to_device
+from ..errors import DTypeError
+from ..tensor import Tensor, _make, as_tensor
+from ._util import float_tensor, operands, shape_error
+
+# ---- binary arithmetic -------------------------------------------------------------------
+
+
+def _broadcast_failed(opname, a, b):
+    return shape_error(opname, a.shape, b.shape, detail="they do not broadcast")
+
+
+def add(a, b) -> Tensor:
+    """a + b (broadcasting)."""
+    a, b = operands(a, b, "add")
+    try:
+        out = a.data + b.data
+    except ValueError:
+        raise _broadcast_failed("add", a, b) from None
+    return _make(out, (a, b), lambda g: (g, g), "add")
+
+
+def sub(a, b) -> Tensor:
+    """a - b (broadcasting)."""
+    a, b = operands(a, b, "sub")
+    try:
+        out = a.data - b.data
+    except ValueError:
+        raise _broadcast_failed("sub", a, b) from None
+    return _make(out, (a, b), lambda g: (g, -g if b.requires_grad else None), "sub")
+
+
+def mul(a, b) -> Tensor:
+    """a * b (broadcasting)."""
+    a, b = operands(a, b, "mul")
+    x, y = a.data, b.data
+    try:
+        out = x * y
+    except ValueError:
+        raise _broadcast_failed("mul", a, b) from None
+
+    def vjp(g):
+        return (g * y if a.requires_grad else None, g * x if b.requires_grad else None)
+
+    return _make(out, (a, b), vjp, "mul")
+
+
+def div(a, b) -> Tensor:
+    """a / b (true division; integer operands give float32)."""
+    a, b = operands(a, b, "div")
+    if a.data.dtype.kind != "f":
+        a, b = float_tensor(a, "div"), float_tensor(b, "div")
+    x, y = a.data, b.data
+    try:
+        out = x / y
+    except ValueError:
+        raise _broadcast_failed("div", a, b) from None
+
+    def vjp(g):
+        ga = g / y
+        return (ga if a.requires_grad else None, -ga * out if b.requires_grad else None)
+
+    return _make(out, (a, b), vjp, "div")
+
+
+def pow(a, b) -> Tensor:  # noqa: A001 - NumPy's name
+    """a ** b (broadcasting)."""
+    if isinstance(b, (int, float)) and isinstance(a, Tensor):
+        return _pow_scalar(float_tensor(a, "pow") if isinstance(b, float) else a, b)
+    a, b = operands(a, b, "pow")
+    x, y = a.data, b.data
+    try:
+        out = x**y
+    except ValueError:
+        raise _broadcast_failed("pow", a, b) from None
+
+    def vjp(g):
+        xp = a._xp
+        ga = g * y * x ** (y - 1) if a.requires_grad else None
+        gb = None
+        if b.requires_grad:
+            safe = xp.where(x > 0, x, 1)
+            gb = g * out * xp.log(safe)
+        return ga, gb
+
+    return _make(out, (a, b), vjp, "pow")
+
+
+def _pow_scalar(a: Tensor, p) -> Tensor:
+    x = a.data
+    out = x * x if p == 2 else x**p
+
+    def vjp(g):
+        if p == 2:
+            return (g * (2 * x),)
+        return (g * (p * x ** (p - 1)),)
+
+    return _make(out, (a,), vjp, "pow")
+
+
+def maximum(a, b) -> Tensor:
+    """Elementwise maximum; a tie sends half the gradient to each side."""
+    return _minmax(a, b, "maximum")
+
+
+def minimum(a, b) -> Tensor:
+    """Elementwise minimum; a tie sends half the gradient to each side."""
+    return _minmax(a, b, "minimum")
+
+
+def _minmax(a, b, name):
+    a, b = operands(a, b, name)
+    x, y = a.data, b.data
+    xp = a._xp
+    try:
+        out = getattr(xp, name)(x, y)
+    except ValueError:
+        raise _broadcast_failed(name, a, b) from None
+
+    def vjp(g):
+        wa = (x > y) if name == "maximum" else (x < y)
+        w = wa + 0.5 * (x == y)
+        w = w.astype(g.dtype)
+        return (g * w if a.requires_grad else None, g * (1 - w) if b.requires_grad else None)
+
+    return _make(out, (a, b), vjp, name)
+
+
+def where(cond, a, b) -> Tensor:
+    """Choose from `a` where `cond` is true, else from `b` (broadcasting)."""
+    c = cond.data if isinstance(cond, Tensor) else cond
+    a, b = operands(a, b, "where")
+    c = a._xp.asarray(c)
+    if c.dtype != bool:
+        raise DTypeError(f"where: the condition must be a bool tensor, got {c.dtype}")
+    try:
+        out = a._xp.where(c, a.data, b.data)
+    except ValueError:
+        raise shape_error("where", c.shape, a.shape, b.shape) from None
+
+    def vjp(g):
+        zero = g.dtype.type(0)
+        return (
+            a._xp.where(c, g, zero) if a.requires_grad else None,
+            a._xp.where(c, zero, g) if b.requires_grad else None,
+        )
+
+    return _make(out, (a, b), vjp, "where")
+
+
+def clip(x, lo=None, hi=None) -> Tensor:
+    """Limit values to [lo, hi] (either may be None); gradient passes inside the range."""
+    if lo is None and hi is None:
+        raise ValueError("clip: give at least one of lo and hi")
+    x = as_tensor(x)
+    d = x.data
+    xp = x._xp
+    out = xp.clip(d, lo, hi)
+
+    def vjp(g):
+        mask = xp.ones(d.shape, dtype=bool)
+        if lo is not None:
+            mask &= d >= lo
+        if hi is not None:
+            mask &= d <= hi
+        return (g * mask,)
+
+    return _make(out, (x,), vjp, "clip")
+
+
+def neg(x) -> Tensor:
+    x = as_tensor(x)
+    return _make(-x.data, (x,), lambda g: (-g,), "neg")
+
+
+# ---- unary maths, one line of gradient each ---------------------------------------------
+
+
+def _unary(name: str, forward, grad, doc: str):
+    """Build a differentiable unary op from `forward(xp, x)` and `grad(xp, g, x, out)`."""
+
+    def op(x) -> Tensor:
+        x = float_tensor(x, name)
+        d = x.data
+        xp = x._xp
+        out = forward(xp, d)
+        return _make(out, (x,), lambda g: (grad(xp, g, d, out),), name)
+
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc
+    return op
+
+
+_SQRT_2PI = math.sqrt(2 * math.pi)
+
+
+def erf(xp, x):
+    """erf with |error| < 1.2e-7 (Numerical Recipes' erfc Chebyshev fit); any namespace."""
+    z = xp.abs(x)
+    t = 1 / (1 + 0.5 * z)
+    poly = -1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (
+        -0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (
+            -0.82215223 + t * 0.17087277))))))))
+    erfc = t * xp.exp(-z * z + poly)
+    return xp.sign(x) * (1 - erfc)
+
+
+def _gelu(xp, x):
+    return 0.5 * x * (1 + erf(xp, x / math.sqrt(2)))
+
+
+def _gelu_grad(xp, g, x, out):
+    cdf = 0.5 * (1 + erf(xp, x / math.sqrt(2)))
+    return g * (cdf + x * xp.exp(-0.5 * x * x) / _SQRT_2PI)
+
+
+def _softplus(xp, x):
+    return xp.logaddexp(0, x).astype(x.dtype, copy=False)
+
+
+def _sigmoid(xp, x):
+    return 0.5 * xp.tanh(0.5 * x) + 0.5
+
+
+exp = _unary("exp", lambda xp, x: xp.exp(x), lambda xp, g, x, y: g * y, "e ** x")
+log = _unary("log", lambda xp, x: xp.log(x), lambda xp, g, x, y: g / x, "Natural logarithm.")
+sqrt = _unary("sqrt", lambda xp, x: xp.sqrt(x), lambda xp, g, x, y: g / (2 * y), "Square root.")
+sin = _unary("sin", lambda xp, x: xp.sin(x), lambda xp, g, x, y: g * xp.cos(x), "Sine.")
+cos = _unary("cos", lambda xp, x: xp.cos(x), lambda xp, g, x, y: -g * xp.sin(x), "Cosine.")
+tanh = _unary("tanh", lambda xp, x: xp.tanh(x), lambda xp, g, x, y: g * (1 - y * y), "tanh.")
+square = _unary("square", lambda xp, x: x * x, lambda xp, g, x, y: g * (2 * x), "x ** 2")
+reciprocal = _unary(
+    "reciprocal", lambda xp, x: 1 / x, lambda xp, g, x, y: -g * y * y, "1 / x"
+)
+abs = _unary(  # noqa: A001 - NumPy's name
+    "abs", lambda xp, x: xp.abs(x), lambda xp, g, x, y: g * xp.sign(x), "|x|"
+)
+sign = _unary("sign", lambda xp, x: xp.sign(x), lambda xp, g, x, y: g * 0, "Sign (-1, 0, 1).")
+sigmoid = _unary(
+    "sigmoid", _sigmoid, lambda xp, g, x, y: g * y * (1 - y), "1 / (1 + exp(-x)), stable."
+)
+relu = _unary(
+    "relu", lambda xp, x: xp.maximum(x, 0), lambda xp, g, x, y: g * (x > 0), "max(x, 0)"
+)
+gelu = _unary("gelu", _gelu, _gelu_grad, "x * Phi(x) (exact, erf-based, like PyTorch).")
+softplus = _unary(
+    "softplus", _softplus, lambda xp, g, x, y: g * _sigmoid(xp, x), "log(1 + exp(x)), stable."
+)
+
+
+def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
+    """x where x > 0, else negative_slope * x."""
+    x = float_tensor(x, "leaky_relu")
+    d = x.data
+    pos = d > 0
+    out = x._xp.where(pos, d, d * negative_slope)
+    return _make(out, (x,), lambda g: (x._xp.where(pos, g, g * negative_slope),), "leaky_relu")
+
+
+def elu(x, alpha: float = 1.0) -> Tensor:
+    """x where x > 0, else alpha * (exp(x) - 1)."""
+    x = float_tensor(x, "elu")
+    d = x.data
+    xp = x._xp
+    pos = d > 0
+    neg_part = alpha * xp.expm1(xp.minimum(d, 0))
+    out = xp.where(pos, d, neg_part)
+    return _make(out, (x,), lambda g: (xp.where(pos, g, g * (neg_part + alpha)),), "elu")
+
+
+# ---- dtype and device moves ---------------------------------------------------------------
+
+
+def astype(x, dtype) -> Tensor:
+    """A copy with another dtype; differentiable between floating dtypes."""
+    x = as_tensor(x)
+    dtype = np.dtype(dtype)
+    out = x.data.astype(dtype)
+    if dtype.kind != "f" or x.data.dtype.kind != "f":
+        return Tensor._wrap(out)
+    src = x.data.dtype
+    return _make(out, (x,), lambda g: (g.astype(src),), "astype")
+
+
+def to_device_op(x: Tensor, device) -> Tensor:
+    """`x` moved to `device`; gradients flow back to the source device."""
+    out = to_device(x.data, device)
+    if out is x.data:
+        return x
+    src = x.device
+    return _make(out, (x,), lambda g: (to_device(g, src),), "to")
+
+
+# ---- comparisons and logic (never differentiable) -------------------------------------------
+
+
+def _compare(name: str, fn):
+    def op(a, b) -> Tensor:
+        a, b = operands(a, b, name)
+        try:
+            return Tensor._wrap(fn(a.data, b.data))
+        except ValueError:
+            raise _broadcast_failed(name, a, b) from None
+
+    op.__name__ = name
+    return op
+
+
+less = _compare("less", lambda x, y: x < y)
+less_equal = _compare("less_equal", lambda x, y: x <= y)
+greater = _compare("greater", lambda x, y: x > y)
+greater_equal = _compare("greater_equal", lambda x, y: x >= y)
+equal = _compare("equal", lambda x, y: x == y)
+not_equal = _compare("not_equal", lambda x, y: x != y)
+logical_and = _compare("logical_and", lambda x, y: x & y)
+logical_or = _compare("logical_or", lambda x, y: x | y)
+logical_xor = _compare("logical_xor", lambda x, y: x ^ y)
+floor_divide = _compare("floor_divide", lambda x, y: x // y)
+remainder = _compare("remainder", lambda x, y: x % y)

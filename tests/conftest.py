@@ -1,0 +1,21 @@
+"""Shared fixtures: a seeded RNG, and `torch` when it is installed."""
+
+import numpy as np
+import pytest
+
+import gradkit as gk
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    gk.manual_seed(0)
+
+
+@pytest.fixture
+def torch():
+    return pytest.importorskip("torch", reason="PyTorch is not installed (pip install torch)")
