@@ -202,15 +202,44 @@ def _unary(name: str, forward, grad, doc: str):
 _SQRT_2PI = math.sqrt(2 * math.pi)
 
 
+_special = {}
+
+
+def _erf_impl(xp):
+    """The best erf at hand: SciPy/CuPy's when installed, else a NumPy fallback."""
+    key = xp.__name__
+    if key not in _special:
+        try:
+            if xp is np:
+                from scipy.special import erf as impl
+            else:  # pragma: no cover - needs a GPU
+                from cupyx.scipy.special import erf as impl
+        except ImportError:
+            impl = None
+        _special[key] = impl
+    return _special[key]
+
+
+_math_erf = np.frompyfunc(math.erf, 1, 1)
+
+
 def erf(xp, x):
-    """erf with |error| < 1.2e-7 (Numerical Recipes' erfc Chebyshev fit); any namespace."""
-    z = xp.abs(x)
+    """The error function elementwise, in any namespace.
+
+    Uses SciPy (or CuPy) when available. Without SciPy, float64 goes through `math.erf`
+    (exact) and float32 through Numerical Recipes' Chebyshev fit (|error| < 1.2e-7).
+    """
+    impl = _erf_impl(xp)
+    if impl is not None:
+        return impl(x)
+    if x.dtype == np.float64:
+        return _math_erf(x).astype(np.float64)
+    z = xp.abs(x).astype(np.float64)  # float64 inside: 1 - erfc cancels near 0
     t = 1 / (1 + 0.5 * z)
     poly = -1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (
         -0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (
             -0.82215223 + t * 0.17087277))))))))
-    erfc = t * xp.exp(-z * z + poly)
-    return xp.sign(x) * (1 - erfc)
+    return (xp.sign(x) * (1 - t * xp.exp(-z * z + poly))).astype(x.dtype)
 
 
 def _gelu(xp, x):
