@@ -44,7 +44,11 @@ def operands(a, b, opname: str) -> tuple[Tensor, Tensor]:
     Python scalars take the tensor's dtype, like NumPy's weak scalars.
     """
     ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
-    if not (ta or tb):
+    if ta and tb:
+        x, y = a.data, b.data
+        if x.dtype is y.dtype and type(x) is np.ndarray and type(y) is np.ndarray:
+            return a, b  # the common case: same dtype, both on the CPU
+    elif not (ta or tb):
         a, ta = as_tensor(a), True
     if ta and tb:
         _check_devices(a, b, opname)

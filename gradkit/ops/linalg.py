@@ -13,29 +13,10 @@ def matmul(a, b) -> Tensor:
     """Matrix product with NumPy's rules (1-D operands, batch broadcasting)."""
     a, b = operands(a, b, "matmul")
     x, y = a.data, b.data
-    if x.ndim == 0 or y.ndim == 0:
-        raise ShapeError(
-            f"matmul: operands must have at least one axis, got shapes {x.shape} and {y.shape}"
-        )
-    kx = x.shape[-1]
-    ky = y.shape[-2] if y.ndim > 1 else y.shape[0]
-    if kx != ky:
-        raise ShapeError(
-            f"matmul: shapes {x.shape} and {y.shape} are not aligned: the last axis of the "
-            f"first ({kx}) must equal the {'second-to-last' if y.ndim > 1 else 'only'} axis "
-            f"of the second ({ky})"
-        )
     try:
         out = x @ y
     except ValueError:
-        raise ShapeError(
-            f"matmul: batch shapes of {x.shape} and {y.shape} do not broadcast"
-        ) from None
-    return _make(out, (a, b), _matmul_vjp(a, b), "matmul")
-
-
-def _matmul_vjp(a: Tensor, b: Tensor):
-    x, y = a.data, b.data
+        raise _matmul_error(x.shape, y.shape) from None
 
     def vjp(g):
         xp = a._xp
@@ -56,7 +37,22 @@ def _matmul_vjp(a: Tensor, b: Tensor):
                 gb = gb[..., 0]
         return ga, gb
 
-    return vjp
+    return _make(out, (a, b), vjp, "matmul")
+
+
+def _matmul_error(sx: tuple, sy: tuple) -> ShapeError:
+    if not sx or not sy:
+        return ShapeError(
+            f"matmul: operands must have at least one axis, got shapes {sx} and {sy}"
+        )
+    kx, ky = sx[-1], (sy[-2] if len(sy) > 1 else sy[0])
+    if kx != ky:
+        return ShapeError(
+            f"matmul: shapes {sx} and {sy} are not aligned: the last axis of the first "
+            f"({kx}) must equal the {'second-to-last' if len(sy) > 1 else 'only'} axis of "
+            f"the second ({ky})"
+        )
+    return ShapeError(f"matmul: batch shapes of {sx} and {sy} do not broadcast")
 
 
 def dot(a, b) -> Tensor:
