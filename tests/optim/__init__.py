@@ -1,0 +1,1 @@
+"""Optimizers and lr schedulers: update rules vs PyTorch, state, validation."""
