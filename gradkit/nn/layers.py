@@ -1,0 +1,302 @@
+"""Layers: Linear, activations, Dropout, Flatten, Identity, BatchNorm1d, LayerNorm.
+
+Each `forward` calls one op. Shape errors from the op are caught and re-raised naming the
+layer (an `except` clause costs nothing when no error is raised).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..backend import to_device
+from ..errors import DeviceError, ShapeError
+from ..ops.elementwise import elu, gelu, leaky_relu, relu, sigmoid, softplus, tanh
+from ..ops.nn import dropout, linear, log_softmax, softmax
+from ..ops.norm import batch_norm, layer_norm
+from ..ops.shape import reshape
+from ..tensor import Tensor
+from . import init
+from .module import Module, Parameter
+
+__all__ = [
+    "Linear", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "GELU", "ELU", "Softplus", "Softmax",
+    "LogSoftmax", "Dropout", "Flatten", "Identity", "BatchNorm1d", "LayerNorm",
+]
+
+
+def _layer_error(layer: Module, x, detail: str) -> ShapeError:
+    shape = tuple(getattr(x, "shape", np.shape(x)))
+    return ShapeError(f"{layer!r} got input of shape {shape}: {detail}")
+
+
+def _filled(fill, shape, device, dtype) -> Tensor:
+    """A tensor of `fill` values on `device` (float32 unless `dtype`)."""
+    arr = np.full(shape, fill, dtype=np.dtype(dtype or np.float32))
+    return Tensor._wrap(to_device(arr, device))
+
+
+def _param(fill, shape, device, dtype) -> Parameter:
+    return Parameter(_filled(fill, shape, device, dtype))
+
+
+class Linear(Module):
+    """y = x @ weight.T + bias, weight (out_features, in_features), PyTorch's default init."""
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True,
+                 device="cpu", dtype=None) -> None:
+        super().__init__()
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.weight = _param(0.0, (self.out_features, self.in_features), device, dtype)
+        if bias:
+            self.bias = _param(0.0, (self.out_features,), device, dtype)
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """kaiming_uniform(a=sqrt(5)) weight and U(-1/sqrt(in), 1/sqrt(in)) bias, as PyTorch."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x):
+        try:
+            return linear(x, self.weight, self.bias)
+        except ShapeError:
+            raise self._shape_error(x) from None
+        except DeviceError as exc:
+            raise DeviceError(f"{self!r}: {exc}") from None
+
+    def _shape_error(self, x) -> ShapeError:
+        shape = tuple(getattr(x, "shape", np.shape(x)))
+        detail = f"its last axis must be {self.in_features}"
+        if len(shape) > 2 and math.prod(shape[1:]) == self.in_features:
+            detail += " (flatten it first, e.g. with nn.Flatten())"
+        return _layer_error(self, x, detail)
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class ReLU(Module):
+    """max(x, 0)."""
+
+    def forward(self, x):
+        return relu(x)
+
+
+class LeakyReLU(Module):
+    """x where x > 0, else negative_slope * x."""
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, x):
+        return leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class Tanh(Module):
+    """tanh(x)."""
+
+    def forward(self, x):
+        return tanh(x)
+
+
+class Sigmoid(Module):
+    """1 / (1 + exp(-x))."""
+
+    def forward(self, x):
+        return sigmoid(x)
+
+
+class GELU(Module):
+    """x * Phi(x), the exact (erf) form."""
+
+    def forward(self, x):
+        return gelu(x)
+
+
+class ELU(Module):
+    """x where x > 0, else alpha * (exp(x) - 1)."""
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        super().__init__()
+        self.alpha = alpha
+
+    def forward(self, x):
+        return elu(x, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
+
+
+class Softplus(Module):
+    """log(1 + exp(beta * x)) / beta, computed stably."""
+
+    def __init__(self, beta: float = 1.0) -> None:
+        super().__init__()
+        self.beta = beta
+
+    def forward(self, x):
+        if self.beta == 1.0:
+            return softplus(x)
+        return softplus(x * self.beta) / self.beta
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}"
+
+
+class Softmax(Module):
+    """exp(x) / sum(exp(x)) along `axis`."""
+
+    def __init__(self, axis: int = -1) -> None:
+        super().__init__()
+        self.axis = axis
+
+    def forward(self, x):
+        return softmax(x, self.axis)
+
+    def extra_repr(self) -> str:
+        return f"axis={self.axis}"
+
+
+class LogSoftmax(Softmax):
+    """x - logsumexp(x) along `axis`."""
+
+    def forward(self, x):
+        return log_softmax(x, self.axis)
+
+
+class Dropout(Module):
+    """Zero each element with probability p and scale the rest by 1/(1-p), in training only.
+
+    Draws from gradkit's seeded generator, so `gk.manual_seed` makes it reproducible.
+    """
+
+    def __init__(self, p: float = 0.5) -> None:
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
+        self.p = p
+
+    def forward(self, x):
+        return dropout(x, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+class Flatten(Module):
+    """Merge axes start_axis..end_axis into one (the batch axis 0 is kept by default)."""
+
+    def __init__(self, start_axis: int = 1, end_axis: int = -1) -> None:
+        super().__init__()
+        self.start_axis, self.end_axis = start_axis, end_axis
+
+    def forward(self, x):
+        shape = x.shape
+        n = len(shape)
+        s = self.start_axis + n if self.start_axis < 0 else self.start_axis
+        e = self.end_axis + n if self.end_axis < 0 else self.end_axis
+        if not 0 <= s <= e < n:
+            raise _layer_error(self, x, f"it needs at least {max(s, e) + 1} axes")
+        return reshape(x, shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
+
+    def extra_repr(self) -> str:
+        return f"start_axis={self.start_axis}, end_axis={self.end_axis}"
+
+
+class Identity(Module):
+    """Returns its input unchanged."""
+
+    def forward(self, x):
+        return x
+
+
+class BatchNorm1d(Module):
+    """Batch normalisation of (N, C) or (N, C, L) input, exactly as torch.nn.BatchNorm1d.
+
+    Training: normalise with the batch's mean and biased variance, and update the running
+    stats with the unbiased variance (`momentum=None`: a cumulative average). Eval: normalise
+    with the running stats.
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True,
+                 device="cpu", dtype=None) -> None:
+        super().__init__()
+        self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        c = (self.num_features,)
+        self.register_parameter("weight", _param(1.0, c, device, dtype) if affine else None)
+        self.register_parameter("bias", _param(0.0, c, device, dtype) if affine else None)
+        stats = ((_filled(0.0, c, device, dtype), _filled(1.0, c, device, dtype),
+                  _filled(0, (), device, np.int64)) if track_running_stats else (None,) * 3)
+        for name, t in zip(("running_mean", "running_var", "num_batches_tracked"), stats):
+            self.register_buffer(name, t)
+
+    def reset_running_stats(self) -> None:
+        """Running mean 0, running variance 1, no batches seen."""
+        if self.track_running_stats:
+            self.running_mean.data[...] = 0
+            self.running_var.data[...] = 1
+            self.num_batches_tracked.data[...] = 0
+
+    def forward(self, x):
+        counting = self.training and self.track_running_stats
+        momentum = self.momentum
+        if counting and momentum is None:  # cumulative average over the batches seen
+            momentum = 1.0 / (float(self.num_batches_tracked.data) + 1)
+        try:
+            out = batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                             self.training, momentum, self.eps)
+        except ShapeError as exc:
+            raise _layer_error(self, x, _norm_detail(exc, self.num_features)) from None
+        if counting:
+            self.num_batches_tracked.data += 1
+        return out
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
+def _norm_detail(exc: ShapeError, c: int) -> str:
+    msg = str(exc)
+    if "more than 1 value" in msg:
+        return "expected more than 1 value per channel when training (use a batch of 2+)"
+    return f"expected (N, {c}) or (N, {c}, L)"
+
+
+class LayerNorm(Module):
+    """Normalise over the last axes (`normalized_shape`), then scale and shift (one node)."""
+
+    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True, device="cpu", dtype=None) -> None:
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
+        self.normalized_shape = ns = tuple(int(n) for n in shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        affine = elementwise_affine
+        self.register_parameter("weight", _param(1.0, ns, device, dtype) if affine else None)
+        self.register_parameter("bias", _param(0.0, ns, device, dtype) if affine and bias
+                                else None)
+
+    def forward(self, x):
+        try:
+            return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        except ShapeError:
+            raise _layer_error(
+                self, x, f"its last axes must be {self.normalized_shape}") from None
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")

@@ -1,0 +1,127 @@
+"""Fused loss nodes on raw arrays: nll_loss and the two binary cross-entropies.
+
+(Softmax + cross-entropy is `cross_entropy` in ops/nn.py.) Each takes
+`reduction="mean" | "sum" | "none"` and has a one-line gradient rule.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ShapeError
+from ..tensor import Tensor, _make
+from ._util import float_tensor, operands
+from .nn import _labels
+
+_REDUCTIONS = ("mean", "sum", "none")
+_BCE_EPS = 1e-12  # PyTorch's floor for p * (1 - p) in the BCE gradient
+
+
+def check_reduction(reduction: str, opname: str) -> str:
+    """`reduction` itself, or a ValueError naming `opname`."""
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{opname}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    return reduction
+
+
+def _reduce(xp, losses, reduction: str, dtype):
+    if reduction == "mean":
+        return xp.asarray(losses.mean(), dtype=dtype)
+    if reduction == "sum":
+        return xp.asarray(losses.sum(), dtype=dtype)
+    return losses
+
+
+def _upstream(g, reduction: str, size: int):
+    """The gradient reaching each element's loss from the reduced output."""
+    if reduction == "mean":
+        return g * (1.0 / max(size, 1))
+    return g
+
+
+def _pair(input, target, opname: str) -> tuple[Tensor, Tensor]:
+    """Floating input and target tensors of the same shape (never broadcast)."""
+    x = float_tensor(input, opname)
+    t = float_tensor(target, opname)
+    x, t = operands(x, t, opname)
+    if t.dtype != x.dtype:
+        t = t.astype(x.dtype)
+    if x.shape != t.shape:
+        raise ShapeError(
+            f"{opname}: input of shape {x.shape} and target of shape {t.shape} must have the "
+            f"same shape"
+        )
+    return x, t
+
+
+def nll_loss(log_probs, target, reduction: str = "mean") -> Tensor:
+    """-log_probs[i, target[i]] for (N, C) log-probabilities and int labels (N,) (or (C,), ())."""
+    check_reduction(reduction, "nll_loss")
+    x = float_tensor(log_probs, "nll_loss")
+    d, xp = x.data, x._xp
+    if d.ndim not in (1, 2):
+        raise ShapeError(f"nll_loss: input must be (N, C) or (C,), got shape {d.shape}")
+    single = d.ndim == 1
+    d2 = d[None] if single else d
+    n, c = d2.shape
+    y = xp.asarray(_labels(target, c, "nll_loss")).reshape(-1)
+    if y.shape[0] != n:
+        raise ShapeError(f"nll_loss: {n} rows of input but {y.shape[0]} labels")
+    rows = xp.arange(n)
+    losses = -d2[rows, y]
+    out = _reduce(xp, losses[0] if single else losses, reduction, d.dtype)
+
+    def vjp(g):
+        gi = _upstream(g, reduction, n).reshape(-1)
+        full = xp.zeros(d2.shape, dtype=d.dtype)
+        full[rows, y] = -gi
+        return (full[0] if single else full,)
+
+    return _make(out, (x,), vjp, "nll_loss")
+
+
+def _check_probabilities(pd) -> None:
+    lo, hi = (float(pd.min()), float(pd.max())) if pd.size else (0.0, 0.0)
+    if not (lo >= 0.0 and hi <= 1.0):  # also refuses NaN
+        raise ValueError(
+            f"binary_cross_entropy: input must hold probabilities in [0, 1], got values from "
+            f"{lo:.4g} to {hi:.4g}; for logits use binary_cross_entropy_with_logits "
+            "(BCEWithLogitsLoss)"
+        )
+
+
+def binary_cross_entropy(input, target, reduction: str = "mean") -> Tensor:
+    """-(y log p + (1 - y) log(1 - p)) for probabilities p, each log clamped to >= -100."""
+    check_reduction(reduction, "binary_cross_entropy")
+    p, y = _pair(input, target, "binary_cross_entropy")
+    pd, yd, xp = p.data, y.data, p._xp
+    _check_probabilities(pd)
+    with np.errstate(divide="ignore"):
+        log_p = xp.maximum(xp.log(pd), -100.0)
+        log_q = xp.maximum(xp.log1p(-pd), -100.0)
+    losses = -(yd * log_p + (1 - yd) * log_q)
+    out = _reduce(xp, losses, reduction, pd.dtype)
+
+    def vjp(g):
+        gi = _upstream(g, reduction, pd.size)
+        gp = gi * (pd - yd) / xp.maximum(pd * (1 - pd), _BCE_EPS) if p.requires_grad else None
+        gy = gi * (log_q - log_p) if y.requires_grad else None
+        return gp, gy
+
+    return _make(out, (p, y), vjp, "binary_cross_entropy")
+
+
+def binary_cross_entropy_with_logits(input, target, reduction: str = "mean") -> Tensor:
+    """Sigmoid + binary cross-entropy in one stable node: max(z, 0) - z y + log1p(exp(-|z|))."""
+    check_reduction(reduction, "binary_cross_entropy_with_logits")
+    z, y = _pair(input, target, "binary_cross_entropy_with_logits")
+    zd, yd, xp = z.data, y.data, z._xp
+    losses = xp.maximum(zd, 0) - zd * yd + xp.log1p(xp.exp(-xp.abs(zd)))
+    out = _reduce(xp, losses, reduction, zd.dtype)
+
+    def vjp(g):
+        gi = _upstream(g, reduction, zd.size)
+        gz = gi * (0.5 * xp.tanh(0.5 * zd) + 0.5 - yd) if z.requires_grad else None
+        return gz, (-gi * zd if y.requires_grad else None)
+
+    return _make(out, (z, y), vjp, "binary_cross_entropy_with_logits")
