@@ -1,9 +1,11 @@
 """Synthetic datasets with scikit-learn's argument names and meaning, in NumPy only.
 
-The algorithms follow ``sklearn.datasets`` (same structure of the data; the random draws use
-`numpy.random.Generator`, so the numbers are not bit-identical to scikit-learn's). ``x`` is
-float32; classification labels are int64, regression targets float32.
-``random_state``: None, an int seed, or a `numpy.random.Generator`.
+The algorithms and the order of random draws follow ``sklearn.datasets`` exactly, with the
+same `numpy.random.RandomState` stream, so an int ``random_state`` gives scikit-learn's own
+numbers (up to the float32 cast): a lesson written with scikit-learn's data reproduces here.
+``x`` is float32; classification labels are int64, regression targets float32.
+``random_state``: None (fresh entropy), an int seed, a `numpy.random.RandomState`, or a
+`numpy.random.Generator` (used to seed a RandomState).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 
 __all__ = ["make_circles", "make_classification", "make_moons", "make_regression"]
 
-RandomState = int | np.random.Generator | np.random.SeedSequence | None
+RandomState = int | np.random.RandomState | np.random.Generator | None
 
 
 # ---------------------------------------------------------------- argument checks
@@ -45,14 +47,23 @@ def _noise(fn: str, noise: float | None) -> float:
     return 0.0 if noise is None else _float(fn, "noise", noise, lo=0.0)
 
 
-def _rng(random_state: RandomState) -> np.random.Generator:
+def _rng(random_state: RandomState) -> np.random.RandomState:
+    """scikit-learn's `check_random_state`, except that None means fresh entropy."""
     if isinstance(random_state, np.random.RandomState):
-        raise TypeError("random_state: pass an int seed or a numpy.random.Generator")
-    return np.random.default_rng(random_state)
+        return random_state
+    if isinstance(random_state, np.random.Generator):
+        return np.random.RandomState(int(random_state.integers(0, 2**32)))
+    if random_state is None or (isinstance(random_state, numbers.Integral)
+                                and not isinstance(random_state, bool)):
+        return np.random.RandomState(random_state)
+    raise TypeError(f"random_state must be None, an int, a RandomState or a Generator, "
+                    f"got {type(random_state).__name__}")
 
 
-def _shuffle(rng: np.random.Generator, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
-    perm = rng.permutation(len(arrays[0]))
+def _shuffle(rng: np.random.RandomState, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Rows permuted as `sklearn.utils.shuffle` does (shuffle of an index range)."""
+    perm = np.arange(len(arrays[0]))
+    rng.shuffle(perm)
     return tuple(a[perm] for a in arrays)
 
 
@@ -74,12 +85,35 @@ def _two_counts(fn: str, n_samples: int | Sequence[int]) -> tuple[int, int]:
 # ---------------------------------------------------------------- makers
 
 
-def _hypercube(n_vertices: int, dimensions: int, rng: np.random.Generator) -> np.ndarray:
+def _sample_without_replacement(n_population: int, n: int,
+                                 rng: np.random.RandomState) -> np.ndarray:
+    """scikit-learn's `sample_without_replacement` ('auto' method), draw for draw."""
+    ratio = n / n_population if n_population else 1.0
+    if 0.01 < ratio < 0.99:
+        return rng.permutation(n_population)[:n]
+    if ratio < 0.2:  # tracking selection
+        out, seen = np.empty(n, dtype=np.int64), set()
+        for i in range(n):
+            j = rng.randint(n_population)
+            while j in seen:
+                j = rng.randint(n_population)
+            seen.add(j)
+            out[i] = j
+        return out
+    out = np.arange(n)  # reservoir sampling
+    for i in range(n, n_population):
+        j = rng.randint(0, i + 1)
+        if j < n:
+            out[j] = i
+    return out
+
+
+def _hypercube(n_vertices: int, dimensions: int, rng: np.random.RandomState) -> np.ndarray:
     """``n_vertices`` distinct vertices of the {0, 1}^dimensions hypercube."""
     if dimensions > 30:
-        return np.hstack([rng.integers(0, 2, size=(n_vertices, dimensions - 30)),
+        return np.hstack([rng.randint(2, size=(n_vertices, dimensions - 30)),
                           _hypercube(n_vertices, 30, rng)])
-    codes = rng.choice(2**dimensions, size=n_vertices, replace=False).astype(">u4")
+    codes = _sample_without_replacement(2**dimensions, n_vertices, rng).astype(">u4")
     return np.unpackbits(codes.view(">u1")).reshape(-1, 32)[:, -dimensions:]
 
 
@@ -184,16 +218,17 @@ def make_classification(
     if n_useless > 0:
         x[:, n_features - n_useless:] = rng.standard_normal((n_samples, n_useless))
 
-    if flip_y > 0.0:
-        flip = rng.uniform(size=n_samples) < flip_y
-        y[flip] = rng.integers(0, n_classes, size=int(flip.sum()))
+    flip = rng.uniform(size=n_samples) < flip_y  # drawn even for flip_y=0, as sklearn does
+    y[flip] = rng.randint(n_classes, size=int(flip.sum()))
 
     x += (2 * rng.uniform(size=n_features) - 1) * class_sep if shift is None else shift
     x *= 1 + 100 * rng.uniform(size=n_features) if scale is None else scale
 
     if shuffle:
         x, y = _shuffle(rng, x, y)
-        x = x[:, rng.permutation(n_features)]
+        cols = np.arange(n_features)
+        rng.shuffle(cols)
+        x = x[:, cols]
     return x.astype(np.float32), y
 
 
@@ -255,7 +290,7 @@ def make_circles(
 
 
 def _low_rank(n_samples: int, n_features: int, effective_rank: float, tail_strength: float,
-              rng: np.random.Generator) -> np.ndarray:
+              rng: np.random.RandomState) -> np.ndarray:
     """A matrix whose singular values fall off like a bell (rank ~ ``effective_rank``) with
     a fat tail of weight ``tail_strength`` (scikit-learn's ``make_low_rank_matrix``)."""
     n = min(n_samples, n_features)
@@ -313,7 +348,8 @@ def make_regression(
         y += rng.normal(scale=noise, size=y.shape)
     if shuffle:
         x, y = _shuffle(rng, x, y)
-        cols = rng.permutation(n_features)
+        cols = np.arange(n_features)
+        rng.shuffle(cols)
         x, truth = x[:, cols], truth[cols]
     if n_targets == 1:
         y, truth = y[:, 0], truth[:, 0]

@@ -21,8 +21,38 @@ def test_determinism(make) -> None:
     for u, v in zip(a, b, strict=True):
         np.testing.assert_array_equal(u, v)
     assert not np.array_equal(a[0], c[0])
-    gen = make(np.random.default_rng(3))
-    np.testing.assert_array_equal(gen[0], a[0])
+    state = make(np.random.RandomState(3))
+    np.testing.assert_array_equal(state[0], a[0])
+    gen_a, gen_b = make(np.random.default_rng(5)), make(np.random.default_rng(5))
+    np.testing.assert_array_equal(gen_a[0], gen_b[0])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7])
+def test_bit_for_bit_scikit_learn(seed) -> None:
+    skd = pytest.importorskip("sklearn.datasets", reason="scikit-learn is not installed")
+    cases = [
+        ("make_classification", dict(n_samples=100, n_features=2, n_redundant=0,
+                                     n_informative=2, flip_y=0.2)),
+        ("make_classification", dict(n_samples=300, n_features=20, n_informative=5,
+                                     n_redundant=3, n_repeated=2, n_classes=3, shift=None,
+                                     scale=None)),
+        ("make_classification", dict(n_samples=50, n_features=12, n_informative=10,
+                                     n_redundant=0, n_clusters_per_class=1)),
+        ("make_moons", dict(n_samples=100, noise=0.1)),
+        ("make_circles", dict(n_samples=101, noise=0.1, factor=0.5)),
+        ("make_regression", dict(n_samples=50, n_features=5, n_informative=3, noise=1.0,
+                                 coef=True)),
+        ("make_regression", dict(n_samples=50, n_features=8, effective_rank=3, noise=1.0,
+                                 n_targets=2)),
+    ]
+    import gradkit.datasets as gkd
+
+    for name, kw in cases:
+        ours = getattr(gkd, name)(random_state=seed, **kw)
+        theirs = getattr(skd, name)(random_state=seed, **kw)
+        for u, v in zip(ours, theirs, strict=True):
+            np.testing.assert_allclose(u, v.astype(u.dtype), rtol=1e-6, atol=1e-5,
+                                       err_msg=name)
 
 
 def test_classification_shapes_and_balance() -> None:
