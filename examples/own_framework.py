@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
 import gradkit as gk
 from gradkit import data, nn, optim
 from gradkit.datasets import make_classification

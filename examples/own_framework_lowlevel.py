@@ -14,9 +14,9 @@ import argparse
 import math
 
 import numpy as np
+from own_framework import lesson_data
 
 import gradkit as gk
-from own_framework import lesson_data
 
 
 def init_params(n_in: int, n_hidden: int, n_out: int) -> list[gk.Tensor]:
