@@ -30,6 +30,7 @@ from .creation import (
 )
 from .errors import AutogradError, DeviceError, DTypeError, GradcheckError, ShapeError
 from .gradcheck import gradcheck
+from .io import from_dlpack, load, load_checkpoint, save, save_checkpoint
 from .ops import (
     abs,
     add,

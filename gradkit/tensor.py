@@ -88,6 +88,16 @@ class Tensor:
         arr = to_numpy(self.data)
         return arr.astype(dtype) if dtype is not None else arr
 
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """Export the underlying NumPy/CuPy array through DLPack (zero copy)."""
+        given = {"stream": stream, "max_version": max_version, "dl_device": dl_device,
+                 "copy": copy}
+        return self.data.__dlpack__(**{k: v for k, v in given.items() if v is not None})
+
+    def __dlpack_device__(self) -> tuple:
+        """(DLPack device type, device index) of the underlying array."""
+        return self.data.__dlpack_device__()
+
     def item(self):
         """The value of a one-element tensor as a Python scalar."""
         if self.data.size != 1:

@@ -10,8 +10,112 @@ thin methods that import `gradkit.train` (or `gradkit.io`) inside the method bod
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class TrainingMixin:
-    """Keras-style training methods shared by every Module (filled in by gradkit.train)."""
+    """Keras-style training methods shared by every Module (the work is in gradkit.train)."""
 
     __slots__ = ()
+
+    stop_training = False  # set True (e.g. from a callback) to end fit after this batch
+    automatic_optimization = True  # False: train_step does backward/step itself
+
+    def compile(self, optimizer="adam", loss=None, metrics=None) -> None:
+        """Choose the optimizer, loss and metrics that `fit`/`evaluate` use.
+
+        optimizer: "sgd", "adam", "adamw", "rmsprop", "adagrad" (Keras's default learning
+        rates: 0.01 for SGD, 0.001 for the others), an Optimizer, or a callable
+        `f(params) -> Optimizer`; it becomes `model.optimizer`.
+        loss: "cross_entropy", "mse", "mae", "bce", "bce_with_logits", "huber", "nll", a loss
+        module, or a callable `f(y_pred, y_true) -> Tensor`.
+        metrics: names ("accuracy", "mae", "f1", ...), `gradkit.metrics.Metric` objects or
+        functions `f(y_true, y_pred) -> float`.
+        """
+        from ..train.config import compile_model
+
+        compile_model(self, optimizer, loss, metrics)
+
+    def fit(self, x=None, y=None, epochs: int = 1, batch_size: int = 32,
+            validation_split: float = 0.0, validation_data=None, shuffle: bool = True,
+            callbacks=None, verbose: int = 1, initial_epoch: int = 0):
+        """Train for `epochs` epochs; returns a `History` (also kept as `model.history`).
+
+        x, y: NumPy arrays or Tensors, or a DataLoader / Dataset of (x, y) batches as x (then
+        y=None). validation_split: the last fraction of x/y (taken before shuffling) is held
+        out; or validation_data=(x_val, y_val) or a DataLoader. shuffle: a new order each
+        epoch from a loader seeded by gradkit's generator (`gk.manual_seed` reproduces runs;
+        a DataLoader given as x keeps its own order and state).
+        callbacks: `gradkit.callbacks` objects. verbose: 0 silent, 1 a progress bar per epoch
+        (one line per epoch when stdout is not a terminal), 2 one line per epoch.
+        initial_epoch: resume from this epoch; the model's History continues (pass the old
+        History in callbacks when resuming in a new process).
+
+        Checked before training: x/y lengths, empty or NaN/inf data, the labels' dtype and
+        range for the loss. For element-wise losses (mse, mae, huber, bce, bce_with_logits)
+        an (N,) target meets an (N, 1) output as (N, 1), and integer targets become float.
+        A warning is printed once (verbose > 0) when validation loss starts rising while
+        training loss keeps falling (`history.overfit_epoch`).
+        """
+        from ..train.fit import fit
+
+        return fit(self, x, y, epochs=epochs, batch_size=batch_size,
+                   validation_split=validation_split, validation_data=validation_data,
+                   shuffle=shuffle, callbacks=callbacks, verbose=verbose,
+                   initial_epoch=initial_epoch)
+
+    def evaluate(self, x=None, y=None, batch_size: int = 256, verbose: int = 0,
+                 callbacks=None) -> dict:
+        """Loss and metrics over (x, y) or a DataLoader, e.g. {"loss": ..., "accuracy": ...}
+        (eval mode, no gradients)."""
+        from ..train.fit import evaluate
+
+        return evaluate(self, x, y, batch_size=batch_size, verbose=verbose,
+                        callbacks=callbacks)
+
+    def predict(self, x, batch_size: int = 256, verbose: int = 0, callbacks=None):
+        """The model's outputs for x (array, Tensor or DataLoader) as a NumPy array (eval mode,
+        no gradients)."""
+        from ..train.fit import predict
+
+        return predict(self, x, batch_size=batch_size, verbose=verbose, callbacks=callbacks)
+
+    def train_step(self, batch) -> Any:
+        """One training step's loss; override to customise (Lightning's training_step).
+
+        Return the loss Tensor, or a dict with "loss" and optionally "y_pred" (to update the
+        compiled metrics against the batch's y, or against "y_true" when given) and other
+        scalars (logged as epoch means).
+        The loop then runs backward and the optimizer step (unless
+        `automatic_optimization` is False), callbacks and progress as usual. The default
+        runs `loss(self(x), y)` on an (x, y) batch.
+        """
+        from ..train.config import config_of
+        from ..train.steps import default_step
+
+        return default_step(self, config_of(self, "train_step"), batch)
+
+    def test_step(self, batch) -> Any:
+        """One evaluation step (under no_grad, eval mode); same return forms as train_step."""
+        from ..train.config import config_of
+        from ..train.steps import default_step
+
+        return default_step(self, config_of(self, "test_step"), batch, "test_step")
+
+    def predict_step(self, batch) -> Any:
+        """One prediction step: the model applied to the batch's inputs (its first item)."""
+        return self(batch[0] if isinstance(batch, (tuple, list)) else batch)
+
+    # ---- saving (gradkit.io; added by the saving/interop work) -------------------------------
+    def save_weights(self, path) -> str:
+        """Write this model's `state_dict()` to `path` as safetensors (atomically)."""
+        from ..io.serialize import save_weights
+
+        return save_weights(self, path)
+
+    def load_weights(self, path, strict: bool = True):
+        """Load weights from a safetensors file in place (keys and shapes checked); also
+        reads `gk.save` files, checkpoints and PyTorch's `safetensors.torch.save_file`."""
+        from ..io.serialize import load_weights
+
+        return load_weights(self, path, strict=strict)

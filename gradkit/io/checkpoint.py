@@ -1,0 +1,139 @@
+"""Training checkpoints: everything a run needs to continue bit for bit after a crash.
+
+One safetensors file, written atomically. Tensors: the model's weights as "model/<name>",
+and every array of the other states under its path ("optimizer/state/0/exp_avg"). The
+header's `__metadata__["state"]` is JSON (see tree.py) holding the epoch, the optimizer's
+options and step counts, the scheduler's state, the DataLoader's position and sampler
+generator, gradkit's global generator (init and dropout draw from it) and the `extra`
+values. Restoring all of them and continuing the same loop gives the weights an
+uninterrupted run would have.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+from .. import random as gkrandom
+from .errors import FormatError
+from .safe import read_safetensors, write_safetensors
+from .serialize import (
+    CHECKPOINT,
+    CHECKPOINT_MODEL_PREFIX,
+    MODEL,
+    WEIGHTS,
+    file_kind,
+    header,
+    load_tensors,
+)
+from .tree import pack, unpack
+
+_RESERVED = ("epoch", "extra")
+
+
+def save_checkpoint(path: str | os.PathLike, model, optimizer=None, epoch: int | None = None,
+                    scheduler=None, loader=None, **extra) -> str:
+    """Write a checkpoint of `model`, `optimizer`, `scheduler`, `loader`, the random state,
+    `epoch` and any `extra` values (numbers, strings, lists, dicts, arrays) to `path`.
+
+    The write is atomic: a crash during it leaves the previous file at `path` intact.
+    """
+    bad = [k for k in extra if k in _RESERVED]
+    if bad:
+        raise ValueError(f"save_checkpoint: {bad[0]!r} is reserved; use another name")
+    tensors = {CHECKPOINT_MODEL_PREFIX + k: v for k, v in model.state_dict().items()}
+    state = {
+        "epoch": epoch,
+        "optimizer": _part(optimizer),
+        "scheduler": _part(scheduler),
+        "loader": loader.state_dict() if loader is not None else None,
+        "rng": gkrandom.get_rng_state(),
+        "extra": extra,
+    }
+    arrays: dict = {}
+    packed = {k: pack(v, arrays, k) for k, v in state.items()}
+    tensors.update(arrays)
+    text = json.dumps(packed, allow_nan=True)
+    return write_safetensors(path, tensors, header(CHECKPOINT, state=text))
+
+
+def _part(obj) -> dict | None:
+    if obj is None:
+        return None
+    return {"class": type(obj).__name__, "state": obj.state_dict()}
+
+
+def load_checkpoint(path: str | os.PathLike, model, optimizer=None, scheduler=None,
+                    loader=None, *, strict: bool = True, restore_rng: bool = True) -> dict:
+    """Restore a checkpoint into `model` (and the optimizer, scheduler and loader given).
+
+    Also restores gradkit's global random state (unless `restore_rng=False`). Everything is
+    checked first; if any part fails to load, the objects are put back as they were.
+    Returns `{"epoch": ..., "extra": {...}, **extra}`.
+    """
+    where = os.fspath(path)
+    tensors, metadata = read_safetensors(where)
+    kind = file_kind(metadata, where)
+    if kind != CHECKPOINT:
+        what = {MODEL: "a gradkit model file (use gk.load)",
+                WEIGHTS: "a gradkit weights file (use model.load_weights)"}.get(
+                    kind, "not a gradkit checkpoint")
+        raise FormatError(f"{where} is {what}")
+    try:
+        raw = json.loads(metadata["state"])
+    except (KeyError, ValueError, RecursionError) as exc:
+        raise FormatError(f"{where}: the checkpoint state in the header is not valid JSON "
+                          f"({type(exc).__name__}: {exc})") from None
+    if not isinstance(raw, dict) or not {"epoch", "rng", "extra"} <= set(raw):
+        raise FormatError(f"{where}: the checkpoint state lacks epoch, rng or extra")
+    state = {k: unpack(v, tensors, where) for k, v in raw.items()}
+    n = len(CHECKPOINT_MODEL_PREFIX)
+    weights = {k[n:]: v for k, v in tensors.items() if k.startswith(CHECKPOINT_MODEL_PREFIX)}
+    parts = [(obj, _saved(state, key, obj, where))
+             for key, obj in (("optimizer", optimizer), ("scheduler", scheduler))]
+    if restore_rng:
+        _check_rng(state["rng"], where)
+    if loader is not None and not isinstance(state.get("loader"), dict):
+        raise ValueError(f"{where}: the checkpoint holds no DataLoader state")
+
+    undo = [(model, model.state_dict())]
+    undo += [(obj, obj.state_dict()) for obj, _ in parts if obj is not None]
+    if loader is not None:
+        undo.append((loader, loader.state_dict()))
+    try:
+        load_tensors(model, weights, where, strict)
+        for obj, saved in parts:
+            if obj is not None:
+                obj.load_state_dict(saved)
+        if loader is not None:
+            loader.load_state_dict(state["loader"])
+    except BaseException:
+        for obj, before in undo:
+            obj.load_state_dict(before)
+        raise
+    if restore_rng:
+        gkrandom.set_rng_state(state["rng"])
+    extra = state["extra"] if isinstance(state["extra"], dict) else {}
+    return {"epoch": state["epoch"], "extra": extra, **extra}
+
+
+def _saved(state: dict, key: str, obj, where: str):
+    if obj is None:
+        return None
+    part = state.get(key)
+    if not isinstance(part, dict) or "state" not in part:
+        raise ValueError(f"{where}: the checkpoint holds no {key} state, but a "
+                         f"{type(obj).__name__} was given")
+    if part.get("class") != type(obj).__name__:
+        raise ValueError(f"{where}: the checkpoint holds the state of a {part.get('class')} "
+                         f"{key}, not of a {type(obj).__name__}")
+    return part["state"]
+
+
+def _check_rng(rng, where: str) -> None:
+    try:
+        np.random.default_rng().bit_generator.state = rng["cpu"]
+    except (TypeError, ValueError, KeyError) as exc:
+        raise FormatError(f"{where}: invalid random state in the checkpoint ({exc})") from None
