@@ -177,3 +177,11 @@ def test_dropout_op_train_and_eval():
     a = gk.ops.dropout(gk.ones(50), 0.5).numpy()
     gk.manual_seed(3)
     np.testing.assert_array_equal(a, gk.ops.dropout(gk.ones(50), 0.5).numpy())
+
+
+def test_ndarray_subclasses_are_cpu_arrays(tmp_path):
+    mm = np.memmap(tmp_path / "w.bin", dtype=np.float32, mode="w+", shape=(3,))
+    mm[:] = [1.0, 2.0, 3.0]
+    w = gk.Tensor._wrap(mm)
+    assert (w * gk.ones(3)).numpy().tolist() == [1.0, 2.0, 3.0]
+    assert (gk.ones(3, dtype="float64") + w).dtype == np.float64

@@ -30,7 +30,9 @@ def _scalar_dtype(value, dtype: np.dtype) -> np.dtype:
 
 def _check_devices(a: Tensor, b: Tensor, opname: str) -> None:
     x, y = a.data, b.data
-    if type(x) is not type(y) or (type(x) is not np.ndarray and x.device != y.device):
+    if isinstance(x, np.ndarray) and isinstance(y, np.ndarray):
+        return  # both on the CPU (ndarray subclasses such as memmap included)
+    if type(x) is not type(y) or x.device != y.device:
         raise DeviceError(
             f"{opname}: tensors on different devices ({a.device} and {b.device}); "
             "move one with .to(device)"
