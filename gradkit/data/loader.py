@@ -163,7 +163,8 @@ class DataLoader:
             self.sampler.load_state_dict(state["sampler"])
         self._epoch = int(state["epoch"])
         self._skip = int(state.get("batches_done", 0))
-        self._progress = None
+        # until iteration resumes, state_dict() reports the loaded position unchanged
+        self._progress = (self._epoch, self._skip, state.get("sampler")) if self._skip else None
 
     def __repr__(self) -> str:
         return (

@@ -83,3 +83,23 @@ def test_custom_sampler_without_state():
     assert plain.epoch == 1
     with pytest.raises(TypeError, match="no load_state_dict"):
         plain.load_state_dict(_make().state_dict())
+
+
+def test_state_dict_right_after_load_keeps_the_position():
+    import numpy as np
+
+    from gradkit.data import DataLoader, TensorDataset
+
+    ds = TensorDataset(np.arange(20, dtype=np.float32))
+    a = DataLoader(ds, batch_size=4, shuffle=True, seed=1)
+    it = iter(a)
+    next(it), next(it)
+    saved = a.state_dict()
+    b = DataLoader(ds, batch_size=4, shuffle=True, seed=99)
+    b.load_state_dict(saved)
+    assert b.state_dict() == saved
+    c = DataLoader(ds, batch_size=4, shuffle=True, seed=7)
+    c.load_state_dict(b.state_dict())
+    rest_a = [x.numpy().tolist() for (x,) in it]
+    rest_c = [x.numpy().tolist() for (x,) in c]
+    assert rest_a == rest_c
