@@ -38,7 +38,7 @@ class TrainingMixin:
 
     def fit(self, x=None, y=None, epochs: int = 1, batch_size: int = 32,
             validation_split: float = 0.0, validation_data=None, shuffle: bool = True,
-            callbacks=None, verbose: int = 1, initial_epoch: int = 0):
+            callbacks=None, verbose: int = 1, initial_epoch: int = 0, distributed=False):
         """Train for `epochs` epochs; returns a `History` (also kept as `model.history`).
 
         x, y: NumPy arrays or Tensors, or a DataLoader / Dataset of (x, y) batches as x (then
@@ -50,6 +50,10 @@ class TrainingMixin:
         (one line per epoch when stdout is not a terminal), 2 one line per epoch.
         initial_epoch: resume from this epoch; the model's History continues (pass the old
         History in callbacks when resuming in a new process).
+        distributed: True (or a `gradkit.distributed.DataParallel` of this model) trains
+        data-parallel over the ranks of an `mpiexec` job: `batch_size` is the global batch,
+        each rank takes `batch_size // world_size` of it; logs are means over all ranks; only
+        rank 0 prints and writes files (docs/distributed.md).
 
         Checked before training: x/y lengths, empty or NaN/inf data, the labels' dtype and
         range for the loss. For element-wise losses (mse, mae, huber, bce, bce_with_logits)
@@ -62,7 +66,7 @@ class TrainingMixin:
         return fit(self, x, y, epochs=epochs, batch_size=batch_size,
                    validation_split=validation_split, validation_data=validation_data,
                    shuffle=shuffle, callbacks=callbacks, verbose=verbose,
-                   initial_epoch=initial_epoch)
+                   initial_epoch=initial_epoch, distributed=distributed)
 
     def evaluate(self, x=None, y=None, batch_size: int = 256, verbose: int = 0,
                  callbacks=None) -> dict:

@@ -1,0 +1,26 @@
+"""The one place training callbacks write model files: `gk.save` / `save_weights`.
+
+Both write one safetensors file atomically (temporary file, fsync, rename; gradkit.io.atomic),
+so a crash never leaves a torn file.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def save_model_file(model, path, weights_only: bool = False) -> str:
+    """Save `model` to `path` (architecture + weights, or weights only); returns the path.
+
+    A model that `gk.save` cannot describe (e.g. one layer shared at two places) falls back
+    to its weights.
+    """
+    from ..io import ConfigError, save, save_weights
+
+    path = os.fspath(path)
+    if not weights_only:
+        try:
+            return save(model, path)
+        except ConfigError:
+            pass
+    return save_weights(model, path)
