@@ -57,3 +57,12 @@ def test_mnist_lab_short(example):
     assert deep["test_acc"] > 0.85
     assert len(deep["history"]) == 2 and len(deep["history"][0]["max_w"]) == 3
     assert res["1 layer (softmax regression)"]["test_acc"] > 0.75
+
+
+def test_iris_lab(example):
+    res = example("iris_lab").main(["--epochs", "80"], log=quiet)
+    assert res["small 4-8-3"]["val_acc"] >= 0.93
+    assert res["single layer 4-3"]["val_acc"] >= 0.9
+    large = res["large 4-256-256-256-3"]
+    assert large["train_acc"] == 1.0
+    assert large["final_val_loss"] > 2 * large["best_val_loss"]  # overfitting shows
