@@ -69,7 +69,8 @@ def plot_history(history, path=None):
                 ax.plot(xs, values, marker="o", markersize=3, label=label)
         best = getattr(history, "overfit_epoch", None)
         if name == "loss" and best is not None:
-            ax.axvline(best + 1, color="gray", linestyle="--", label="best val_loss")
+            ax.axvline(best + 1, color="gray", linestyle="--",
+                       label="best val_loss when overfitting was detected")
         ax.set_title(name)
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
