@@ -1,7 +1,8 @@
 """The backend seam: which array namespace (NumPy or CuPy) holds a tensor's data.
 
 Every op finds its namespace with `xp_of(array)`; no op calls `numpy.` directly where the
-tensor's namespace is meant. CuPy is imported lazily, only when a CUDA device is used.
+tensor's namespace is meant. CuPy is imported lazily, only when a CUDA device is used, so
+`import gradkit` never needs it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ DEFAULT_FLOAT = np.dtype(np.float32)
 DEFAULT_INT = np.dtype(np.int64)
 
 _cupy = None
+_gpu_count = None  # how many GPUs CuPy sees, asked once per process
 
 
 def cupy_module():
@@ -30,20 +32,40 @@ def cupy_module():
     return _cupy
 
 
+def is_gpu_array(array) -> bool:
+    """True for a CuPy array (or any array living in CUDA memory); never imports CuPy."""
+    if isinstance(array, (np.ndarray, np.generic)):
+        return False
+    if _cupy is not None and isinstance(array, _cupy.ndarray):
+        return True
+    return hasattr(array, "__cuda_array_interface__")
+
+
 def xp_of(array):
-    """The array namespace (numpy or cupy) of `array`."""
+    """The array namespace (numpy or cupy) of `array`; numpy for host data and Python values."""
     if isinstance(array, (np.ndarray, np.generic)):
         return np
-    return cupy_module()
+    if _cupy is not None and isinstance(array, _cupy.ndarray):
+        return _cupy
+    if hasattr(array, "__cuda_array_interface__"):
+        return cupy_module()
+    return np
+
+
+def gpu_count() -> int:
+    """How many GPUs CuPy sees (0 without CuPy or without a driver); asked once per process."""
+    global _gpu_count
+    if _gpu_count is None:
+        try:
+            _gpu_count = int(cupy_module().cuda.runtime.getDeviceCount())
+        except Exception:
+            _gpu_count = 0
+    return _gpu_count
 
 
 def is_cuda_available() -> bool:
     """True when CuPy imports and sees at least one GPU."""
-    try:
-        cp = cupy_module()
-        return cp.cuda.runtime.getDeviceCount() > 0
-    except Exception:
-        return False
+    return gpu_count() > 0
 
 
 def parse_device(device) -> tuple[str, int]:
@@ -65,8 +87,8 @@ def parse_device(device) -> tuple[str, int]:
 
 
 def device_name(array) -> str:
-    """'cpu' for a NumPy array, 'cuda:N' for a CuPy array."""
-    if isinstance(array, (np.ndarray, np.generic)):
+    """'cpu' for a NumPy array (or host data), 'cuda:N' for a CuPy array."""
+    if isinstance(array, (np.ndarray, np.generic)) or not is_gpu_array(array):
         return "cpu"
     return f"cuda:{array.device.id}"
 
@@ -77,18 +99,38 @@ def namespace(device) -> object:
     return np if kind == "cpu" else cupy_module()
 
 
+def _check_gpu(index: int):
+    cp = cupy_module()
+    count = gpu_count()
+    if index >= count:
+        raise DeviceError(
+            f"device 'cuda:{index}' does not exist on this machine (CuPy sees {count} GPU"
+            f"{'' if count == 1 else 's'})"
+        )
+    return cp
+
+
 def to_device(array, device):
-    """Move `array` to `device` (no copy when it is already there)."""
+    """Move `array` to `device` (no copy when it is already there).
+
+    Between GPUs the data is copied onto the target GPU (`cupy.asarray` alone would keep an
+    array where it is).
+    """
     kind, index = parse_device(device)
     if kind == "cpu":
         if isinstance(array, np.ndarray):
             return array
         if isinstance(array, np.generic):
             return np.asarray(array)
-        return cupy_module().asnumpy(array)
-    cp = cupy_module()
-    if index >= cp.cuda.runtime.getDeviceCount():
-        raise DeviceError(f"device 'cuda:{index}' does not exist on this machine")
+        if is_gpu_array(array):
+            return cupy_module().asnumpy(array)
+        return np.asarray(array)
+    cp = _check_gpu(index)
+    if isinstance(array, cp.ndarray):
+        if array.device.id == index:
+            return array
+        with cp.cuda.Device(index):
+            return array.copy()  # CuPy copies from another GPU onto the current one
     with cp.cuda.Device(index):
         return cp.asarray(array)
 
@@ -97,17 +139,21 @@ def to_numpy(array) -> np.ndarray:
     """A NumPy array on the host (a copy when the data lives on a GPU)."""
     if isinstance(array, np.ndarray):
         return array
-    if isinstance(array, np.generic):
+    if isinstance(array, np.generic) or not is_gpu_array(array):
         return np.asarray(array)
     return cupy_module().asnumpy(array)
 
 
 def scatter_add(target, index, values) -> None:
-    """target[index] += values, adding repeated indices (np.add.at / cupyx.scatter_add)."""
+    """target[index] += values, adding repeated indices (np.add.at / cupy.add.at)."""
     xp = xp_of(target)
     if xp is np:
         np.add.at(target, index, values)
-    else:  # pragma: no cover - needs a GPU
+        return
+    at = getattr(xp.add, "at", None)  # pragma: no cover - needs a GPU
+    if at is not None:  # CuPy >= 13 (cupyx.scatter_add is deprecated there)
+        at(target, index, values)
+    else:
         import cupyx
 
         cupyx.scatter_add(target, index, values)

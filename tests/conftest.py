@@ -1,9 +1,11 @@
-"""Shared fixtures: a seeded RNG, and `torch` when it is installed."""
+"""Shared fixtures: a seeded RNG, `torch` when it is installed, and `device` (tests/devices.py)."""
 
 import numpy as np
 import pytest
 
 import gradkit as gk
+
+from .devices import device  # noqa: F401 - the fixture, parametrised over devices
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import numpy as np
 from ..backend import to_device
 from ..errors import DTypeError
 from ..tensor import Tensor, _make, as_tensor
-from ._util import float_tensor, operands, shape_error
+from ._util import _check_devices, float_tensor, operands, shape_error
 
 # ---- binary arithmetic -------------------------------------------------------------------
 
@@ -136,9 +136,12 @@ def _minmax(a, b, name):
 
 def where(cond, a, b) -> Tensor:
     """Choose from `a` where `cond` is true, else from `b` (broadcasting)."""
-    c = cond.data if isinstance(cond, Tensor) else cond
     a, b = operands(a, b, "where")
-    c = a._xp.asarray(c)
+    if isinstance(cond, Tensor):
+        _check_devices(cond, a, "where")
+        c = cond.data
+    else:
+        c = a._xp.asarray(cond)
     if c.dtype != bool:
         raise DTypeError(f"where: the condition must be a bool tensor, got {c.dtype}")
     try:
@@ -232,7 +235,7 @@ def erf(xp, x):
     impl = _erf_impl(xp)
     if impl is not None:
         return impl(x)
-    if x.dtype == np.float64:
+    if x.dtype == np.float64 and xp is np:
         return _math_erf(x).astype(np.float64)
     z = xp.abs(x).astype(np.float64)  # float64 inside: 1 - erfc cancels near 0
     t = 1 / (1 + 0.5 * z)

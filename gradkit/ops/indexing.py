@@ -4,21 +4,35 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import scatter_add
-from ..errors import ShapeError
+from ..backend import is_gpu_array, scatter_add, to_device
+from ..errors import DeviceError, ShapeError
 from ..tensor import Tensor, _make, as_tensor
 
 _BASIC = (int, slice, type(None), type(Ellipsis), np.integer)
 
 
-def _raw_index(index, xp):
-    """Replace tensors and lists in an index with arrays of the tensor's namespace."""
+def _raw_index(index, x: Tensor):
+    """Replace tensors and lists in an index with arrays of `x`'s namespace.
+
+    On a GPU tensor, host index arrays (NumPy, lists, CPU tensors) are copied to its device
+    once, here, as PyTorch allows CPU indices into CUDA tensors; a GPU index into a CPU
+    tensor is refused (DeviceError naming both devices).
+    """
     if isinstance(index, tuple):
-        return tuple(_raw_index(i, xp) for i in index)
+        return tuple(_raw_index(i, x) for i in index)
+    xp = x._xp
     if isinstance(index, Tensor):
-        return index.data
+        data = index.data
+        if xp is np:
+            if not isinstance(data, np.ndarray):
+                raise DeviceError(f"getitem: a tensor on {x.device} indexed with a tensor on "
+                                  f"{index.device}; move the index with .to('cpu')")
+            return data
+        return data if is_gpu_array(data) else to_device(data, x.device)
     if isinstance(index, list):
         return xp.asarray(index)
+    if xp is not np and isinstance(index, np.ndarray):
+        return to_device(index, x.device)
     return index
 
 
@@ -33,7 +47,7 @@ def getitem(x, index) -> Tensor:
     x = as_tensor(x)
     d = x.data
     xp = x._xp
-    idx = _raw_index(index, xp)
+    idx = _raw_index(index, x)
     try:
         out = d[idx]
     except IndexError as exc:

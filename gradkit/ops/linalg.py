@@ -143,7 +143,11 @@ def _einsum_grad(xp, g, out_sub, subs, arrays, i):
     r = xp.broadcast_to(r, [size[c] for c in uniq])
     if uniq == target:
         return r
-    z = xp.zeros(arr.shape, dtype=g.dtype)  # repeated letters: write onto the diagonal
-    view = xp.einsum(f"{target}->{uniq}", z)
-    view[...] = r
+    # Repeated letters (e.g. 'ii'): write r onto the diagonal through index arrays, one per
+    # axis of the operand; an einsum view is writable in NumPy but a copy in CuPy.
+    z = xp.zeros(arr.shape, dtype=g.dtype)
+    k = len(uniq)
+    ranges = {c: xp.arange(size[c]).reshape([-1 if j == uniq.index(c) else 1
+                                             for j in range(k)]) for c in uniq}
+    z[tuple(ranges[c] for c in target)] = r
     return z

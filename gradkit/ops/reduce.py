@@ -100,7 +100,8 @@ def prod(x, axis=None, keepdims: bool = False) -> Tensor:
         right = xp.flip(xp.cumprod(xp.flip(
             xp.concatenate([flat[..., 1:], ones], axis=-1), axis=-1), axis=-1), axis=-1)
         others = (left * right).reshape(moved.shape)
-        others = xp.transpose(others, np.argsort(rest + list(axes)))
+        inverse = tuple(int(i) for i in np.argsort(rest + list(axes)))  # host ints for CuPy
+        others = xp.transpose(others, inverse)
         return (g.reshape(kshape) * others,)
 
     return _make(out, (x,), vjp, "prod")

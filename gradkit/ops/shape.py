@@ -49,7 +49,9 @@ def transpose(x, *axes) -> Tensor:
     if axes is not None and sorted(norm_axis(axes, d.ndim, "transpose")) != list(range(d.ndim)):
         raise ShapeError(f"transpose: axes {axes} are not a permutation of {d.ndim} axes")
     out = d.transpose(axes)
-    inv = None if axes is None else tuple(np.argsort([a % d.ndim for a in axes]))
+    inv = None  # the inverse permutation, as host ints (CuPy wants plain ints)
+    if axes is not None:
+        inv = tuple(int(i) for i in np.argsort([a % d.ndim for a in axes]))
     return _make(out, (x,), lambda g: (g.transpose(inv),), "transpose")
 
 

@@ -48,8 +48,23 @@ def _loader(data, batch_size: int, shuffle: bool, device: str) -> DataLoader:
         data = TensorDataset(*data)
     arrays = getattr(data, "arrays", ())
     on_host = all(isinstance(a, np.ndarray) for a in arrays)
+    if device != "cpu" and on_host and arrays and type(data) is TensorDataset:
+        resident = _on_gpu(arrays, device)
+        if resident is not None:  # copied to the GPU once; batches are gathered there
+            return DataLoader(resident, batch_size=batch_size, shuffle=shuffle)
     move = None if device == "cpu" and on_host and arrays else device
     return DataLoader(data, batch_size=batch_size, shuffle=shuffle, device=move)
+
+
+def _on_gpu(arrays, device: str):
+    """A TensorDataset of `arrays` on GPU `device` when they take at most a quarter of its
+    free memory (else None: the loader then moves each batch there)."""
+    from .. import cuda
+    from ..backend import to_device
+
+    if not cuda.fits_in_memory(sum(a.nbytes for a in arrays), device):
+        return None
+    return TensorDataset(*(to_device(a, device) for a in arrays))
 
 
 def check_split(validation_split) -> float:

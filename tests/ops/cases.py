@@ -1,7 +1,8 @@
 """One table of every op in API.md: gradkit call, NumPy reference, PyTorch reference, inputs.
 
 Each case is tested three ways (tests/ops/test_ops.py): forward against NumPy, gradient
-against central differences in float64, and forward+gradient against PyTorch.
+against central differences in float64 (both on every device of tests/devices.py), and
+forward+gradient against PyTorch. Constants a case makes go on its input's device.
 """
 
 from __future__ import annotations
@@ -127,7 +128,8 @@ _EIN = [("ij,jk->ik", [(3, 4), (4, 5)]), ("ii->i", [(4, 4)]), ("ij->", [(3, 4)])
         ("bij,bjk->bik", [(2, 3, 4), (2, 4, 2)]), ("ii", [(3, 3)]), ("ij,ij->i", [(3, 4), (3, 4)]),
         ("ij,j", [(3, 4), (4,)]), ("ijk->kj", [(2, 3, 4)]),
         ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 2)]),
-        ("ij,j->ij", [(3, 4), (1,)])]
+        ("ij,j->ij", [(3, 4), (1,)]),
+        ("iij->ji", [(3, 3, 2)]), ("iji,j->i", [(3, 4, 3), (4,)])]  # repeated letters
 CASES += [Case(f"einsum[{s}]", lambda *xs, s=s: gk.einsum(s, *xs),
                lambda *xs, s=s: np.einsum(s, *xs), sh,
                (lambda t, *xs, s=s: t.einsum(s, *xs)) if s != "ij,j->ij" else None)
@@ -174,11 +176,12 @@ CASES += [
          [(3, 5)], lambda t, x: x.var(dim=1, correction=1)),
     Case("std_ddof1", lambda x: gk.std(x, ddof=1), lambda x: np.std(x, ddof=1), [(3, 5)],
          lambda t, x: x.std(correction=1)),
-    Case("prod_with_zero", lambda x: gk.prod(x * gk.tensor([1.0, 0.0, 1.0], dtype=x.dtype), axis=1),
+    Case("prod_with_zero",
+         lambda x: gk.prod(x * gk.tensor([1.0, 0.0, 1.0], dtype=x.dtype, device=x.device), axis=1),
          lambda x: np.prod(x * np.array([1.0, 0.0, 1.0]), axis=1), [(2, 3)],
          lambda t, x: (x * t.tensor([1.0, 0.0, 1.0], dtype=x.dtype)).prod(dim=1)),
-    Case("max_ties", lambda x: gk.max(x * 0 + gk.tensor([1.0, 2.0, 2.0], dtype=x.dtype) + x * 0,
-                                      axis=-1),
+    Case("max_ties", lambda x: gk.max(
+        x * 0 + gk.tensor([1.0, 2.0, 2.0], dtype=x.dtype, device=x.device) + x * 0, axis=-1),
          lambda x: np.max(x * 0 + np.array([1.0, 2.0, 2.0]), axis=-1), [(2, 3)],
          lambda t, x: (x * 0 + t.tensor([1.0, 2.0, 2.0], dtype=x.dtype)).amax(dim=-1)),
     Case("argmax", lambda x: gk.argmax(x, axis=1), lambda x: np.argmax(x, axis=1), [(3, 4)],

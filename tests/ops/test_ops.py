@@ -1,4 +1,8 @@
-"""Every op of API.md: forward vs NumPy, gradient vs finite differences (float64), vs PyTorch."""
+"""Every op of API.md: forward vs NumPy, gradient vs finite differences (float64), vs PyTorch.
+
+The forward, gradient and float32 checks run on every device (tests/devices.py): inputs are
+made on the device and results compared on the host through `.numpy()`.
+"""
 
 import numpy as np
 import pytest
@@ -8,33 +12,48 @@ import gradkit as gk
 from .cases import CASES, make_inputs
 
 IDS = [c.id for c in CASES]
+GRAD_CASES = [c for c in CASES if c.grad]
+GRAD_IDS = [c.id for c in GRAD_CASES]
 
 
-def _gk_inputs(case, arrays, dtype, requires_grad):
+def _gk_inputs(case, arrays, dtype, requires_grad, device="cpu"):
     out = []
     for i, a in enumerate(arrays):
         if i in case.ints:
-            out.append(gk.tensor(a))
+            out.append(gk.tensor(a, device=device))
         else:
-            out.append(gk.tensor(a, dtype=dtype, requires_grad=requires_grad))
+            out.append(gk.tensor(a, dtype=dtype, requires_grad=requires_grad, device=device))
     return out
 
 
+def _on(device, fn):
+    """`fn` run on `device`: CPU inputs moved there, the result moved back (both moves are
+    differentiable ops, so gradcheck's CPU leaves see the device's forward and backward)."""
+    if device == "cpu":
+        return fn
+
+    def moved(*xs):
+        return fn(*[x.to(device) for x in xs]).to("cpu")
+
+    return moved
+
+
 @pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_forward_matches_numpy(case, rng):
+def test_forward_matches_numpy(case, rng, device):
     arrays = make_inputs(case, rng)
-    got = case.gk(*_gk_inputs(case, arrays, np.float64, False))
+    got = case.gk(*_gk_inputs(case, arrays, np.float64, False, device))
     want = case.np(*arrays)
     assert isinstance(got, gk.Tensor)
+    assert got.device.split(":")[0] == device
     assert got.shape == np.shape(want)
     np.testing.assert_allclose(got.numpy(), want, rtol=1e-6, atol=1e-9)
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.grad], ids=[c.id for c in CASES if c.grad])
-def test_gradient_matches_finite_differences(case, rng):
+@pytest.mark.parametrize("case", GRAD_CASES, ids=GRAD_IDS)
+def test_gradient_matches_finite_differences(case, rng, device):
     arrays = make_inputs(case, rng)
     inputs = [gk.tensor(a) if i in case.ints else a for i, a in enumerate(arrays)]
-    assert gk.gradcheck(case.gk, *inputs, atol=1e-6, rtol=1e-4)
+    assert gk.gradcheck(_on(device, case.gk), *inputs, atol=1e-6, rtol=1e-4)
 
 
 TORCH_CASES = [c for c in CASES if c.torch is not None]
@@ -62,8 +81,13 @@ def test_matches_pytorch_float32(case, rng, torch):
         assert x.grad is None or x.grad.dtype == np.float32
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.grad], ids=[c.id for c in CASES if c.grad])
-def test_float32_stays_float32(case, rng):
-    xs = _gk_inputs(case, make_inputs(case, rng, np.float32), np.float32, True)
+@pytest.mark.parametrize("case", GRAD_CASES, ids=GRAD_IDS)
+def test_float32_stays_float32(case, rng, device):
+    xs = _gk_inputs(case, make_inputs(case, rng, np.float32), np.float32, True, device)
     out = case.gk(*xs)
     assert out.dtype == np.float32, f"{case.name} returned {out.dtype} for float32 inputs"
+    if device != "cpu":  # the gradient rules keep float32 and the device too
+        out.backward(gk.ones_like(out))
+        for i, x in enumerate(xs):
+            if i not in case.ints and x.grad is not None:
+                assert x.grad.dtype == np.float32 and x.grad.device == x.device, case.name

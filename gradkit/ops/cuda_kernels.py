@@ -1,0 +1,163 @@
+"""Fused elementwise kernels for the GPU, each with a NumPy fallback that does the same maths.
+
+Training an MLP on a GPU spends much of its non-matmul time launching small elementwise
+kernels and streaming their temporaries through memory. Each function here does in one CuPy
+`ElementwiseKernel` what the unfused code does in several array operations:
+
+  bias_relu_(y, b)                     y = max(y + b, 0), in place (Linear + ReLU forward)
+  relu_backward(g, y)                  g * (y > 0) (the gradient through ReLU from its output)
+  softmax_xent_grad(logp, labels, gi)  (softmax - one-hot) * gi, with label smoothing
+  adam_update_(w, g, m, v, ...)        one Adam/AdamW step on a parameter and its buffers
+
+On NumPy arrays (the CPU) each runs the unfused NumPy expressions that gradkit's ops and
+optimizers use, in the same order, so the CPU numbers are exactly the existing ones and the
+tests check the maths on any machine. On CuPy arrays the kernels are compiled on first use
+(cached per dtype by CuPy) with `--fmad=false`, so no multiply-add is contracted and each step
+rounds like the unfused CuPy code. CuPy is never imported until a CuPy array arrives.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..backend import cupy_module, xp_of
+
+_OPTIONS = ("--fmad=false",)
+_kernels: dict = {}
+
+
+def _kernel(name: str, in_params: str, out_params: str, body: str):
+    """The ElementwiseKernel `name`, built on first use."""
+    k = _kernels.get(name)
+    if k is None:
+        cp = cupy_module()
+        k = _kernels[name] = cp.ElementwiseKernel(
+            in_params, out_params, body, name=f"gradkit_{name}", options=_OPTIONS)
+    return k
+
+
+# ---- Linear + ReLU ------------------------------------------------------------------------
+
+
+def bias_relu_(y, bias):
+    """y = max(y + bias, 0) in place (bias broadcast over the rows); returns y.
+
+    NaN stays NaN, as with `np.maximum`.
+    """
+    if xp_of(y) is np:
+        np.add(y, bias, out=y)
+        np.maximum(y, 0, out=y)
+        return y
+    _kernel("bias_relu", "T b", "T y",  # pragma: no cover - needs a GPU
+            "T v = y + b; y = (v > (T)0 || isnan(v)) ? v : (T)0;")(bias, y)
+    return y
+
+
+def relu_backward(g, y):
+    """The gradient through ReLU from its output y: g * (y > 0), as a new array."""
+    if xp_of(g) is np:
+        return g * (y > 0)
+    return _kernel("relu_backward", "T g, T y", "T dx",  # pragma: no cover - needs a GPU
+                   "dx = g * (T)(y > (T)0);")(g, y)
+
+
+# ---- softmax + cross-entropy --------------------------------------------------------------
+
+
+def softmax_xent_grad(logp, labels, gi, label_smoothing: float = 0.0):
+    """d(cross-entropy)/d(logits) from the log-softmax `logp` (N, C) and int labels (N,).
+
+    `(exp(logp) - q) * gi` with q the one-hot targets smoothed as
+    `(1 - label_smoothing) * onehot + label_smoothing / C`; `gi` is the upstream gradient of
+    each row's loss, a 0-d array (1/N or 1 for 'mean'/'sum') or an (N, 1) column ('none').
+    Returns a new (N, C) array.
+    """
+    n, c = logp.shape
+    if xp_of(logp) is np:  # the order of ops/nn.py's cross_entropy gradient
+        dz = np.exp(logp)
+        rows = np.arange(n)
+        if label_smoothing:
+            dz = dz - label_smoothing / c
+            dz[rows, labels] -= 1 - label_smoothing
+        else:
+            dz[rows, labels] -= 1
+        dz *= gi
+        return dz
+    ls_c = label_smoothing / c if label_smoothing else 0.0  # pragma: no cover - needs a GPU
+    kernel = _kernel(
+        "softmax_xent_grad", "T logp, raw S labels, T gi, int64 c, T ls_c, T hit", "T dz",
+        "ptrdiff_t row = i / c, col = i - row * c;"
+        "T p = exp(logp);"
+        "if (ls_c != (T)0) p = p - ls_c;"
+        "if (col == (ptrdiff_t)labels[row]) p = p - hit;"
+        "dz = p * gi;")
+    dz = cupy_module().empty(logp.shape, dtype=logp.dtype)
+    return kernel(logp, labels, gi, c, ls_c, 1.0 - label_smoothing, dz)
+
+
+# ---- Adam ---------------------------------------------------------------------------------
+
+
+def adam_update_(w, g, m, v, *, lr: float, beta1: float, beta2: float, eps: float, step: int,
+                 weight_decay: float = 0.0, decoupled: bool = False, maximize: bool = False,
+                 max_v=None) -> None:
+    """One Adam (or AdamW, `decoupled=True`) step in place on w, m, v (and `max_v` for
+    AMSGrad), with `step` the count after this update: PyTorch's update rule, in the order of
+    gradkit's `optim.Adam`, never writing to g."""
+    bc2 = (1 - beta2**step) ** 0.5
+    step_size = lr / (1 - beta1**step)
+    decay = 1 - lr * weight_decay if decoupled and weight_decay else 1.0
+    coupled = 0.0 if decoupled else float(weight_decay)
+    if xp_of(w) is np:
+        _adam_numpy(w, g, m, v, beta1, beta2, eps, bc2, step_size, decay, coupled, maximize,
+                    max_v)
+        return
+    scalars = (1 - beta1, 1 - beta2, beta2, bc2, eps, step_size,  # pragma: no cover
+               -1.0 if maximize else 1.0, coupled, decay)
+    ins = "T g, T omb1, T omb2, T b2, T bc2, T eps, T step_size, T sgn, T wd, T decay"
+    body = (
+        "if (decay != (T)1) w = w * decay;"
+        "T d = sgn * g;"
+        "if (wd != (T)0) d = w * wd + d;"
+        "m = m + (d - m) * omb1;"
+        "T t = d * omb2; t = t * d; v = v * b2 + t;")
+    if max_v is None:
+        _kernel("adam", ins, "T w, T m, T v", body + (
+            "T den = sqrt(v) / bc2 + eps;"
+            "w = w - m / den * step_size;"))(g, *scalars, w, m, v)
+    else:
+        _kernel("adam_amsgrad", ins, "T w, T m, T v, T vmax", body + (
+            "T vm = (vmax > v) ? vmax : v; if (isnan(vmax)) vm = vmax; vmax = vm;"
+            "T den = sqrt(vm) / bc2 + eps;"
+            "w = w - m / den * step_size;"))(g, *scalars, w, m, v, max_v)
+
+
+def _adam_numpy(w, g, m, v, beta1, beta2, eps, bc2, step_size, decay, coupled, maximize,
+                max_v) -> None:
+    """The NumPy path: optim.Adam's `_step_group` body for one parameter, op for op."""
+    if decay != 1.0:
+        w *= decay
+    if coupled:
+        d = w * coupled
+        if maximize:
+            d -= g
+        else:
+            d += g
+        g = d
+    elif maximize:
+        g = -g
+    tmp = np.subtract(g, m)
+    tmp *= 1 - beta1
+    m += tmp
+    np.multiply(g, 1 - beta2, out=tmp)
+    tmp *= g
+    v *= beta2
+    v += tmp
+    if max_v is not None:
+        v = np.maximum(max_v, v, out=max_v)
+    np.sqrt(v, out=tmp)
+    tmp /= bc2
+    tmp += eps
+    np.divide(m, tmp, out=tmp)
+    tmp *= step_size
+    w -= tmp
