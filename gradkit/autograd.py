@@ -74,35 +74,34 @@ def unbroadcast(g, shape: tuple):
 
 
 def _topological_order(root) -> list:
-    """Nodes reachable from `root` that require grad, each after everything it feeds."""
-    order, seen, stack = [], set(), [(root, False)]
+    """Nodes reachable from `root` that require grad, each after everything it feeds.
+
+    An iterative depth-first search: a node is emitted once all its parents are, and the
+    reversed emission order puts every node before its parents.
+    """
+    order, seen = [], {id(root)}
+    stack = [(root, iter(root._parents))]
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        for parent in node._parents:
+        node, parents = stack[-1]
+        for parent in parents:
             if parent.requires_grad and id(parent) not in seen:
-                stack.append((parent, False))
+                seen.add(id(parent))
+                stack.append((parent, iter(parent._parents)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
     order.reverse()
     return order
 
 
-def _store_leaf_grad(leaf, g) -> None:
-    from .tensor import Tensor
-
+def _store_leaf_grad(leaf, g, wrap) -> None:
+    """Set or add `g` to `leaf.grad` (a new array: an existing `.grad` is never written)."""
     if g.dtype != leaf.data.dtype:
         g = g.astype(leaf.data.dtype)
-    elif not g.flags.owndata:
+    elif g.base is not None:
         g = g.copy()  # a view may share memory with another tensor's gradient
-    if leaf.grad is None:
-        leaf.grad = Tensor._wrap(g)
-    else:
-        leaf.grad = Tensor._wrap(leaf.grad.data + g)
+    leaf.grad = wrap(g if leaf.grad is None else leaf.grad.data + g)
 
 
 def backward(root, grad=None) -> None:
@@ -122,26 +121,37 @@ def backward(root, grad=None) -> None:
         g = root._xp.ones_like(data)
     else:
         g = _root_grad(root, grad)
+    from .tensor import Tensor
+
+    wrap = Tensor._wrap
     grads = {id(root): g}
+    summed = set()  # keys whose gradient is a sum this pass made: safe to add to in place
     for node in _topological_order(root):
         g = grads.pop(id(node), None)
         if g is None:
             continue
-        if node._vjp is None:
-            _store_leaf_grad(node, g)
+        vjp = node._vjp
+        if vjp is None:
+            _store_leaf_grad(node, g, wrap)
             continue
-        for parent, pg in zip(node._parents, node._vjp(g)):
+        for parent, pg in zip(node._parents, vjp(g)):
             if pg is None or not parent.requires_grad:
                 continue
-            if pg.shape != parent.data.shape:
-                pg = unbroadcast(pg, parent.data.shape)
+            shape = parent.data.shape
+            if pg.shape != shape:
+                pg = unbroadcast(pg, shape)
             key = id(parent)
-            if key in grads:
-                grads[key] = grads[key] + pg
-            elif pg is g and parent._vjp is None:
-                grads[key] = pg.copy()  # a leaf must not share its gradient with another
-            else:
+            acc = grads.get(key)
+            if acc is None:
+                if pg is g and parent._vjp is None:
+                    pg = pg.copy()  # a leaf must not share its gradient with another
                 grads[key] = pg
+            elif key in summed and acc.dtype == pg.dtype:
+                acc += pg  # our own array, seen by no one else yet (a NumPy scalar rebinds)
+                grads[key] = acc
+            else:
+                grads[key] = acc + pg  # never written into: `acc` may be shared
+                summed.add(key)
 
 
 def _root_grad(root, grad):

@@ -68,6 +68,21 @@ def test_diamond_graph_counts_every_path_once():
     assert x.grad.item() == pytest.approx(9 * 4 + 3)
 
 
+def test_fan_out_sums_are_right_when_summed_in_place():
+    # `add` hands one array to both parents; sums into a shared array must not leak
+    def f(x):
+        a = x * 1.5
+        b = x - 1.0
+        s = a + b
+        return s + a + b + s * a + a * 2.0
+
+    assert gk.gradcheck(f, np.array([0.3, -1.2, 2.0]))
+    x = gk.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    (h + h + h * h).sum().backward()  # dy/dh = 2 + 2h, dy/dx = 2 (2 + 4x)
+    np.testing.assert_allclose(x.grad.numpy(), [12.0, 20.0])
+
+
 def test_reused_leaf_in_one_op():
     x = gk.tensor([1.0, -2.0], requires_grad=True)
     (x * x + x).sum().backward()

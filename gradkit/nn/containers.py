@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 
+from .layers import Linear, ReLU, Tanh
 from .module import Module
 
 __all__ = ["Sequential", "ModuleList"]
+
+_FUSIBLE = {ReLU: "relu", Tanh: "tanh"}  # activation layers that fold into a Linear before them
 
 
 def _check_module(m, where: str) -> Module:
@@ -34,8 +37,17 @@ class Sequential(Module):
                 self.add_module(str(i), _check_module(m, f"Sequential layer {i}"))
 
     def forward(self, x):
-        for m in self._modules.values():
-            x = m(x)
+        layers = list(self._modules.values())
+        n, i = len(layers), 0
+        while i < n:
+            m = layers[i]
+            activation = _fusible(m, layers[i + 1]) if i + 1 < n else None
+            if activation is None:
+                x = m(x)
+                i += 1
+            else:  # Linear then ReLU/Tanh: one node, the same numbers
+                x = m._forward_fused(x, activation)
+                i += 2
         return x
 
     def __getitem__(self, index):
@@ -59,6 +71,14 @@ class Sequential(Module):
         for m in modules:
             self.append(m)
         return self
+
+
+def _fusible(m: Module, nxt: Module) -> str | None:
+    """The activation of `nxt` when `m` is a plain Linear and `nxt` a plain ReLU or Tanh (not
+    subclasses, no per-instance `forward`), so that the pair can run as one fused node."""
+    if type(m) is not Linear or "forward" in m.__dict__ or "forward" in nxt.__dict__:
+        return None
+    return _FUSIBLE.get(type(nxt))
 
 
 def _index(i, n: int, owner: str) -> int:

@@ -63,8 +63,13 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x):
+        return self._forward_fused(x, None)
+
+    def _forward_fused(self, x, activation: str | None):
+        """`forward` followed by `activation` ("relu" or "tanh") in the same graph node (the
+        numbers of the two layers in a row; `Sequential` calls this for Linear -> ReLU/Tanh)."""
         try:
-            return linear(x, self.weight, self.bias)
+            return linear(x, self.weight, self.bias, activation)
         except ShapeError:
             raise self._shape_error(x) from None
         except DeviceError as exc:

@@ -76,8 +76,21 @@ def one_hot(labels, num_classes: int) -> Tensor:
     return t if device is None or device == device_name(out) else t.to(device)
 
 
-def linear(x, weight, bias=None) -> Tensor:
-    """x @ weight.T + bias as one node (weight has shape (out_features, in_features))."""
+# Activations that fuse into `linear`: the forward runs in place on the node's own fresh
+# x @ W.T + b, and the gradient through the activation needs only its output y (the same
+# expressions as the unfused `relu` and `tanh` ops, so the numbers are the same).
+FUSED_ACTIVATIONS = {
+    "relu": (lambda xp, y: xp.maximum(y, 0, out=y), lambda g, y: g * (y > 0)),
+    "tanh": (lambda xp, y: xp.tanh(y, out=y), lambda g, y: g * (1 - y * y)),
+}
+
+
+def linear(x, weight, bias=None, activation: str | None = None) -> Tensor:
+    """x @ weight.T + bias as one node (weight has shape (out_features, in_features)).
+
+    `activation` ("relu" or "tanh") is applied inside the same node: the same numbers as
+    `relu(linear(x, weight, bias))`, without a second node or a second array.
+    """
     x, weight = operands(x, weight, "linear")
     xd, w = x.data, weight.data
     if w.ndim != 2:
@@ -87,8 +100,14 @@ def linear(x, weight, bias=None) -> Tensor:
             f"linear: input of shape {xd.shape} does not match in_features={w.shape[1]} "
             f"(its last axis must be {w.shape[1]})"
         )
+    act_grad = None
+    if activation is not None:
+        if activation not in FUSED_ACTIVATIONS:
+            raise ValueError(f"linear: activation must be one of "
+                             f"{sorted(FUSED_ACTIVATIONS)} or None, got {activation!r}")
+        act_forward, act_grad = FUSED_ACTIVATIONS[activation]
     x2 = xd.reshape(-1, w.shape[1]) if xd.ndim != 2 else xd
-    out = x2 @ w.T
+    out = x2 @ w.T  # a fresh array: the bias and the activation go in place
     parents = (x, weight)
     if bias is not None:
         weight, bias = operands(weight, bias, "linear")
@@ -96,18 +115,27 @@ def linear(x, weight, bias=None) -> Tensor:
             raise ShapeError(f"linear: bias must have shape ({w.shape[0]},), got {bias.shape}")
         out += bias.data
         parents = (x, weight, bias)
+    if act_grad is not None:
+        act_forward(x._xp, out)
+    y2 = out
     if xd.ndim != 2:
         out = out.reshape(xd.shape[:-1] + (w.shape[0],))
 
     def vjp(g):
         g2 = g.reshape(-1, w.shape[0]) if g.ndim != 2 else g
-        gx = (g2 @ w).reshape(xd.shape) if x.requires_grad else None
+        if act_grad is not None:
+            g2 = act_grad(g2, y2)  # a new array: `g` itself is never written
+        gx = None
+        if x.requires_grad:
+            gx = g2 @ w
+            if xd.ndim != 2:
+                gx = gx.reshape(xd.shape)
         gw = g2.T @ x2 if weight.requires_grad else None
         if len(parents) == 2:
             return gx, gw
         return gx, gw, (g2.sum(axis=0) if bias.requires_grad else None)
 
-    return _make(out, parents, vjp, "linear")
+    return _make(out, parents, vjp, "linear" if activation is None else f"linear+{activation}")
 
 
 def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: float = 0.0):
@@ -129,13 +157,17 @@ def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: floa
     logp = _log_softmax_array(xp, z2, 1)
     t_tensor = None
     tdata = target.data if isinstance(target, Tensor) else target
-    if getattr(tdata, "dtype", np.asarray(tdata).dtype).kind in "iu":
-        y = xp.asarray(_labels(target, c, "cross_entropy")).reshape(-1)
+    if (tdata.dtype if hasattr(tdata, "dtype") else np.asarray(tdata).dtype).kind in "iu":
+        y = _labels(target, c, "cross_entropy")
+        if type(y) is not type(z2):
+            y = xp.asarray(y)
+        if y.ndim != 1:
+            y = y.reshape(-1)
         if y.shape[0] != n:
             raise ShapeError(f"cross_entropy: {n} rows of logits but {y.shape[0]} labels")
         q = None
-        picked = xp.take_along_axis(logp, y[:, None], axis=1)[:, 0]
-        losses = -picked
+        rows = xp.arange(n)
+        losses = -logp[rows, y]
         if label_smoothing:
             losses = (1 - label_smoothing) * losses - label_smoothing / c * logp.sum(axis=1)
     else:
@@ -147,21 +179,23 @@ def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: floa
         if label_smoothing:
             q = (1 - label_smoothing) * q + label_smoothing / c
         losses = -(q * logp).sum(axis=1)
-    out = losses.mean() if reduction == "mean" else losses.sum() if reduction == "sum" else (
-        losses[0] if single else losses)
+    if reduction == "none":
+        out = losses[0] if single else losses
+    else:  # sum / n: np.mean's numbers without its Python overhead
+        out = losses.sum() / n if reduction == "mean" else losses.sum()
 
     def vjp(g):
         gi = g * (1.0 / n) if reduction == "mean" else g
         gi = gi if reduction != "none" else gi.reshape(-1, 1)
         p = xp.exp(logp)
-        if q is None:
+        if q is None:  # (softmax - onehot) * gi, in place on the fresh softmax
             dz = p
             if label_smoothing:
                 dz = dz - label_smoothing / c
-                dz[xp.arange(n), y] -= 1 - label_smoothing
+                dz[rows, y] -= 1 - label_smoothing
             else:
-                dz[xp.arange(n), y] -= 1
-            dz = dz * gi
+                dz[rows, y] -= 1
+            dz *= gi
         else:
             dz = (p * q.sum(axis=1, keepdims=True) - q) * gi
         gz = dz[0] if single else dz

@@ -20,6 +20,7 @@ from ..errors import ShapeError
 from ..tensor import Tensor
 
 _SCHEDULER_KEYS = ("initial_lr",)  # group keys that lr schedulers add
+_SCRATCH_MIN_SIZE = 4096  # parameters at least this big get a scratch array for updates
 
 
 def check_real(owner: str, name: str, value) -> None:
@@ -58,6 +59,7 @@ class Optimizer:
                 f"(parameter groups), got a single {type(params).__name__}; wrap it in a list"
             )
         self.defaults = dict(defaults)
+        self._scratch: dict[Tensor, Any] = {}  # per-parameter temporaries (not state)
         self.state: dict[Tensor, dict[str, Any]] = {}
         self.param_groups: list[dict[str, Any]] = []
         groups = list(params)
@@ -157,6 +159,17 @@ class Optimizer:
 
     def _step_group(self, group: dict[str, Any]) -> None:
         raise NotImplementedError
+
+    def _scaled(self, p: Tensor, a, factor: float):
+        """`a * factor`, written into a scratch array kept for `p` (not part of the state),
+        so that an update allocates nothing. Valid until the next call for `p`."""
+        if a.size < _SCRATCH_MIN_SIZE:  # a small temporary costs less than the bookkeeping
+            return a * factor
+        buf = self._scratch.get(p)
+        if buf is None or buf.shape != a.shape or buf.dtype != a.dtype \
+                or type(buf) is not type(a):
+            buf = self._scratch[p] = xp_of(a).empty_like(a)
+        return xp_of(a).multiply(a, factor, out=buf)
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         """The buffers of `p` before its first update (lazily, on `p`'s device and dtype)."""

@@ -61,7 +61,7 @@ class SGD(Optimizer):
             if g is None:
                 continue
             w = p.data
-            d, owned = _grad_term(w, g, wd, maximize)
+            d, owned = _grad_term(w, g, wd, maximize) if wd or maximize else (g, False)
             if momentum != 0:
                 st = self._state_of(p, group)
                 buf = st.get("momentum_buffer")
@@ -80,7 +80,7 @@ class SGD(Optimizer):
                 d *= lr
                 w -= d
             else:
-                w -= d * lr
+                w -= self._scaled(p, d, lr)
 
 
 class Adam(Optimizer):

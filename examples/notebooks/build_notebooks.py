@@ -1,0 +1,688 @@
+"""Write the lesson notebooks (examples/notebooks/*.ipynb) from the cells below and, with
+--execute, run them so that their saved outputs come from a real run.
+
+    python examples/notebooks/build_notebooks.py --execute      # rewrite + run all
+    python examples/notebooks/build_notebooks.py 05 --execute   # only the MNIST lab
+
+Needs nbformat (and nbclient + ipykernel to execute): pip install -e ".[notebooks]".
+The notebooks run at small settings; each slow one has a FULL_RUN variable near the top
+for the lesson's full settings (or set GRADKIT_FULL_RUN=1 in the environment).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+SETUP = '''import numpy as np
+import matplotlib
+import matplotlib.pyplot as plt
+import gradkit as gk
+from gradkit import nn, optim
+
+matplotlib.rcParams["figure.dpi"] = 72
+gk.manual_seed(0)'''
+
+NOTEBOOKS: dict[str, list[tuple[str, str]]] = {}
+
+# ---------------------------------------------------------------------------------------------
+NOTEBOOKS["01_own_framework"] = [
+    ("md", """# Lesson 1: our own framework, then the same with gradkit
+
+The lesson builds a small neural-network framework by hand: layers (`Linear`, `Tanh`,
+`Softmax`) that each know their **forward** pass and their **backward** pass, a
+cross-entropy loss, and a `Net` that chains them and makes an SGD update on each minibatch.
+We first write exactly that in NumPy (so nothing is hidden), then train the same network with
+gradkit, whose autograd writes every backward pass for us."""),
+    ("code", SETUP),
+    ("md", """## The data: two classes in 2-D that no line separates perfectly
+
+100 points with two informative features; 20% of the labels are flipped on purpose, so no
+classifier can be perfect. 80 points for training, 20 for testing."""),
+    ("code", '''from gradkit.datasets import make_classification
+
+x, y = make_classification(n_samples=100, n_features=2, n_redundant=0, n_informative=2,
+                           flip_y=0.2, random_state=0)
+x_train, y_train, x_test, y_test = x[:80], y[:80], x[80:], y[80:]
+plt.scatter(x[:, 0], x[:, 1], c=y, cmap="coolwarm", edgecolors="k")
+plt.title("training + test points"); plt.show()'''),
+    ("md", """## The framework of the lesson, in plain NumPy
+
+Each layer keeps what it saw in `forward` and turns the gradient of the loss with respect
+to its output (`dz`) into the gradient with respect to its input, storing the gradients of
+its own weights on the way."""),
+    ("code", '''class Linear:
+    def __init__(self, n_in, n_out, rng):
+        self.W = rng.normal(0, 1.0 / np.sqrt(n_in), size=(n_in, n_out))
+        self.b = np.zeros(n_out)
+    def forward(self, x):
+        self.x = x
+        return x @ self.W + self.b
+    def backward(self, dz):
+        self.dW, self.db = self.x.T @ dz, dz.sum(axis=0)
+        return dz @ self.W.T
+    def update(self, lr):
+        self.W -= lr * self.dW
+        self.b -= lr * self.db
+
+class Tanh:
+    def forward(self, x):
+        self.y = np.tanh(x)
+        return self.y
+    def backward(self, dz):
+        return (1 - self.y ** 2) * dz
+    def update(self, lr):
+        pass
+
+class Softmax:
+    def forward(self, z):
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        self.p = e / e.sum(axis=1, keepdims=True)
+        return self.p
+    def backward(self, dp):
+        # the Jacobian of softmax applied to dp, row by row
+        return self.p * (dp - (dp * self.p).sum(axis=1, keepdims=True))
+    def update(self, lr):
+        pass
+
+class CrossEntropy:
+    def forward(self, p, y):
+        self.p, self.y = p, y
+        return -np.log(p[np.arange(len(y)), y]).mean()
+    def backward(self):
+        dp = np.zeros_like(self.p)
+        dp[np.arange(len(self.y)), self.y] = -1.0 / self.p[np.arange(len(self.y)), self.y]
+        return dp / len(self.y)
+
+class Net:
+    def __init__(self, *layers):
+        self.layers = layers
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+    def backward(self, dz):
+        for layer in reversed(self.layers):
+            dz = layer.backward(dz)
+    def update(self, lr):
+        for layer in self.layers:
+            layer.update(lr)
+
+def train_numpy(net, epochs=30, lr=0.1, batch_size=4, seed=0):
+    loss_fn, rng = CrossEntropy(), np.random.default_rng(seed)
+    for epoch in range(epochs):
+        order = rng.permutation(len(x_train))
+        for i in range(0, len(order), batch_size):
+            idx = order[i:i + batch_size]
+            p = net.forward(x_train[idx])
+            loss_fn.forward(p, y_train[idx])
+            net.backward(loss_fn.backward())
+            net.update(lr)
+    acc = lambda xs, ys: float((net.forward(xs).argmax(axis=1) == ys).mean())
+    return acc(x_train, y_train), acc(x_test, y_test)
+
+rng = np.random.default_rng(0)
+numpy_net = Net(Linear(2, 10, rng), Tanh(), Linear(10, 2, rng), Softmax())
+print("NumPy framework: train / test accuracy = %.3f / %.3f" % train_numpy(numpy_net))'''),
+    ("md", """## The same network with gradkit
+
+`nn.Linear`, `nn.Tanh` and `nn.CrossEntropyLoss` (softmax and cross-entropy fused into one
+numerically stable step) replace our classes; `loss.backward()` computes every gradient that
+our `backward` methods wrote by hand, and `optim.SGD` does the update."""),
+    ("code", '''from gradkit import data
+
+def train_gradkit(model, epochs=30, lr=0.1, batch_size=4):
+    loss_fn = nn.CrossEntropyLoss()
+    opt = optim.SGD(model.parameters(), lr=lr)
+    loader = data.DataLoader(data.TensorDataset(x_train, y_train), batch_size=batch_size,
+                             shuffle=True, seed=0)
+    for epoch in range(epochs):
+        for xb, yb in loader:
+            loss = loss_fn(model(xb), yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    acc = lambda xs, ys: float((model.predict(xs).argmax(axis=1) == ys).mean())
+    return acc(x_train, y_train), acc(x_test, y_test)
+
+gk.manual_seed(0)
+softmax_regression = nn.Linear(2, 2)
+network = nn.Sequential(nn.Linear(2, 10), nn.Tanh(), nn.Linear(10, 2))
+print("gradkit Linear(2,2):                 train / test = %.3f / %.3f"
+      % train_gradkit(softmax_regression))
+print("gradkit Linear(2,10)-Tanh-Linear(10,2): train / test = %.3f / %.3f"
+      % train_gradkit(network))'''),
+    ("code", '''gk.viz.plot_decision_boundary(network, x, y); plt.show()'''),
+    ("md", """## Losses for regression: absolute and squared error
+
+A single `Linear(1, 1)` fitted to `y = 2x + 0.9 + noise` with each loss lands near
+w = 2, b = 0.9. Squared error punishes large errors more; absolute error is less moved by
+outliers."""),
+    ("code", '''rng = np.random.default_rng(0)
+xr = rng.uniform(-1, 1, size=(200, 1)).astype(np.float32)
+yr = (2 * xr + 0.9 + rng.normal(0, 0.1, size=xr.shape)).astype(np.float32)
+for loss in ("mse", "mae"):
+    gk.manual_seed(0)
+    lin = nn.Linear(1, 1)
+    lin.compile(optimizer=optim.SGD(lin.parameters(), lr=0.1), loss=loss)
+    lin.fit(xr, yr, epochs=60, batch_size=16, verbose=0)
+    print(f"{loss}: w = {lin.weight.item():.3f}, b = {lin.bias.item():.3f}")'''),
+    ("md", """## Classes that no straight line separates
+
+On two interleaving moons a linear classifier is stuck with a straight cut; one hidden layer
+bends the boundary around the data."""),
+    ("code", '''from gradkit.datasets import make_moons
+
+xm, ym = make_moons(300, noise=0.15, random_state=0)
+fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
+for ax, (name, model) in zip(axes, {
+        "linear": nn.Linear(2, 2),
+        "one hidden layer": nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Linear(32, 2))}.items()):
+    model.compile(optimizer=optim.Adam(model.parameters(), lr=0.02), loss="cross_entropy",
+                  metrics=["accuracy"])
+    hist = model.fit(xm, ym, epochs=60, batch_size=32, verbose=0)
+    grid = np.stack(np.meshgrid(np.linspace(-1.5, 2.5, 150), np.linspace(-1, 1.5, 150)), -1)
+    zz = model.predict(grid.reshape(-1, 2).astype(np.float32)).argmax(1).reshape(150, 150)
+    ax.contourf(grid[..., 0], grid[..., 1], zz, alpha=0.3, cmap="coolwarm")
+    ax.scatter(xm[:, 0], xm[:, 1], c=ym, cmap="coolwarm", edgecolors="k", s=15)
+    ax.set_title(f"{name}: accuracy {hist.history['accuracy'][-1]:.2f}")
+plt.show()'''),
+]
+
+# ---------------------------------------------------------------------------------------------
+NOTEBOOKS["02_autograd_basics"] = [
+    ("md", """# Lesson 2: tensors and automatic gradients
+
+A framework's core is a **tensor** (an n-dimensional array that can live on a CPU or a GPU)
+and **automatic differentiation**: every operation on tensors that require gradients is
+recorded, and `backward()` walks that record in reverse to compute the gradient of a result
+with respect to each input. These are the lesson's examples with gradkit."""),
+    ("code", SETUP),
+    ("md", "## Tensors"),
+    ("code", '''t = gk.tensor([[1.0, 2.0], [3.0, 4.0]])
+print(t, t.shape, t.dtype, t.device)
+print("sum over rows:", t.sum(axis=0))
+print("matrix product:", t @ t)
+print("a GPU is", "available" if gk.cuda.is_available() else "not available here",
+      "(gk.tensor(..., device='cuda') puts a tensor on it)")'''),
+    ("md", """## The gradient of an expression
+
+`c = mean(sqrt(a² + b²))` with `a` requiring gradients and `b` a constant; after
+`c.backward()`, `a.grad` holds ∂c/∂a = a / (n · sqrt(a² + b²))."""),
+    ("code", '''a = gk.randn(2, 2, requires_grad=True)
+b = gk.randn(2, 2)
+c = gk.mean(gk.sqrt(gk.square(a) + gk.square(b)))
+c.backward()
+print(a.grad)
+expected = a.numpy() / (4 * np.sqrt(a.numpy() ** 2 + b.numpy() ** 2))
+print("matches the formula:", np.allclose(a.grad.numpy(), expected))'''),
+    ("md", """The computation graph behind `c`: the leaves (blue) are the tensors we created, the
+boxes the operations recorded on the way; after `backward`, each leaf that requires grad
+shows its gradient."""),
+    ("code", '''gk.viz.draw_graph(c, names={"a": a, "b": b})'''),
+    ("md", """## Gradients accumulate
+
+Calling `backward` again (on a freshly computed `c`) **adds** to `a.grad`: this is what
+lets several losses, or several minibatches, contribute to one update. Set `a.grad = None`
+(or `optimizer.zero_grad()`) to start again."""),
+    ("code", '''c = gk.mean(gk.sqrt(gk.square(a) + gk.square(b)))
+c.backward()
+print("after two backward calls:\\n", a.grad)
+a.grad = None
+c = gk.mean(gk.sqrt(gk.square(a) + gk.square(b)))
+c.backward()
+print("after resetting:\\n", a.grad)'''),
+    ("md", """## Non-scalar results: vector-Jacobian products
+
+For a tensor result, `backward(v)` computes vᵀ·J (J the Jacobian of the result with respect
+to each input). With `c` element-wise and `v` = the identity matrix `gk.eye(2)`, only the
+diagonal elements of `c` contribute to the gradient."""),
+    ("code", '''a.grad = None
+c = gk.sqrt(gk.square(a) + gk.square(b))
+c.backward(gk.eye(2))
+print(a.grad)'''),
+    ("md", """## Gradient descent
+
+Minimise f(x) = (x₀ − 3)² + (x₁ + 2)² from x = (0, 0), 15 steps with learning rate 0.1.
+The update is done under `gk.no_grad()` so that it is not recorded in the graph."""),
+    ("code", '''x = gk.zeros(2, requires_grad=True)
+f = lambda x: ((x - gk.tensor([3.0, -2.0])) ** 2).sum()
+lr = 0.1
+for i in range(15):
+    y = f(x)
+    y.backward()
+    with gk.no_grad():
+        x -= lr * x.grad
+    x.grad = None
+    print(f"Step {i}: x[0]={x[0].item():.4f}, x[1]={x[1].item():.4f}")
+assert np.allclose(x.numpy(), [2.8944, -1.9296], atol=1e-4)'''),
+    ("md", """## Functional gradients and a check against finite differences
+
+`gk.grad(f)` returns a function computing the gradient (JAX/MLX style);
+`gk.gradcheck` compares autograd with central finite differences in float64."""),
+    ("code", '''df = gk.grad(f)
+print("gradient of f at (0, 0):", df(gk.tensor([0.0, 0.0])))
+print("gradcheck:", gk.gradcheck(lambda t: gk.tanh(t @ t.T).sum(), gk.randn(3, 2)))'''),
+]
+
+# ---------------------------------------------------------------------------------------------
+NOTEBOOKS["03_low_level_vs_high_level"] = [
+    ("md", """# Lesson 2: the low-level and the high-level API
+
+The same two-class problem three ways: tensors and a hand-written training loop (the
+low-level API), `nn.Sequential` + `compile`/`fit` (the high-level API), and the two mixed.
+In gradkit both levels use the same objects, so mixing costs nothing."""),
+    ("code", SETUP),
+    ("code", '''from gradkit.datasets import make_classification
+
+x, y = make_classification(n_samples=200, n_features=2, n_redundant=0, n_informative=2,
+                           flip_y=0.05, class_sep=1.5, random_state=13)
+x = x.astype(np.float32)
+x_train, y_train, x_val, y_val = x[:160], y[:160], x[160:], y[160:]
+plt.scatter(x[:, 0], x[:, 1], c=y, cmap="coolwarm", edgecolors="k"); plt.show()'''),
+    ("md", """## Low level: tensors, autograd and a loop
+
+A linear classifier is a weight matrix and a bias; the loss is the softmax cross-entropy of
+`x @ W + b`. We compute it, call `backward()`, and move the parameters against their
+gradients ourselves."""),
+    ("code", '''gk.manual_seed(0)
+W = gk.randn(2, 2, requires_grad=True)
+b = gk.zeros(2, requires_grad=True)
+xt, yt = gk.tensor(x_train), gk.tensor(y_train)
+lr = 0.1
+for epoch in range(100):
+    logits = xt @ W + b
+    loss = nn.functional.cross_entropy(logits, yt)
+    loss.backward()
+    with gk.no_grad():
+        W -= lr * W.grad
+        b -= lr * b.grad
+    W.grad = b.grad = None
+    if epoch % 20 == 0:
+        print(f"epoch {epoch:3d} loss {loss.item():.4f}")
+with gk.no_grad():
+    val_acc = ((gk.tensor(x_val) @ W + b).argmax(axis=1).numpy() == y_val).mean()
+print(f"validation accuracy {val_acc:.3f}")'''),
+    ("md", "What `backward()` walked through for the last loss:"),
+    ("code", '''gk.viz.draw_graph(loss, names={"W": W, "b": b, "x": xt})'''),
+    ("md", """## High level: layers in sequence, `compile` and `fit`
+
+`fit` runs the same loop (minibatches, backward, optimizer step), evaluates on validation
+data every epoch and returns the history of the metrics."""),
+    ("code", '''gk.manual_seed(0)
+model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 2))
+model.compile(optimizer="adam", loss="cross_entropy", metrics=["accuracy"])
+model.summary()
+history = model.fit(x_train, y_train, epochs=40, batch_size=16,
+                    validation_data=(x_val, y_val), verbose=0)
+print({k: round(v[-1], 4) for k, v in history.history.items()})
+history.plot(); plt.show()
+gk.viz.plot_decision_boundary(model, x, y); plt.show()'''),
+    ("md", """## Both together
+
+A layer written with raw tensor maths is a `Module` like any other: `fit` trains it. And a
+`Sequential` model trains just as well in a hand-written loop with an optimizer."""),
+    ("code", '''class QuadraticFeatures(nn.Module):
+    """(x0, x1) -> (x0, x1, x0*x1, x0^2, x1^2): a feature map written with raw tensor ops."""
+    def forward(self, x):
+        x0, x1 = x[:, 0:1], x[:, 1:2]
+        return gk.concatenate([x0, x1, x0 * x1, x0 ** 2, x1 ** 2], axis=1)
+
+class Custom(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = QuadraticFeatures()
+        self.w = nn.Parameter(gk.zeros(5, 2))
+        self.b = nn.Parameter(gk.zeros(2))
+    def forward(self, x):
+        return self.features(x) @ self.w + self.b
+
+gk.manual_seed(0)
+custom = Custom()
+custom.compile(optimizer=optim.Adam(custom.parameters(), lr=0.05), loss="cross_entropy",
+               metrics=["accuracy"])
+h = custom.fit(x_train, y_train, epochs=40, batch_size=16, validation_data=(x_val, y_val),
+               verbose=0)
+print("custom module under fit: val accuracy", round(h.history["val_accuracy"][-1], 3))
+
+seq = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 2))
+opt = optim.Adam(seq.parameters(), lr=0.01)
+loader = gk.data.DataLoader(gk.data.TensorDataset(x_train, y_train), batch_size=16,
+                            shuffle=True, seed=0)
+for epoch in range(40):
+    for xb, yb in loader:
+        opt.zero_grad()
+        nn.functional.cross_entropy(seq(xb), yb).backward()
+        opt.step()
+seq.compile(loss="cross_entropy", metrics=["accuracy"])  # only to use evaluate()
+print("Sequential in a hand-written loop:", seq.evaluate(x_val, y_val))'''),
+]
+
+# ---------------------------------------------------------------------------------------------
+NOTEBOOKS["04_overfitting"] = [
+    ("md", """# Lesson 2: overfitting, and how to prevent it
+
+A model **overfits** when it learns the training data's noise instead of its pattern: the
+training loss keeps falling while the validation loss turns up. We provoke it with a large
+network on a small noisy training set, detect it from the curves, and prevent it with a
+simpler model, more data, dropout, weight decay and early stopping."""),
+    ("code", SETUP),
+    ("code", '''from gradkit.datasets import make_moons
+
+x_all, y_all = make_moons(1500, noise=0.35, random_state=0)
+x_all = x_all.astype(np.float32)
+x_train, y_train = x_all[:60], y_all[:60]          # few training points...
+x_val, y_val = x_all[1000:], y_all[1000:]          # ...and 500 to validate on
+
+def train(model, x=x_train, y=y_train, epochs=100, callbacks=None, lr=0.01, opt=None):
+    gk.manual_seed(0)
+    model.compile(optimizer=opt or optim.Adam(model.parameters(), lr=lr),
+                  loss="cross_entropy", metrics=["accuracy"])
+    return model.fit(x, y, epochs=epochs, batch_size=16, validation_data=(x_val, y_val),
+                     verbose=0, callbacks=callbacks)
+
+def big():
+    return nn.Sequential(nn.Linear(2, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
+                         nn.Linear(256, 2))'''),
+    ("md", """## Seeing it: training vs validation curves
+
+`fit` watches the curves and records the epoch of the best validation loss in
+`history.overfit_epoch` once validation loss has clearly been rising while training loss
+keeps falling (the dashed line); with `OverfitDetector(verbose=1)` it also says so."""),
+    ("code", '''gk.manual_seed(0)
+overfit = big()
+hist = train(overfit, callbacks=[gk.callbacks.OverfitDetector(verbose=1)])
+print("overfitting detected; best validation loss at epoch", hist.overfit_epoch + 1)
+hist.plot(); plt.show()
+gk.viz.plot_decision_boundary(overfit, x_train, y_train); plt.show()'''),
+    ("md", """## Preventing it
+
+Each remedy below is trained on the same 60 points (except "more data") and judged on the
+same validation set."""),
+    ("code", '''results = {}
+def report(name, h, final=None):
+    v, a = h.history["val_loss"], h.history["val_accuracy"]
+    results[name] = final or (min(v), v[-1], a[-1])
+
+report("large network", hist)
+report("simpler model 2-8-2", train(nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2))))
+report("more data (600 points)", train(big(), x_all[:600], y_all[:600], epochs=20))
+report("dropout 0.5", train(nn.Sequential(nn.Linear(2, 256), nn.ReLU(), nn.Dropout(0.5),
+                                          nn.Linear(256, 256), nn.ReLU(), nn.Dropout(0.5),
+                                          nn.Linear(256, 2))))
+m = big()
+# AdamW's decay is decoupled: each step shrinks every weight by lr * weight_decay (3%)
+report("weight decay (AdamW 3.0)", train(m, opt=optim.AdamW(m.parameters(), lr=0.01,
+                                                             weight_decay=3.0)))
+stopper = gk.callbacks.EarlyStopping(patience=20, restore_best_weights=True)
+m = big()
+h = train(m, callbacks=[stopper])
+restored = m.evaluate(x_val, y_val)
+report("early stopping (restored)", h, (min(h.history["val_loss"]), restored["loss"],
+                                        restored["accuracy"]))
+print(f"early stopping: stopped at epoch {stopper.stopped_epoch + 1}, "
+      f"kept the weights of epoch {stopper.best_epoch + 1}")
+
+print(f"\\n{'':28} best val loss  final val loss  final val acc")
+for name, (best, last, acc) in results.items():
+    print(f"{name:28} {best:13.4f}  {last:14.4f}  {acc:13.3f}")'''),
+    ("md", """Compare each final validation loss with the large network's: every remedy lowers it.
+A simpler model, more data, weight decay and early stopping keep it near its best value;
+dropout alone only slows the rise when there are so few training points."""),
+    ("md", """## The bias-variance trade-off
+
+Too small a model cannot follow the pattern (high bias: both losses high); too large a model
+on too little data follows the noise (high variance: low training loss, high validation
+loss). Sweeping the hidden width shows both ends."""),
+    ("code", '''widths = [1, 4, 16, 64, 256]
+train_loss, val_loss = [], []
+for w in widths:
+    h = train(nn.Sequential(nn.Linear(2, w), nn.ReLU(), nn.Linear(w, w), nn.ReLU(),
+                            nn.Linear(w, 2)))
+    train_loss.append(h.history["loss"][-1]); val_loss.append(h.history["val_loss"][-1])
+plt.plot(widths, train_loss, "o-", label="training loss")
+plt.plot(widths, val_loss, "o-", label="validation loss")
+plt.xscale("log"); plt.xlabel("hidden width"); plt.ylabel("loss after 100 epochs")
+plt.legend(); plt.grid(alpha=0.3); plt.show()'''),
+]
+
+# ---------------------------------------------------------------------------------------------
+NOTEBOOKS["05_mnist_lab"] = [
+    ("md", """# Lab: classifying MNIST digits
+
+Lesson 1's lab (networks of 1, 2 and 3 layers; training vs validation accuracy; activation
+functions; how the weights grow) and lesson 2's (curves, deliberately overfitting), on the
+70,000 handwritten digits of MNIST.
+
+**Settings.** This notebook was run with small settings so that it finishes in well under a
+minute on a laptop. Set `FULL_RUN = True` below (or `GRADKIT_FULL_RUN=1` in the environment)
+for the lesson's full settings: 50,000 training images and 10 epochs per network."""),
+    ("code", '''import os
+FULL_RUN = False  # <- True: the lesson's full settings (a few minutes on 2 CPU cores)
+FULL_RUN = FULL_RUN or os.environ.get("GRADKIT_FULL_RUN") == "1"
+TRAIN_SIZE = 50_000 if FULL_RUN else 10_000
+EPOCHS = 10 if FULL_RUN else 3
+print(f"training on {TRAIN_SIZE:,} images for {EPOCHS} epochs per network")'''),
+    ("code", SETUP),
+    ("md", """## The data
+
+Pixels are scaled to [0, 1] and each 28x28 image is flattened to 784 numbers. The last
+10,000 training images are the validation set; the test set is used once, at the end."""),
+    ("code", '''from gradkit.datasets import load_mnist
+
+(x, y), (x_test, y_test) = load_mnist()
+x = x.reshape(len(x), -1).astype(np.float32) / 255
+x_test = x_test.reshape(len(x_test), -1).astype(np.float32) / 255
+x_train, y_train = x[:TRAIN_SIZE], y[:TRAIN_SIZE]
+x_val, y_val = x[50_000:], y[50_000:]
+fig, axes = plt.subplots(2, 8, figsize=(8, 2.3))
+for ax, img, label in zip(axes.flat, x_train, y_train):
+    ax.imshow(img.reshape(28, 28), cmap="gray"); ax.set_title(int(label)); ax.axis("off")
+plt.show()'''),
+    ("md", """## 1, 2 and 3 layers
+
+Minibatch SGD with momentum, batch 128. `WeightHistory` records the largest |W| of every
+layer after each epoch."""),
+    ("code", '''NETS = {
+    "1 layer (softmax regression)": lambda: nn.Sequential(nn.Linear(784, 10)),
+    "2 layers, relu": lambda: nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10)),
+    "3 layers, relu": lambda: nn.Sequential(nn.Linear(784, 512), nn.ReLU(),
+                                            nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10)),
+}
+
+def run(make, epochs=EPOCHS, x=x_train, y=y_train, val=(x_val, y_val), adam=False):
+    gk.manual_seed(0)
+    model = make()
+    opt = (optim.Adam(model.parameters(), lr=1e-3) if adam else
+           optim.SGD(model.parameters(), lr=0.05, momentum=0.9))
+    model.compile(optimizer=opt, loss="cross_entropy", metrics=["accuracy"])
+    weights = gk.viz.WeightHistory()
+    hist = model.fit(x, y, epochs=epochs, batch_size=128 if not adam else 64,
+                     validation_data=val, verbose=0, callbacks=[weights])
+    return model, hist, weights
+
+runs = {name: run(make) for name, make in NETS.items()}
+for name, (model, hist, _) in runs.items():
+    h = hist.history
+    print(f"{name:30} {model.num_parameters():>8,} params  train acc {h['accuracy'][-1]:.4f}"
+          f"  val acc {h['val_accuracy'][-1]:.4f}")'''),
+    ("code", '''fig, axes = plt.subplots(1, len(runs), figsize=(4 * len(runs), 3.2), sharey=True)
+for ax, (name, (_, hist, _)) in zip(axes, runs.items()):
+    epochs = range(1, len(hist.history["accuracy"]) + 1)
+    ax.plot(epochs, hist.history["accuracy"], "o-", label="training")
+    ax.plot(epochs, hist.history["val_accuracy"], "o-", label="validation")
+    ax.set_title(name, fontsize=10); ax.set_xlabel("epoch"); ax.grid(alpha=0.3)
+axes[0].set_ylabel("accuracy"); axes[0].legend(); plt.show()'''),
+    ("md", """## How the weights grow
+
+Histograms of the 3-layer network's weights after training, and the largest |W| of each
+layer per epoch (epoch 0 = the initialisation). Weights grow as the network fits the
+training data more closely; regularisation (weight decay) keeps them in check."""),
+    ("code", '''model, hist, weights = runs["3 layers, relu"]
+gk.viz.plot_weights(model, weights); plt.show()'''),
+    ("md", "## Activation functions: sigmoid, tanh, ReLU on the 2-layer network"),
+    ("code", '''for act in (nn.Sigmoid, nn.Tanh, nn.ReLU):
+    _, hist, _ = run(lambda: nn.Sequential(nn.Linear(784, 256), act(), nn.Linear(256, 10)))
+    print(f"{act.__name__:8} val accuracy per epoch:",
+          " ".join(f"{a:.4f}" for a in hist.history["val_accuracy"]))'''),
+    ("md", """## The best network on the test set
+
+The confusion matrix shows which digits are taken for which; the grid shows some of the
+mistakes (true → predicted, with the predicted probability)."""),
+    ("code", '''best = runs["3 layers, relu"][0]
+best.compile(loss="cross_entropy", metrics=["accuracy"])
+print("test:", best.evaluate(x_test, y_test))
+gk.viz.plot_confusion_matrix(y_test, best.predict(x_test)); plt.show()
+gk.viz.plot_misclassified(best, x_test, y_test, n=16); plt.show()'''),
+    ("md", """## Overfitting on purpose (lesson 2's lab)
+
+A large network trained with Adam for 20 epochs on only 1,000 images learns them by heart:
+training accuracy reaches 100% while the validation loss (on 2,000 validation images) turns
+up after a few epochs. Dropout keeps the validation loss lower."""),
+    ("code", '''small_x, small_y = x_train[:1000], y_train[:1000]
+big = lambda p: (lambda: nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Dropout(p),
+                                       nn.Linear(512, 512), nn.ReLU(), nn.Dropout(p),
+                                       nn.Linear(512, 10)))
+for p in (0.0, 0.5):
+    _, hist, _ = run(big(p), epochs=40 if FULL_RUN else 20, x=small_x, y=small_y,
+                     val=(x_val[:2000], y_val[:2000]), adam=True)
+    h = hist.history
+    print(f"dropout {p}: train acc {h['accuracy'][-1]:.3f}, val acc {h['val_accuracy'][-1]:.3f}, "
+          f"val loss best {min(h['val_loss']):.3f} -> last {h['val_loss'][-1]:.3f}")
+    hist.plot(); plt.show()'''),
+]
+
+# ---------------------------------------------------------------------------------------------
+NOTEBOOKS["06_iris_lab"] = [
+    ("md", """# Lab: Iris, from one layer to large networks
+
+150 flowers, 4 measurements each, 3 species. A single layer already classifies them well;
+larger networks learn the 120 training flowers perfectly and start to overfit. All with the
+high-level API (`compile`/`fit`), and one low-level version for comparison."""),
+    ("code", SETUP),
+    ("code", '''from gradkit.datasets import load_iris
+from gradkit.datasets.small import IRIS_FEATURE_NAMES, IRIS_TARGET_NAMES
+
+x, y = load_iris()
+order = np.random.default_rng(0).permutation(len(x))
+x, y = x[order], y[order]
+x_train, y_train, x_test, y_test = x[30:], y[30:], x[:30], y[:30]
+mean, std = x_train.mean(axis=0), x_train.std(axis=0)   # training statistics only
+x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
+for i, name in enumerate(IRIS_TARGET_NAMES):
+    plt.scatter(x_train[y_train == i, 2], x_train[y_train == i, 3], label=name)
+plt.xlabel(IRIS_FEATURE_NAMES[2] + " (standardised)")
+plt.ylabel(IRIS_FEATURE_NAMES[3] + " (standardised)"); plt.legend(); plt.show()'''),
+    ("md", "## A single layer (softmax regression)"),
+    ("code", '''def train(model, epochs=150, callbacks=None):
+    gk.manual_seed(0)
+    model.compile(optimizer=optim.Adam(model.parameters(), lr=0.01), loss="cross_entropy",
+                  metrics=["accuracy"])
+    return model.fit(x_train, y_train, epochs=epochs, batch_size=16,
+                     validation_data=(x_test, y_test), verbose=0, callbacks=callbacks)
+
+gk.manual_seed(0)
+single = nn.Sequential(nn.Linear(4, 3))
+hist = train(single)
+print({k: round(v[-1], 3) for k, v in hist.history.items() if k != "lr"})
+hist.plot(); plt.show()'''),
+    ("md", """## The same single layer, low level
+
+Weights as tensors, full-batch gradient descent written out: it lands on the same
+accuracy."""),
+    ("code", '''gk.manual_seed(0)
+W = gk.zeros(4, 3, requires_grad=True)
+b = gk.zeros(3, requires_grad=True)
+xt, yt = gk.tensor(x_train.astype(np.float32)), gk.tensor(y_train)
+for step in range(300):
+    loss = nn.functional.cross_entropy(xt @ W + b, yt)
+    loss.backward()
+    with gk.no_grad():
+        W -= 0.5 * W.grad
+        b -= 0.5 * b.grad
+    W.grad = b.grad = None
+with gk.no_grad():
+    pred = (gk.tensor(x_test.astype(np.float32)) @ W + b).argmax(axis=1).numpy()
+print(f"loss {loss.item():.4f}, test accuracy {(pred == y_test).mean():.3f}")'''),
+    ("md", "## Larger networks"),
+    ("code", '''NETS = {
+    "small 4-8-3": lambda: nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3)),
+    "medium 4-64-3": lambda: nn.Sequential(nn.Linear(4, 64), nn.ReLU(), nn.Linear(64, 3)),
+    "large 4-256-256-256-3": lambda: nn.Sequential(
+        nn.Linear(4, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
+        nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 3)),
+}
+histories = {}
+for name, make in NETS.items():
+    gk.manual_seed(0)
+    model = make()
+    h = train(model).history
+    histories[name] = h
+    best = int(np.argmin(h["val_loss"]))
+    print(f"{name:24} {model.num_parameters():>7,} params  train acc {h['accuracy'][-1]:.3f}"
+          f"  test acc {h['val_accuracy'][-1]:.3f}  val loss best {h['val_loss'][best]:.3f}"
+          f" (epoch {best + 1}) -> last {h['val_loss'][-1]:.3f}")'''),
+    ("md", """The large network's validation loss is lowest early and climbs afterwards, while its
+training loss goes to almost zero: overfitting. With 30 test flowers, accuracy moves in
+steps of 3.3%, so the loss curve shows it more clearly than the accuracy."""),
+    ("code", '''h = histories["large 4-256-256-256-3"]
+plt.plot(h["loss"], label="training loss"); plt.plot(h["val_loss"], label="validation loss")
+plt.yscale("log"); plt.xlabel("epoch"); plt.legend(); plt.grid(alpha=0.3); plt.show()'''),
+    ("md", "## Early stopping keeps the best snapshot"),
+    ("code", '''gk.manual_seed(0)
+model = NETS["large 4-256-256-256-3"]()
+stop = gk.callbacks.EarlyStopping(patience=15, restore_best_weights=True)
+h = train(model, callbacks=[stop])
+print(f"stopped after epoch {stop.stopped_epoch + 1}; restored epoch {stop.best_epoch + 1}: "
+      f"{model.evaluate(x_test, y_test)}")'''),
+]
+
+
+# ---------------------------------------------------------------------------------------------
+def make_notebook(cells):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    for kind, text in cells:
+        cell = (nbformat.v4.new_markdown_cell(text) if kind == "md"
+                else nbformat.v4.new_code_cell(text))
+        nb.cells.append(cell)
+    return nb
+
+
+def execute(nb, cwd: Path, timeout: int = 600):
+    from nbclient import NotebookClient
+
+    NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                   resources={"metadata": {"path": str(cwd)}}).execute()
+    return nb
+
+
+def main(argv=None) -> None:
+    import nbformat
+
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("only", nargs="*", help="notebook name prefixes (default: all)")
+    p.add_argument("--execute", action="store_true", help="run them and save the outputs")
+    args = p.parse_args(argv)
+    for name, cells in NOTEBOOKS.items():
+        if args.only and not any(name.startswith(o) for o in args.only):
+            continue
+        nb = make_notebook(cells)
+        if args.execute:
+            t0 = time.perf_counter()
+            execute(nb, HERE)
+            print(f"{name}: executed in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        nbformat.write(nb, HERE / f"{name}.ipynb")
+        print(f"wrote {HERE / name}.ipynb")
+
+
+if __name__ == "__main__":
+    main()

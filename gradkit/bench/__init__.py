@@ -1,0 +1,19 @@
+"""`gradkit bench`: gradkit against PyTorch (CPU) and a hand-written NumPy MLP, in one run.
+
+    python -m benchmarks [--quick] [--repeats 5] [--json benchmarks/results/latest.json]
+
+`main(argv)` is the entry point (the `benchmarks/` scripts and the `gradkit bench` command
+call it); the work is in `run.py`, the contenders in `contenders.py` and `reference.py`.
+"""
+
+from __future__ import annotations
+
+
+def main(argv=None) -> dict:
+    """Run the benchmark (see `python -m benchmarks --help`); returns the results dict."""
+    from .run import main as run_main
+
+    return run_main(argv)
+
+
+__all__ = ["main"]

@@ -1,0 +1,103 @@
+"""The `gradkit` command (also `python -m gradkit`).
+
+    gradkit train --dataset mnist --out runs/mnist      train, write model + report.html
+    gradkit evaluate runs/mnist/model.safetensors       test loss and accuracy
+    gradkit predict runs/mnist/model.safetensors digit.png
+    gradkit bench [--quick]                             the performance benchmark
+
+`main(argv)` returns the exit code: 0 on success, 2 for a mistake in the command line or its
+files (one line on stderr, no traceback), 1 when the work itself failed (e.g. MNIST cannot be
+found: the message says where it looked), 130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from .common import CLIError, HelpFormatter, Parser
+
+__all__ = ["main", "build_parser", "CLIError"]
+
+DESCRIPTION = """\
+gradkit: a light neural-network framework on NumPy (CPU) and CuPy (GPU).
+
+Train a network on MNIST and look at its report:
+  gradkit train --dataset mnist --out runs/mnist
+  open runs/mnist/report.html
+"""
+
+
+def _add_bench(sub) -> None:
+    p = sub.add_parser(
+        "bench", help="run the performance benchmark (gradkit vs PyTorch vs NumPy)",
+        description="Run gradkit's performance benchmark (gradkit.bench); every argument is "
+                    "passed on to it: see 'gradkit bench --help' for its own options "
+                    "(e.g. --quick for a smoke run).", add_help=False)
+    p.add_argument("bench_args", nargs="*", metavar="ARGS")
+    p.set_defaults(run=_run_bench)
+
+
+def _run_bench(args) -> int:
+    from ..bench import main as bench_main
+
+    result = bench_main(list(args.bench_args))
+    return result if isinstance(result, int) else 0
+
+
+def build_parser() -> Parser:
+    from . import inference, train
+
+    parser = Parser(prog="gradkit", description=DESCRIPTION, formatter_class=HelpFormatter)
+    parser.add_argument("--version", action="version", version=f"gradkit {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub.required = False
+    train.add_parser(sub)
+    inference.add_parsers(sub)
+    _add_bench(sub)
+    for choice in sub.choices.values():
+        choice.formatter_class = HelpFormatter
+    return parser
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the `gradkit` command with `argv` (default: sys.argv[1:]); returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "bench":  # everything after `bench` belongs to the benchmark
+        return _guard("bench", lambda: _run_bench(_Args(argv[1:])))
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    return _guard(args.command, lambda: args.run(args))
+
+
+class _Args:
+    def __init__(self, rest: list[str]) -> None:
+        self.bench_args = rest
+
+
+def _guard(command: str, fn) -> int:
+    """Run a subcommand, turning expected failures into messages and exit codes."""
+    from ..datasets import DatasetUnavailable
+
+    try:
+        code = fn()
+    except CLIError as exc:
+        print(f"gradkit {command}: error: {exc}", file=sys.stderr)
+        return exc.code
+    except DatasetUnavailable as exc:
+        print(f"gradkit {command}: the dataset could not be found.\n{exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"\ngradkit {command}: interrupted"
+              + (" (continue with the same command and --resume)" if command == "train"
+                 else ""), file=sys.stderr)
+        return 130
+    return 0 if code is None else int(code)

@@ -1,0 +1,184 @@
+"""What every `gradkit` subcommand shares: one-line errors, argument checks, run files.
+
+A user mistake (a bad option value, a missing file, an `--out` that is a file) ends the
+command with exit code 2 and one line on stderr, `gradkit <command>: error: <what to do>`,
+never a traceback. A failure that is not the user's mistake in the command line (the data
+cannot be found) ends with exit code 1 and the message that says how to fix it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import sys
+from pathlib import Path
+
+RUN_FILE = "run.json"  # settings, preprocessing and results of a run, beside its model
+MODEL_FILE = "model.safetensors"
+CHECKPOINT_FILE = "checkpoint.safetensors"
+
+USAGE_ERROR = 2
+RUNTIME_ERROR = 1
+
+
+class CLIError(Exception):
+    """A mistake in the command line or its files: printed as one line, exit code 2."""
+
+    code = USAGE_ERROR
+
+
+class CLIFailure(CLIError):
+    """The command could not do its work (e.g. missing data): printed, exit code 1."""
+
+    code = RUNTIME_ERROR
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (plus where to find help), exit code 2."""
+
+    def error(self, message: str):  # noqa: D401 - argparse's hook
+        self.exit(USAGE_ERROR, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the description's line breaks (the examples stay readable)."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=30)
+
+
+# ---- argument types (argparse turns ArgumentTypeError into a one-line error) ---------------
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number > 0, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+    return value
+
+
+def fraction(text: str) -> float:
+    """A number in [0, 1)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
+    return value
+
+
+def hidden_sizes(text: str) -> list[int]:
+    """'512,512' -> [512, 512]; '' or 'none' -> [] (no hidden layer: softmax regression)."""
+    cleaned = text.strip().lower()
+    if cleaned in ("", "none", "0"):
+        return []
+    sizes = []
+    for part in cleaned.split(","):
+        part = part.strip()
+        if not part.isdigit() or int(part) <= 0:
+            raise argparse.ArgumentTypeError(
+                f"expected comma-separated layer widths > 0 such as 512,512 (or 'none'), "
+                f"got {text!r}")
+        sizes.append(int(part))
+    return sizes
+
+
+def device_name(text: str) -> str:
+    from ..backend import parse_device
+    from ..errors import DeviceError
+
+    try:
+        kind, index = parse_device(text)
+    except DeviceError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return "cpu" if kind == "cpu" else f"cuda:{index}"
+
+
+# ---- files ------------------------------------------------------------------------------
+def check_model_path(path: str) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise CLIError(f"model file '{path}' does not exist (train one with 'gradkit train "
+                       "--out DIR'; the model is DIR/model.safetensors)")
+    if p.is_dir():
+        if (p / MODEL_FILE).is_file():
+            return p / MODEL_FILE
+        raise CLIError(f"'{path}' is a folder without a {MODEL_FILE}; give the model file")
+    return p
+
+
+def load_model(path: Path, device: str = "cpu"):
+    """gk.load(path) with one-line errors for files that are not gradkit models."""
+    from ..io import ConfigError, FormatError
+    from ..io import load as gk_load
+
+    try:
+        return gk_load(path, device=None if device == "cpu" else device)
+    except (FormatError, ConfigError, OSError, ValueError, KeyError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CLIError(f"cannot read the model '{path}': {first}") from None
+
+
+def read_run_info(model_path: Path) -> dict | None:
+    """The run.json beside a model file (written by `gradkit train`), or None."""
+    info = model_path.with_name(RUN_FILE)
+    if not info.is_file():
+        return None
+    try:
+        data = json.loads(info.read_text())
+    except (OSError, ValueError) as exc:
+        raise CLIError(f"cannot read {info}: {exc}") from None
+    return data if isinstance(data, dict) else None
+
+
+def write_json(path: Path, obj) -> None:
+    from ..io import atomic_write_bytes
+
+    atomic_write_bytes(path, (json.dumps(obj, indent=2, allow_nan=True) + "\n").encode())
+    readable(path)
+
+
+def readable(path: Path) -> None:
+    """Atomic writes create files 0600; give them the usual permissions (the umask's)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    with contextlib.suppress(OSError):
+        os.chmod(path, 0o666 & ~mask)
+
+
+def say(*parts, file=None) -> None:
+    print(*parts, file=file or sys.stdout, flush=True)
+
+
+def note(text: str) -> None:
+    print(f"note: {text}", file=sys.stderr, flush=True)
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,212 @@
+"""The files `gradkit train` writes at the end of a run, and `report.html`: one static page
+(no server, images embedded) with the settings, the results, the pictures and the per-epoch
+table."""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+
+import numpy as np
+
+from .common import MODEL_FILE, RUN_FILE, note, readable, write_json
+from .train import write_history
+
+
+def write_outputs(out: Path, model, data, meta: dict, rows: list[dict], history, results: dict,
+                  train_seconds: float) -> list[str]:
+    """Model, history, pictures, run.json and report.html into `out`; returns the names."""
+    import gradkit as gk
+
+    written = []
+
+    def done(name: str) -> None:
+        readable(out / name)
+        written.append(name)
+
+    gk.save(model, out / MODEL_FILE)
+    done(MODEL_FILE)
+    write_history(out, rows)
+    done("history.csv")
+    done("history.json")
+    scores = np.asarray(model.predict(data.x_test, batch_size=1024))
+    y_pred = scores.argmax(axis=1)
+    pictures = _pictures(out, model, data, history, y_pred)
+    for name in pictures.values():
+        done(name)
+    per_class = _per_class(data.y_test, y_pred, data.classes)
+    meta = dict(meta)
+    meta["results"] = {
+        "test_loss": float(results["loss"]), "test_accuracy": float(results["accuracy"]),
+        "epochs_done": len(rows), "train_seconds_this_session": round(train_seconds, 1),
+        "overfit_epoch": None if getattr(history, "overfit_epoch", None) is None
+        else int(history.overfit_epoch) + 1,
+        "per_class_accuracy": per_class,
+    }
+    if rows and "val_loss" in rows[-1]:
+        best = min(rows, key=lambda r: r.get("val_loss", np.inf))
+        meta["results"]["best_val_loss_epoch"] = best["epoch"]
+    meta["files"] = written + ["report.html", RUN_FILE]
+    write_json(out / RUN_FILE, meta)
+    done(RUN_FILE)
+    (out / "report.html").write_text(render_report(out, meta, rows, pictures))
+    written.append("report.html")
+    return written
+
+
+def _pictures(out: Path, model, data, history, y_pred) -> dict[str, str]:
+    """title -> file name of each PNG drawn (none without matplotlib)."""
+    from .. import viz
+
+    try:
+        viz._matplotlib()
+    except ImportError as exc:
+        note(f"no pictures: {exc}")
+        return {}
+    pics = {}
+    if history.history:
+        viz.plot_history(history, out / "curves.png")
+        pics["Training and validation curves"] = "curves.png"
+    viz.plot_confusion_matrix(data.y_test, y_pred, class_names=data.classes,
+                              path=out / "confusion.png", title="test set")
+    pics["Confusion matrix (test set)"] = "confusion.png"
+    if data.image_shape is not None:
+        viz.plot_misclassified(model, data.x_test, data.y_test, n=25,
+                               path=out / "misclassified.png", class_names=data.classes,
+                               image_shape=data.image_shape)
+        pics["Misclassified test images (true → predicted)"] = "misclassified.png"
+    return pics
+
+
+def _per_class(y_true, y_pred, classes) -> dict[str, float]:
+    out = {}
+    for i, name in enumerate(classes):
+        mask = y_true == i
+        if mask.any():
+            out[name] = round(float((y_pred[mask] == i).mean()), 4)
+    return out
+
+
+# ---- HTML -------------------------------------------------------------------------------------
+_CSS = """
+body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em auto;
+       max-width: 1100px; padding: 0 1em; color: #222; }
+h1 { margin-bottom: 0.1em; } .sub { color: #666; margin-top: 0; }
+.cards { display: flex; flex-wrap: wrap; gap: 1em; margin: 1.2em 0; }
+.card { border: 1px solid #ddd; border-radius: 8px; padding: 0.8em 1.2em; min-width: 9em; }
+.card .v { font-size: 1.7em; font-weight: 600; } .card .k { color: #666; font-size: 0.9em; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.92em; }
+th, td { border: 1px solid #ddd; padding: 0.3em 0.7em; text-align: right; }
+th { background: #f4f4f4; } td.l, th.l { text-align: left; }
+tr.best td { background: #eef7ee; }
+figure { margin: 1em 0 2em; } figcaption { color: #444; font-weight: 600; margin-bottom: .4em; }
+img { max-width: 100%; border: 1px solid #eee; }
+.warn { background: #fff4e0; border-left: 4px solid #f0a020; padding: 0.5em 1em; }
+code { background: #f4f4f4; padding: 0 0.3em; border-radius: 3px; }
+"""
+
+
+def _img(out: Path, name: str) -> str:
+    data = base64.b64encode((out / name).read_bytes()).decode()
+    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(name)}">'
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list):
+        return ",".join(map(str, value)) if value else "none"
+    return "" if value is None else str(value)
+
+
+def render_report(out: Path, meta: dict, rows: list[dict], pictures: dict[str, str]) -> str:
+    """The report page as HTML text (images embedded as base64, so the file stands alone)."""
+    e = html.escape
+    s, r = meta["settings"], meta.get("results", {})
+    cards = [("test accuracy", f"{r.get('test_accuracy', float('nan')):.4f}"),
+             ("test loss", f"{r.get('test_loss', float('nan')):.4f}"),
+             ("epochs", str(r.get("epochs_done", len(rows)))),
+             ("parameters", f"{meta.get('parameters', 0):,}")]
+    if rows and "val_accuracy" in rows[-1]:
+        cards.insert(2, ("last val accuracy", f"{rows[-1]['val_accuracy']:.4f}"))
+    seconds = sum(row.get("seconds", 0.0) for row in rows)
+    cards.append(("training time", f"{seconds:.0f} s"))
+    parts = [
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>gradkit run: {e(meta['dataset'])}</title><style>{_CSS}</style></head><body>",
+        f"<h1>gradkit train — {e(meta['dataset'])}</h1>",
+        f'<p class="sub">{e(meta["architecture"])} MLP · {e(s["optimizer"])} lr {s["lr"]:g} · '
+        f'created {e(meta.get("created", ""))} · gradkit {e(meta.get("gradkit_version", ""))}'
+        f" · folder <code>{e(str(out))}</code></p>",
+        '<div class="cards">' + "".join(
+            f'<div class="card"><div class="v">{e(v)}</div><div class="k">{e(k)}</div></div>'
+            for k, v in cards) + "</div>",
+    ]
+    if r.get("overfit_epoch"):
+        parts.append(f'<p class="warn">Overfitting: the validation loss was lowest at epoch '
+                     f'{r["overfit_epoch"]} and rose afterwards while the training loss kept '
+                     "falling (try more dropout, fewer epochs or EarlyStopping).</p>")
+    for title, name in pictures.items():
+        parts.append(f"<figure><figcaption>{e(title)}</figcaption>{_img(out, name)}</figure>")
+    parts.append("<h2>Per epoch</h2>" + _epoch_table(rows, r.get("best_val_loss_epoch")))
+    parts.append("<h2>Settings</h2>" + _kv_table(
+        [("dataset", meta["dataset"])] + [(k, _fmt(v) if v is not None else "all")
+                                      for k, v in s.items() if k != "dataset"]
+        + [("samples (train / validation / test)",
+            " / ".join(f"{meta['samples'][k]:,}" for k in ("train", "validation", "test")))]))
+    if r.get("per_class_accuracy"):
+        parts.append("<h2>Test accuracy per class</h2>" + _kv_table(
+            [(k, f"{v:.4f}") for k, v in r["per_class_accuracy"].items()]))
+    pre = meta.get("preprocessing", {})
+    parts.append("<h2>Files</h2><p>" + " · ".join(
+        f'<a href="{e(f)}">{e(f)}</a>' for f in meta.get("files", [])) + "</p>")
+    parts.append(f"<p>Preprocessing (applied again by <code>gradkit predict</code>): "
+                 f"<code>{e(_fmt_pre(pre))}</code></p>")
+    parts.append(f"<p>Reproduce: <code>{e(_command(meta))}</code></p></body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def _fmt_pre(pre: dict) -> str:
+    if pre.get("type") == "image":
+        h, w = pre["image_shape"]
+        return (f"{h}x{w} grayscale image, pixels x / {pre['raw_max']:g}, flattened; "
+                f"{pre.get('ink', '')}")
+    if pre.get("type") == "features":
+        return f"features {', '.join(pre.get('feature_names', []))} standardised (x - mean) / std"
+    return str(pre)
+
+
+def _command(meta: dict) -> str:
+    s = meta["settings"]
+    parts = ["gradkit train", f"--dataset {s['dataset']}", f"--hidden {_fmt(s['hidden'])}",
+             f"--activation {s['activation']}", f"--dropout {s['dropout']:g}",
+             f"--epochs {s['epochs']}", f"--batch-size {s['batch_size']}",
+             f"--optimizer {s['optimizer']}", f"--lr {s['lr']:g}", f"--seed {s['seed']}",
+             f"--val-split {s['val_split']:g}"]
+    if s.get("train_size"):
+        parts.append(f"--train-size {s['train_size']}")
+    return " ".join(parts)
+
+
+def _kv_table(items) -> str:
+    body = "".join(f'<tr><th class="l">{html.escape(str(k))}</th><td class="l">'
+                   f"{html.escape(str(v))}</td></tr>" for k, v in items)
+    return f"<table>{body}</table>"
+
+
+def _epoch_table(rows: list[dict], best_epoch) -> str:
+    if not rows:
+        return "<p>No epochs.</p>"
+    keys: list[str] = []
+    for r in rows:
+        keys += [k for k in r if k not in keys]
+    head = "".join(f"<th>{html.escape(k)}</th>" for k in keys)
+    body = []
+    for r in rows:
+        cls = ' class="best"' if r.get("epoch") == best_epoch else ""
+        cells = "".join(f"<td>{html.escape(_fmt(r.get(k)))}</td>" for k in keys)
+        body.append(f"<tr{cls}>{cells}</tr>")
+    note_text = ("<p class=\"sub\">Highlighted: the epoch with the lowest validation loss.</p>"
+                 if best_epoch else "")
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>{note_text}"
