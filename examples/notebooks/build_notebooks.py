@@ -373,12 +373,14 @@ simpler model, more data, dropout, weight decay and early stopping."""),
     ("code", SETUP),
     ("code", '''from gradkit.datasets import make_moons
 
+import os
+EPOCHS = 40 if os.environ.get("GRADKIT_NOTEBOOK_QUICK") == "1" else 100  # (test suite: 40)
 x_all, y_all = make_moons(1500, noise=0.35, random_state=0)
 x_all = x_all.astype(np.float32)
 x_train, y_train = x_all[:60], y_all[:60]          # few training points...
 x_val, y_val = x_all[1000:], y_all[1000:]          # ...and 500 to validate on
 
-def train(model, x=x_train, y=y_train, epochs=100, callbacks=None, lr=0.01, opt=None):
+def train(model, x=x_train, y=y_train, epochs=EPOCHS, callbacks=None, lr=0.01, opt=None):
     gk.manual_seed(0)
     model.compile(optimizer=opt or optim.Adam(model.parameters(), lr=lr),
                   loss="cross_entropy", metrics=["accuracy"])
@@ -396,7 +398,8 @@ keeps falling (the dashed line); with `OverfitDetector(verbose=1)` it also says 
     ("code", '''gk.manual_seed(0)
 overfit = big()
 hist = train(overfit, callbacks=[gk.callbacks.OverfitDetector(verbose=1)])
-print("overfitting detected; best validation loss at epoch", hist.overfit_epoch + 1)
+if hist.overfit_epoch is not None:
+    print("overfitting detected; best validation loss at epoch", hist.overfit_epoch + 1)
 hist.plot(); plt.show()
 gk.viz.plot_decision_boundary(overfit, x_train, y_train); plt.show()'''),
     ("md", """## Preventing it
@@ -446,7 +449,7 @@ for w in widths:
     train_loss.append(h.history["loss"][-1]); val_loss.append(h.history["val_loss"][-1])
 plt.plot(widths, train_loss, "o-", label="training loss")
 plt.plot(widths, val_loss, "o-", label="validation loss")
-plt.xscale("log"); plt.xlabel("hidden width"); plt.ylabel("loss after 100 epochs")
+plt.xscale("log"); plt.xlabel("hidden width"); plt.ylabel(f"loss after {EPOCHS} epochs")
 plt.legend(); plt.grid(alpha=0.3); plt.show()'''),
 ]
 
@@ -464,8 +467,9 @@ for the lesson's full settings: 50,000 training images and 10 epochs per network
     ("code", '''import os
 FULL_RUN = False  # <- True: the lesson's full settings (a few minutes on 2 CPU cores)
 FULL_RUN = FULL_RUN or os.environ.get("GRADKIT_FULL_RUN") == "1"
-TRAIN_SIZE = 50_000 if FULL_RUN else 10_000
-EPOCHS = 10 if FULL_RUN else 3
+QUICK = os.environ.get("GRADKIT_NOTEBOOK_QUICK") == "1"  # the test suite's smoke run
+TRAIN_SIZE = 50_000 if FULL_RUN else 3_000 if QUICK else 10_000
+EPOCHS = 10 if FULL_RUN else 2 if QUICK else 3
 print(f"training on {TRAIN_SIZE:,} images for {EPOCHS} epochs per network")'''),
     ("code", SETUP),
     ("md", """## The data
@@ -548,7 +552,8 @@ big = lambda p: (lambda: nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Dropou
                                        nn.Linear(512, 512), nn.ReLU(), nn.Dropout(p),
                                        nn.Linear(512, 10)))
 for p in (0.0, 0.5):
-    _, hist, _ = run(big(p), epochs=40 if FULL_RUN else 20, x=small_x, y=small_y,
+    epochs = 40 if FULL_RUN else 6 if QUICK else 20
+    _, hist, _ = run(big(p), epochs=epochs, x=small_x, y=small_y,
                      val=(x_val[:2000], y_val[:2000]), adam=True)
     h = hist.history
     print(f"dropout {p}: train acc {h['accuracy'][-1]:.3f}, val acc {h['val_accuracy'][-1]:.3f}, "

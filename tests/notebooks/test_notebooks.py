@@ -1,5 +1,6 @@
 """Every lesson notebook in examples/notebooks runs from top to bottom (nbclient, a real
-kernel), at the small settings it is saved with; and the saved notebooks are the ones
+kernel), at the small settings it is saved with (the MNIST and overfitting notebooks with
+still fewer epochs: GRADKIT_NOTEBOOK_QUICK=1); and the saved notebooks are the ones
 build_notebooks.py writes, with their outputs."""
 
 import importlib.util
@@ -52,7 +53,12 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     from nbclient import NotebookClient
 
     monkeypatch.delenv("GRADKIT_FULL_RUN", raising=False)
+    monkeypatch.setenv("GRADKIT_NOTEBOOK_QUICK", "1")  # fewer epochs in the slow notebooks
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        # one BLAS thread per kernel: the test workers already use every core, and threads
+        # spinning for each other's cores make small matrix products many times slower
+        monkeypatch.setenv(var, "1")
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in sys.path if p))
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
