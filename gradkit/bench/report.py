@@ -139,8 +139,8 @@ def render(res: dict) -> str:
     parts += ["", "## Targets (issue 7)", "", _table(
         ["target", "value", "goal", "met"],
         [[t["target"], _num(t["value"]), f"{t['op']} {t['goal']}",
-          {True: "met", False: "NOT met", None: "pending"}[t["met"]]
-          + (f" ({t['note']})" if t["note"] and t["met"] is None else "")]
+          {True: "met", False: "NOT met", None: "not measured"}[t["met"]]
+          if not (t["note"] and t["met"] is None) else f"pending ({t['note']})"]
          for t in res["targets"]])]
     return "\n".join(parts)
 
