@@ -74,17 +74,19 @@ def unbroadcast(g, shape: tuple):
 
 
 def _topological_order(root) -> list:
-    """Nodes reachable from `root` that require grad, each after everything it feeds.
+    """The non-leaf nodes reachable from `root` that require grad, each after everything it
+    feeds.
 
     An iterative depth-first search: a node is emitted once all its parents are, and the
-    reversed emission order puts every node before its parents.
+    reversed emission order puts every node before its parents. Leaves are not listed: they
+    receive their gradients from the nodes they feed.
     """
     order, seen = [], {id(root)}
     stack = [(root, iter(root._parents))]
     while stack:
         node, parents = stack[-1]
         for parent in parents:
-            if parent.requires_grad and id(parent) not in seen:
+            if parent._vjp is not None and id(parent) not in seen:
                 seen.add(id(parent))
                 stack.append((parent, iter(parent._parents)))
                 break
@@ -124,34 +126,44 @@ def backward(root, grad=None) -> None:
     from .tensor import Tensor
 
     wrap = Tensor._wrap
-    grads = {id(root): g}
+    if root._vjp is None:  # backward from a leaf: d(root)/d(root)
+        _store_leaf_grad(root, g, wrap)
+        return
+    grads = {id(root): g}  # gradient of each node reached so far
+    leaves = {}  # id -> (leaf, its summed gradient), stored once every node has run
     summed = set()  # keys whose gradient is a sum this pass made: safe to add to in place
     for node in _topological_order(root):
         g = grads.pop(id(node), None)
         if g is None:
             continue
-        vjp = node._vjp
-        if vjp is None:
-            _store_leaf_grad(node, g, wrap)
-            continue
-        for parent, pg in zip(node._parents, vjp(g)):
+        for parent, pg in zip(node._parents, node._vjp(g)):
             if pg is None or not parent.requires_grad:
                 continue
             shape = parent.data.shape
             if pg.shape != shape:
                 pg = unbroadcast(pg, shape)
             key = id(parent)
+            if parent._vjp is None:
+                entry = leaves.get(key)
+                if entry is None:
+                    leaves[key] = (parent, pg.copy() if pg is g else pg)
+                else:
+                    leaves[key] = (parent, _add(entry[1], pg, key, summed))
+                continue
             acc = grads.get(key)
-            if acc is None:
-                if pg is g and parent._vjp is None:
-                    pg = pg.copy()  # a leaf must not share its gradient with another
-                grads[key] = pg
-            elif key in summed and acc.dtype == pg.dtype:
-                acc += pg  # our own array, seen by no one else yet (a NumPy scalar rebinds)
-                grads[key] = acc
-            else:
-                grads[key] = acc + pg  # never written into: `acc` may be shared
-                summed.add(key)
+            grads[key] = pg if acc is None else _add(acc, pg, key, summed)
+    for leaf, g in leaves.values():
+        _store_leaf_grad(leaf, g, wrap)
+
+
+def _add(acc, g, key: int, summed: set):
+    """acc + g: in place when `acc` is a sum made by this pass (no one else holds it), else
+    into a new array, which then counts as made by this pass."""
+    if key in summed and acc.dtype == g.dtype:
+        acc += g  # a NumPy scalar rebinds, an array adds in place
+        return acc
+    summed.add(key)
+    return acc + g
 
 
 def _root_grad(root, grad):
