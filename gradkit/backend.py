@@ -7,6 +7,8 @@ tensor's namespace is meant. CuPy is imported lazily, only when a CUDA device is
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from .errors import DeviceError
@@ -100,6 +102,7 @@ def namespace(device) -> object:
 
 
 def _check_gpu(index: int):
+    """The CuPy module, after checking that GPU `index` exists (DeviceError if not)."""
     cp = cupy_module()
     count = gpu_count()
     if index >= count:
@@ -108,6 +111,17 @@ def _check_gpu(index: int):
             f"{'' if count == 1 else 's'})"
         )
     return cp
+
+
+def device_scope(device):
+    """A context in which CuPy allocates on `device` (a null context for the CPU).
+
+    Raises DeviceError for a GPU index that does not exist.
+    """
+    kind, index = parse_device(device)
+    if kind == "cpu":
+        return contextlib.nullcontext()
+    return _check_gpu(index).cuda.Device(index)
 
 
 def to_device(array, device):

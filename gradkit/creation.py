@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import random as gkrandom
-from .backend import DEFAULT_FLOAT, DEFAULT_INT, namespace
+from .backend import DEFAULT_FLOAT, DEFAULT_INT, device_scope, namespace
 from .tensor import Tensor
 
 
@@ -26,16 +26,22 @@ def _finish(arr, requires_grad: bool) -> Tensor:
     return t.requires_grad_(True) if requires_grad else t
 
 
+def _build(device, make, requires_grad: bool = False) -> Tensor:
+    """make(xp), run with `device` current (so CuPy allocates there), as a Tensor."""
+    with device_scope(device):
+        return _finish(make(namespace(device)), requires_grad)
+
+
 def zeros(*shape, dtype=None, requires_grad: bool = False, device="cpu") -> Tensor:
     """A tensor of zeros (float32 unless `dtype`)."""
-    xp = namespace(device)
-    return _finish(xp.zeros(_shape(shape), dtype=dtype or DEFAULT_FLOAT), requires_grad)
+    return _build(device, lambda xp: xp.zeros(_shape(shape), dtype=dtype or DEFAULT_FLOAT),
+                  requires_grad)
 
 
 def ones(*shape, dtype=None, requires_grad: bool = False, device="cpu") -> Tensor:
     """A tensor of ones (float32 unless `dtype`)."""
-    xp = namespace(device)
-    return _finish(xp.ones(_shape(shape), dtype=dtype or DEFAULT_FLOAT), requires_grad)
+    return _build(device, lambda xp: xp.ones(_shape(shape), dtype=dtype or DEFAULT_FLOAT),
+                  requires_grad)
 
 
 def full(shape, value, dtype=None, requires_grad: bool = False, device="cpu") -> Tensor:
@@ -43,15 +49,14 @@ def full(shape, value, dtype=None, requires_grad: bool = False, device="cpu") ->
     if dtype is None:
         dtype = (bool if isinstance(value, bool) else DEFAULT_INT if isinstance(value, int)
                  else DEFAULT_FLOAT)
-    xp = namespace(device)
     shape = _shape((shape,) if isinstance(shape, int) else (tuple(shape),))
-    return _finish(xp.full(shape, value, dtype=dtype), requires_grad)
+    return _build(device, lambda xp: xp.full(shape, value, dtype=dtype), requires_grad)
 
 
 def _like(t, fill, dtype, requires_grad, device):
     t = t if isinstance(t, Tensor) else Tensor(t)
-    xp = namespace(device or t.device)
-    return _finish(xp.full(t.shape, fill, dtype=dtype or t.dtype), requires_grad)
+    return _build(device or t.device, lambda xp: xp.full(t.shape, fill, dtype=dtype or t.dtype),
+                  requires_grad)
 
 
 def zeros_like(t, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
@@ -79,47 +84,48 @@ def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False,
     if dtype is None:
         ints = all(isinstance(v, (int, np.integer)) for v in (start, stop, step))
         dtype = DEFAULT_INT if ints else DEFAULT_FLOAT
-    xp = namespace(device)
-    return _finish(xp.arange(start, stop, step, dtype=dtype), requires_grad)
+    return _build(device, lambda xp: xp.arange(start, stop, step, dtype=dtype), requires_grad)
 
 
 def linspace(start, stop, num: int = 50, dtype=None, requires_grad: bool = False,
              device="cpu") -> Tensor:
     """`num` evenly spaced values from start to stop (inclusive), float32."""
-    xp = namespace(device)
-    return _finish(xp.linspace(start, stop, num, dtype=dtype or DEFAULT_FLOAT), requires_grad)
+    return _build(device, lambda xp: xp.linspace(start, stop, num, dtype=dtype or DEFAULT_FLOAT),
+                  requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False,
         device="cpu") -> Tensor:
     """The identity matrix (n x m)."""
-    xp = namespace(device)
-    return _finish(xp.eye(n, m, dtype=dtype or DEFAULT_FLOAT), requires_grad)
+    return _build(device, lambda xp: xp.eye(n, m, dtype=dtype or DEFAULT_FLOAT),
+                  requires_grad)
 
 
 def randn(*shape, dtype=None, requires_grad: bool = False, device="cpu") -> Tensor:
     """Standard normal samples from gradkit's seeded generator."""
-    rng = gkrandom.generator(device)
     dtype = np.dtype(dtype or DEFAULT_FLOAT)
-    arr = rng.standard_normal(_shape(shape), dtype=dtype if dtype.itemsize >= 4 else np.float32)
-    return _finish(arr.astype(dtype, copy=False), requires_grad)
+    sample = dtype if dtype.itemsize >= 4 else np.float32
+    dims = _shape(shape)
+    return _build(device, lambda xp: gkrandom.generator(device).standard_normal(
+        dims, dtype=sample).astype(dtype, copy=False), requires_grad)
 
 
 def rand(*shape, dtype=None, requires_grad: bool = False, device="cpu") -> Tensor:
     """Uniform samples in [0, 1) from gradkit's seeded generator."""
-    rng = gkrandom.generator(device)
     dtype = np.dtype(dtype or DEFAULT_FLOAT)
-    arr = rng.random(_shape(shape), dtype=dtype if dtype.itemsize >= 4 else np.float32)
-    return _finish(arr.astype(dtype, copy=False), requires_grad)
+    sample = dtype if dtype.itemsize >= 4 else np.float32
+    dims = _shape(shape)
+    return _build(device, lambda xp: gkrandom.generator(device).random(
+        dims, dtype=sample).astype(dtype, copy=False), requires_grad)
 
 
 def randint(low: int, high: int | None = None, size=(), dtype=None, device="cpu") -> Tensor:
     """Random integers in [low, high) (int64)."""
     if high is None:
         low, high = 0, low
-    rng = gkrandom.generator(device)
     size = _shape((size,) if isinstance(size, int) else (tuple(size),))
-    return Tensor._wrap(rng.integers(low, high, size=size, dtype=dtype or DEFAULT_INT))
+    return _build(device, lambda xp: gkrandom.generator(device).integers(low, high, size=size,
+                                                  dtype=dtype or DEFAULT_INT))
 
 
 def from_numpy(array: np.ndarray) -> Tensor:

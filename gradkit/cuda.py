@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 
+from . import deferred
 from .backend import cupy_module, gpu_count, is_cuda_available, parse_device
 from .errors import DeviceError
 
@@ -68,6 +69,7 @@ def synchronize(device=None) -> None:
     if not is_cuda_available():
         return
     cupy_module().cuda.Device(_index(device)).synchronize()
+    deferred.verify()  # the GPU's pending label/range checks (gradkit.deferred)
 
 
 def memory_info(device=None) -> tuple[int, int]:

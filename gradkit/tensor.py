@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import autograd
+from . import deferred as _deferred
 from .backend import DEFAULT_FLOAT, DEFAULT_INT, device_name, parse_device, to_device, to_numpy
 from .backend import xp_of as _xp_of
 from .errors import AutogradError, DTypeError
@@ -82,9 +83,13 @@ class Tensor:
     # ---- conversion -------------------------------------------------------------------
     def numpy(self) -> np.ndarray:
         """A NumPy array on the host (a copy when the tensor lives on a GPU)."""
+        if _deferred._pending:
+            _deferred.verify()
         return to_numpy(self.data)
 
     def __array__(self, dtype=None, copy=None):
+        if _deferred._pending:
+            _deferred.verify()
         arr = to_numpy(self.data)
         return arr.astype(dtype) if dtype is not None else arr
 
@@ -102,9 +107,13 @@ class Tensor:
         """The value of a one-element tensor as a Python scalar."""
         if self.data.size != 1:
             raise ValueError(f"item: only one-element tensors, this one has shape {self.shape}")
+        if _deferred._pending:
+            _deferred.verify()
         return self.data.item()
 
     def tolist(self):
+        if _deferred._pending:
+            _deferred.verify()
         return to_numpy(self.data).tolist()
 
     def __float__(self) -> float:

@@ -259,7 +259,8 @@ class BatchNorm1d(Module):
         counting = self.training and self.track_running_stats
         momentum = self.momentum
         if counting and momentum is None:  # cumulative average over the batches seen
-            momentum = 1.0 / (float(self.num_batches_tracked.data) + 1)
+            seen = self.num_batches_tracked.data  # on a GPU: stays there (no wait to read it)
+            momentum = 1.0 / ((float(seen) if isinstance(seen, np.ndarray) else seen) + 1)
         try:
             out = batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                              self.training, momentum, self.eps)

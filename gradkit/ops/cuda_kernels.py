@@ -6,8 +6,12 @@ kernels and streaming their temporaries through memory. Each function here does 
 
   bias_relu_(y, b)                     y = max(y + b, 0), in place (Linear + ReLU forward)
   relu_backward(g, y)                  g * (y > 0) (the gradient through ReLU from its output)
+  tanh_backward(g, y)                  g * (1 - y * y) (the gradient through tanh)
+  log_softmax_xent(z, labels, ls)      log-softmax rows and each row's cross-entropy, one pass
   softmax_xent_grad(logp, labels, gi)  (softmax - one-hot) * gi, with label smoothing
   adam_update_(w, g, m, v, ...)        one Adam/AdamW step on a parameter and its buffers
+  count_outside_labels(y, c)           how many int labels lie outside [0, c) (a device count)
+  count_outside_unit(p)                how many values lie outside [0, 1] or are NaN
 
 On NumPy arrays (the CPU) each runs the unfused NumPy expressions that gradkit's ops and
 optimizers use, in the same order, so the CPU numbers are exactly the existing ones and the
@@ -17,6 +21,8 @@ rounds like the unfused CuPy code. CuPy is never imported until a CuPy array arr
 """
 
 from __future__ import annotations
+
+import string
 
 import numpy as np
 
@@ -61,7 +67,76 @@ def relu_backward(g, y):
                    "dx = g * (T)(y > (T)0);")(g, y)
 
 
+def tanh_backward(g, y):
+    """The gradient through tanh from its output y: g * (1 - y * y), as a new array."""
+    if xp_of(g) is np:
+        return g * (1 - y * y)
+    return _kernel("tanh_backward", "T g, T y", "T dx",  # pragma: no cover - needs a GPU
+                   "dx = g * ((T)1 - y * y);")(g, y)
+
+
 # ---- softmax + cross-entropy --------------------------------------------------------------
+
+FUSED_XENT_MAX_CLASSES = 4096  # one thread walks a row: beyond this the unfused ops are faster
+_XENT_SOURCE = string.Template(r"""
+extern "C" __global__ void gradkit_log_softmax_xent_$T(
+        const $T* z, const long long* y, $T* logp, $T* loss, int* bad,
+        long long n, long long c, $T ls, $T nan) {
+    long long row = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (row >= n) return;
+    const $T* zr = z + row * c;
+    $T* lr = logp + row * c;
+    $T m = zr[0];
+    for (long long j = 1; j < c; ++j) { $T v = zr[j]; if (v > m || v != v) m = v; }
+    $T s = 0;
+    for (long long j = 0; j < c; ++j) s += exp(zr[j] - m);
+    $T lse = log(s), total = 0;
+    for (long long j = 0; j < c; ++j) { $T v = (zr[j] - m) - lse; lr[j] = v; total += v; }
+    long long k = y[row];
+    if (k < 0 || k >= c) { atomicAdd(bad, 1); loss[row] = nan; return; }
+    $T l = -lr[k];
+    if (ls != ($T)0) l = (($T)1 - ls) * l - ls / ($T)c * total;
+    loss[row] = l;
+}
+""")
+
+
+def log_softmax_xent(z, labels, label_smoothing: float = 0.0):
+    """(logp, losses, bad) for logits z (N, C) and int labels (N,), in one pass on a GPU.
+
+    logp is the row-wise log-softmax, `losses[i]` row i's cross-entropy (with label
+    smoothing as in `cross_entropy`), and `bad` the number of labels outside [0, C) (0-d;
+    their rows' losses are NaN). On the GPU `bad` stays on the device, so nothing waits for
+    the kernel.
+    """
+    n, c = z.shape
+    if xp_of(z) is np:
+        zz = z - z.max(axis=1, keepdims=True)
+        logp = zz - np.log(np.exp(zz).sum(axis=1, keepdims=True))
+        inside = (labels >= 0) & (labels < c)
+        losses = -logp[np.arange(n), np.where(inside, labels, 0)]
+        if label_smoothing:
+            losses = ((1 - label_smoothing) * losses
+                      - label_smoothing / c * logp.sum(axis=1))
+        losses[~inside] = np.nan
+        return logp, losses, np.asarray(n - int(inside.sum()))
+    cp = cupy_module()  # pragma: no cover - needs a GPU
+    ctype = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}[z.dtype]
+    key = f"log_softmax_xent_{ctype}"
+    kernel = _kernels.get(key)
+    if kernel is None:
+        kernel = _kernels[key] = cp.RawKernel(_XENT_SOURCE.substitute(T=ctype),
+                                              f"gradkit_{key}", options=_OPTIONS)
+    z = cp.ascontiguousarray(z)
+    labels = cp.ascontiguousarray(labels, dtype=cp.int64)
+    logp = cp.empty_like(z)
+    losses = cp.empty(n, dtype=z.dtype)
+    bad = cp.zeros((), dtype=cp.int32)
+    threads = 128
+    kernel(((n + threads - 1) // threads,), (threads,),
+           (z, labels, logp, losses, bad, np.int64(n), np.int64(c),
+            z.dtype.type(label_smoothing), z.dtype.type(np.nan)))
+    return logp, losses, bad
 
 
 def softmax_xent_grad(logp, labels, gi, label_smoothing: float = 0.0):
@@ -161,3 +236,30 @@ def _adam_numpy(w, g, m, v, beta1, beta2, eps, bc2, step_size, decay, coupled, m
     np.divide(m, tmp, out=tmp)
     tmp *= step_size
     w -= tmp
+
+
+# ---- range checks that need no synchronisation --------------------------------------------
+
+
+def _count(name: str, in_params: str, is_bad: str):
+    """A CuPy reduction counting the elements for which `is_bad` holds (int64), built once."""
+    k = _kernels.get(name)
+    if k is None:
+        k = _kernels[name] = cupy_module().ReductionKernel(
+            in_params, "int64 n", f"({is_bad}) ? 1 : 0", "a + b", "n = a", "0",
+            f"gradkit_{name}")
+    return k
+
+
+def count_outside_labels(y, c: int):
+    """How many integer labels in `y` lie outside [0, c): a 0-d array (on y's device)."""
+    if xp_of(y) is np:
+        return np.asarray(int(((y < 0) | (y >= c)).sum()))
+    return _count("count_labels", "T y, int64 c", "y < 0 || y >= c")(y, c)  # pragma: no cover
+
+
+def count_outside_unit(p):
+    """How many values of `p` lie outside [0, 1] or are NaN: a 0-d array (on p's device)."""
+    if xp_of(p) is np:
+        return np.asarray(int((~((p >= 0) & (p <= 1))).sum()))
+    return _count("count_unit", "T p", "!(p >= (T)0 && p <= (T)1)")(p)  # pragma: no cover

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backend import xp_of
+from ..deferred import check_later
 from ..errors import ShapeError
 from ..tensor import Tensor, _make
 from ._util import float_tensor, operands
+from .cuda_kernels import count_outside_unit
 from .nn import _labels
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -80,13 +83,25 @@ def nll_loss(log_probs, target, reduction: str = "mean") -> Tensor:
     return _make(out, (x,), vjp, "nll_loss")
 
 
+_LOGITS_HINT = "for logits use binary_cross_entropy_with_logits (BCEWithLogitsLoss)"
+
+
 def _check_probabilities(pd) -> None:
-    lo, hi = (float(pd.min()), float(pd.max())) if pd.size else (0.0, 0.0)
+    """Refuse values outside [0, 1] (and NaN): at once on the CPU, deferred on a GPU."""
+    if not pd.size:
+        return
+    if xp_of(pd) is not np:  # counted on the device, raised at the next read (no stall)
+        size = pd.size
+        check_later(count_outside_unit(pd), lambda count: ValueError(
+            f"binary_cross_entropy: input must hold probabilities in [0, 1], but {count} of "
+            f"{size} values did not (checked on the GPU without waiting for it, so reported "
+            f"at the next value read back); {_LOGITS_HINT}"))
+        return
+    lo, hi = float(pd.min()), float(pd.max())
     if not (lo >= 0.0 and hi <= 1.0):  # also refuses NaN
         raise ValueError(
             f"binary_cross_entropy: input must hold probabilities in [0, 1], got values from "
-            f"{lo:.4g} to {hi:.4g}; for logits use binary_cross_entropy_with_logits "
-            "(BCEWithLogitsLoss)"
+            f"{lo:.4g} to {hi:.4g}; {_LOGITS_HINT}"
         )
 
 

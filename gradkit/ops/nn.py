@@ -6,9 +6,11 @@ from __future__ import annotations
 import numpy as np
 
 from .. import random as gkrandom
-from ..backend import device_name
+from ..backend import device_name, xp_of
+from ..deferred import check_later
 from ..errors import DTypeError, ShapeError
 from ..tensor import Tensor, _make, as_tensor
+from . import cuda_kernels as ck
 from ._util import float_tensor, norm_axis, operands
 
 
@@ -46,19 +48,37 @@ def log_softmax(x, axis: int = -1) -> Tensor:
     return _make(out, (x,), vjp, "log_softmax")
 
 
-def _labels(labels, num_classes: int, opname: str):
-    """Integer class labels as an array, checked to lie in [0, num_classes)."""
+def _labels(labels, num_classes: int, opname: str, check: bool = True):
+    """Integer class labels as an array, checked to lie in [0, num_classes).
+
+    Host labels are checked at once. Labels on a GPU are counted by a kernel and the error
+    raised at the next read of a value (gradkit.deferred), so no batch waits for the GPU;
+    `check=False` leaves the range to the caller (a fused kernel that counts them itself).
+    """
     y = labels.data if isinstance(labels, Tensor) else labels
-    y = np.asarray(y) if not hasattr(y, "dtype") else y
+    y = np.asarray(y) if xp_of(y) is np else y
     if y.dtype.kind not in "iu":
         raise DTypeError(f"{opname}: class labels must be integers, got dtype {y.dtype}")
-    if y.size:
+    if not check or not y.size:
+        return y
+    if isinstance(y, np.ndarray):
         lo, hi = int(y.min()), int(y.max())
         if lo < 0 or hi >= num_classes:
             raise ValueError(
                 f"{opname}: labels must lie in [0, {num_classes}), got values from {lo} to {hi}"
             )
+    else:
+        check_later(ck.count_outside_labels(y, num_classes),
+                    _label_error(opname, num_classes, y.size))
     return y
+
+
+def _label_error(opname: str, num_classes: int, size: int):
+    """The deferred error for labels found outside [0, num_classes) on a GPU."""
+    return lambda count: ValueError(
+        f"{opname}: labels must lie in [0, {num_classes}), but {count} of {size} did not "
+        "(checked on the GPU without waiting for it, so reported at the next value read "
+        "back; the loss of those rows is NaN or wrong)")
 
 
 def one_hot(labels, num_classes: int) -> Tensor:
@@ -80,8 +100,8 @@ def one_hot(labels, num_classes: int) -> Tensor:
 # x @ W.T + b, and the gradient through the activation needs only its output y (the same
 # expressions as the unfused `relu` and `tanh` ops, so the numbers are the same).
 FUSED_ACTIVATIONS = {
-    "relu": (lambda xp, y: xp.maximum(y, 0, out=y), lambda g, y: g * (y > 0)),
-    "tanh": (lambda xp, y: xp.tanh(y, out=y), lambda g, y: g * (1 - y * y)),
+    "relu": (lambda xp, y: xp.maximum(y, 0, out=y), ck.relu_backward),
+    "tanh": (lambda xp, y: xp.tanh(y, out=y), ck.tanh_backward),
 }
 
 
@@ -113,9 +133,12 @@ def linear(x, weight, bias=None, activation: str | None = None) -> Tensor:
         weight, bias = operands(weight, bias, "linear")
         if bias.shape != (w.shape[0],):
             raise ShapeError(f"linear: bias must have shape ({w.shape[0]},), got {bias.shape}")
-        out += bias.data
         parents = (x, weight, bias)
-    if act_grad is not None:
+        if activation == "relu":
+            ck.bias_relu_(out, bias.data)  # one pass (one kernel on a GPU)
+        else:
+            out += bias.data
+    if act_grad is not None and not (activation == "relu" and bias is not None):
         act_forward(x._xp, out)
     y2 = out
     if xd.ndim != 2:
@@ -154,11 +177,13 @@ def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: floa
     single = z.ndim == 1
     z2 = z[None] if single else z
     n, c = z2.shape
-    logp = _log_softmax_array(xp, z2, 1)
     t_tensor = None
     tdata = target.data if isinstance(target, Tensor) else target
     if (tdata.dtype if hasattr(tdata, "dtype") else np.asarray(tdata).dtype).kind in "iu":
-        y = _labels(target, c, "cross_entropy")
+        fused = (xp is not np and c <= ck.FUSED_XENT_MAX_CLASSES
+                 and z.dtype in (np.float32, np.float64))
+        on_host = xp_of(tdata) is np
+        y = _labels(target, c, "cross_entropy", check=not fused or on_host)
         if type(y) is not type(z2):
             y = xp.asarray(y)
         if y.ndim != 1:
@@ -166,16 +191,23 @@ def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: floa
         if y.shape[0] != n:
             raise ShapeError(f"cross_entropy: {n} rows of logits but {y.shape[0]} labels")
         q = None
-        rows = xp.arange(n)
-        losses = -logp[rows, y]
-        if label_smoothing:
-            losses = (1 - label_smoothing) * losses - label_smoothing / c * logp.sum(axis=1)
+        if fused:  # log-softmax, the picked losses and the label check in one kernel
+            logp, losses, bad = ck.log_softmax_xent(z2, y, label_smoothing)
+            if not on_host:
+                check_later(bad, _label_error("cross_entropy", c, n))
+        else:
+            logp = _log_softmax_array(xp, z2, 1)
+            losses = -logp[xp.arange(n), y]
+            if label_smoothing:
+                losses = ((1 - label_smoothing) * losses
+                          - label_smoothing / c * logp.sum(axis=1))
     else:
         t_tensor = float_tensor(target, "cross_entropy")
         q = t_tensor.data.reshape(n, c) if single else t_tensor.data
         if q.shape != (n, c):
             raise ShapeError(f"cross_entropy: logits {z.shape} but probability targets "
                              f"{t_tensor.shape}")
+        logp = _log_softmax_array(xp, z2, 1)
         if label_smoothing:
             q = (1 - label_smoothing) * q + label_smoothing / c
         losses = -(q * logp).sum(axis=1)
@@ -187,17 +219,10 @@ def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: floa
     def vjp(g):
         gi = g * (1.0 / n) if reduction == "mean" else g
         gi = gi if reduction != "none" else gi.reshape(-1, 1)
-        p = xp.exp(logp)
-        if q is None:  # (softmax - onehot) * gi, in place on the fresh softmax
-            dz = p
-            if label_smoothing:
-                dz = dz - label_smoothing / c
-                dz[rows, y] -= 1 - label_smoothing
-            else:
-                dz[rows, y] -= 1
-            dz *= gi
+        if q is None:  # (softmax - onehot) * gi: one kernel on a GPU
+            dz = ck.softmax_xent_grad(logp, y, gi, label_smoothing)
         else:
-            dz = (p * q.sum(axis=1, keepdims=True) - q) * gi
+            dz = (xp.exp(logp) * q.sum(axis=1, keepdims=True) - q) * gi
         gz = dz[0] if single else dz
         if t_tensor is None:
             return (gz,)

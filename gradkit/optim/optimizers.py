@@ -11,7 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
 from ..backend import xp_of
+from ..ops.cuda_kernels import adam_update_
 from .optimizer import Optimizer, check_nonnegative, check_real, check_unit_interval
 
 
@@ -131,6 +134,12 @@ class Adam(Optimizer):
             w, xp = p.data, xp_of(p.data)
             st = self._state_of(p, group)
             st["step"] = step = st["step"] + 1
+            if xp is not np:  # one fused kernel per parameter on a GPU
+                adam_update_(w, g, st["exp_avg"], st["exp_avg_sq"], lr=lr, beta1=beta1,
+                             beta2=beta2, eps=eps, step=step, weight_decay=wd,
+                             decoupled=decoupled, maximize=maximize,
+                             max_v=st.get("max_exp_avg_sq") if amsgrad else None)
+                continue
             if decoupled and wd:
                 w *= 1 - lr * wd
             g = _grad_term(w, g, 0.0 if decoupled else wd, maximize)[0]

@@ -10,6 +10,7 @@ import pytest
 
 import gradkit as gk
 from gradkit import nn, optim
+from gradkit.backend import to_numpy
 from gradkit.ops import cuda_kernels as ck
 
 RNG = np.random.default_rng(0)
@@ -51,6 +52,45 @@ def test_relu_backward(device):
     g = RNG.standard_normal((4, 6)).astype(np.float32)
     y = np.maximum(RNG.standard_normal((4, 6)).astype(np.float32), 0)
     _check(ck.relu_backward(_raw(g, device), _raw(y, device)), g * (y > 0), device)
+
+
+def test_tanh_backward(device):
+    g = RNG.standard_normal((4, 6)).astype(np.float32)
+    y = np.tanh(RNG.standard_normal((4, 6))).astype(np.float32)
+    _check(ck.tanh_backward(_raw(g, device), _raw(y, device)), g * (1 - y * y), device)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+def test_log_softmax_xent_is_log_softmax_and_the_row_losses(device, dtype, smoothing):
+    n, c = 11, 7
+    z = (RNG.standard_normal((n, c)) * 5).astype(dtype)
+    y = RNG.integers(0, c, n)
+    logp, losses, bad = ck.log_softmax_xent(_raw(z, device), _raw(y, device), smoothing)
+    zz = z.astype(np.float64) - z.max(axis=1, keepdims=True)
+    ref_logp = zz - np.log(np.exp(zz).sum(axis=1, keepdims=True))
+    q = (1 - smoothing) * np.eye(c)[y] + smoothing / c
+    tol = 1e-6 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(to_numpy(logp), ref_logp, rtol=tol, atol=tol)
+    np.testing.assert_allclose(to_numpy(losses), -(q * ref_logp).sum(axis=1),
+                               rtol=10 * tol, atol=tol)
+    assert int(gk.Tensor(bad).item()) == 0
+
+
+def test_log_softmax_xent_counts_bad_labels_and_makes_their_rows_nan(device):
+    z = RNG.standard_normal((4, 3)).astype(np.float32)
+    y = np.array([0, 3, -1, 2])
+    logp, losses, bad = ck.log_softmax_xent(_raw(z, device), _raw(y, device))
+    got = to_numpy(losses)
+    assert int(gk.Tensor(bad).item()) == 2
+    assert np.isnan(got[1]) and np.isnan(got[2]) and np.isfinite(got[[0, 3]]).all()
+
+
+def test_range_counts(device):
+    y = np.array([[0, 5, -2], [4, 1, 7]])
+    assert int(gk.Tensor(ck.count_outside_labels(_raw(y, device), 5)).item()) == 3
+    p = np.array([0.0, 1.0, 0.5, -0.1, 1.1, np.nan], dtype=np.float32)
+    assert int(gk.Tensor(ck.count_outside_unit(_raw(p, device))).item()) == 3
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
