@@ -24,7 +24,7 @@ for step in "${steps[@]}"; do
       command -v mpiexec || echo "no mpiexec"
       ;;
     tests)
-      timeout 480 $PY -m pytest tests -k cuda -q -n 8 -p no:cacheprovider --ignore=tests/distributed \
+      timeout 480 $PY -m pytest tests -k "cuda or gpu" -q -n 8 -p no:cacheprovider --ignore=tests/distributed \
         -rfE --maxfail=60 >"$OUT/cuda_tests.log" 2>&1
       echo "pytest exit $?"; grep -E "passed|failed|error" "$OUT/cuda_tests.log" | tail -3
       grep -E "^(FAILED|ERROR)" "$OUT/cuda_tests.log" | head -60
