@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU checklist in one command, for a machine with an NVIDIA GPU and CuPy:
-#   bash benchmarks/gpu_check.sh [env] [tests] [dist] [bench] [train] [profile]
-# (no argument: all but profile). Logs and results go to $OUT (default /tmp/gradkit-gpu-check);
+#   bash benchmarks/gpu_check.sh [env] [tests] [full] [dist] [bench] [train] [profile]
+# (no argument: env tests dist bench train; `full` runs the whole suite, CPU tests too). Logs and results go to $OUT (default /tmp/gradkit-gpu-check);
 # the end of each log is printed. Runs from a source checkout (PYTHONPATH=.) with the system
 # python3, so nothing has to be installed beyond CuPy, pytest and (for comparisons) PyTorch.
 set -u
@@ -28,6 +28,11 @@ for step in "${steps[@]}"; do
         -rfE --maxfail=60 >"$OUT/cuda_tests.log" 2>&1
       echo "pytest exit $?"; grep -E "passed|failed|error" "$OUT/cuda_tests.log" | tail -3
       grep -E "^(FAILED|ERROR)" "$OUT/cuda_tests.log" | head -60
+      ;;
+    full)
+      timeout 540 $PY -m pytest tests -q -n 8 -p no:cacheprovider -rfE >"$OUT/full_tests.log" 2>&1
+      echo "pytest exit $?"; grep -E "passed|failed|error" "$OUT/full_tests.log" | tail -3
+      grep -E "^(FAILED|ERROR)" "$OUT/full_tests.log" | head -60
       ;;
     dist)
       timeout 240 $PY -m pytest tests/distributed/test_gpu.py -q -p no:cacheprovider -rfEs \

@@ -354,6 +354,35 @@ def test_dataloader_moves_each_batch_to_its_device(device):
     assert _kind(xb) == device and yb.device == "cpu"
 
 
+def test_shuffled_gpu_batches_are_the_host_order_and_never_wait(device):
+    data = TensorDataset(gk.tensor(X, device=device), gk.tensor(Y, device=device))
+    loader = DataLoader(data, batch_size=8, shuffle=True, seed=3)
+    order = np.concatenate([idx for idx in _orders(loader)])
+    it = iter(DataLoader(data, batch_size=8, shuffle=True, seed=3))
+    first = [next(it)]  # the epoch's order goes to the device here, once
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # cupyx's detector warns that it is experimental
+        with _no_sync(device):
+            rest = list(it)
+    xs = np.concatenate([xb.numpy() for xb, _ in first + rest])
+    np.testing.assert_array_equal(xs, X[order])
+
+
+def _orders(loader):
+    """The index batches a loader would gather (from its sampler, on the host)."""
+    order = loader._epoch_indices()
+    return [order[i:i + loader.batch_size] for i in range(0, len(order), loader.batch_size)]
+
+
+def _no_sync(device):
+    """A context that fails on any host synchronisation with the GPU (nothing on the CPU)."""
+    if device == "cpu":
+        return contextlib.nullcontext()
+    import cupyx  # pragma: no cover - needs a GPU
+
+    return cupyx.allow_synchronize(False)  # pragma: no cover
+
+
 # ---- random state -----------------------------------------------------------------------------
 
 

@@ -11,8 +11,9 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from ..backend import namespace
+from ..backend import device_scope, namespace, xp_of
 from .collate import as_batch, collate_arrays
+from .dataset import TensorDataset
 from .sampler import RandomSampler, SequentialSampler
 
 
@@ -124,6 +125,8 @@ class DataLoader:
         collate_fn = self.collate_fn
         n_batches = len(order) // bs if self.drop_last else -(-len(order) // bs)
         fast = collate_fn is None and hasattr(dataset, "__getitems__")
+        if fast:
+            order = _on_storage_device(dataset, order)
         for b in range(progress[1], n_batches):
             idx = order[b * bs : (b + 1) * bs]
             if fast:
@@ -173,3 +176,15 @@ class DataLoader:
             f"drop_last={self.drop_last}, batches={len(self)})"
         )
 
+
+def _on_storage_device(dataset, order: np.ndarray):
+    """The epoch's order on the GPU that holds a TensorDataset's arrays: one copy per epoch,
+    where gathering with host indices would copy them, and wait for the GPU, every batch."""
+    arrays = getattr(dataset, "arrays", None)
+    if type(dataset) is not TensorDataset or not arrays:
+        return order
+    xp = xp_of(arrays[0])
+    if xp is np or any(xp_of(a) is not xp or a.device != arrays[0].device for a in arrays):
+        return order
+    with device_scope(f"cuda:{arrays[0].device.id}"):
+        return xp.asarray(order)
