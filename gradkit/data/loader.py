@@ -184,7 +184,7 @@ def _on_storage_device(dataset, order: np.ndarray):
     if type(dataset) is not TensorDataset or not arrays:
         return order
     xp = xp_of(arrays[0])
-    if xp is np or any(xp_of(a) is not xp or a.device != arrays[0].device for a in arrays):
+    if xp is np or any(xp_of(a) is not xp or a.device.id != arrays[0].device.id for a in arrays):
         return order
     with device_scope(f"cuda:{arrays[0].device.id}"):
         return xp.asarray(order)
