@@ -10,8 +10,10 @@ import math
 
 import numpy as np
 
-from ..backend import to_device
+from ..backend import to_device, xp_of
+from ..deferred import check_later
 from ..errors import DeviceError, ShapeError
+from ..ops.cuda_kernels import count_nonfinite
 from ..ops.elementwise import elu, gelu, leaky_relu, relu, sigmoid, softplus, tanh
 from ..ops.nn import dropout, linear, log_softmax, softmax
 from ..ops.norm import batch_norm, layer_norm
@@ -29,6 +31,35 @@ __all__ = [
 def _layer_error(layer: Module, x, detail: str) -> ShapeError:
     shape = tuple(getattr(x, "shape", np.shape(x)))
     return ShapeError(f"{layer!r} got input of shape {shape}: {detail}")
+
+
+def _check_finite_input(layer: Module, x) -> None:
+    """Refuse NaN/inf in data given to `layer` (a tensor no recorded op produced, or an array).
+
+    One reduction on the CPU (the details are worked out only on failure); on a GPU a
+    counting kernel whose error is raised at the next read of a value (gradkit.deferred).
+    """
+    d = x.data if isinstance(x, Tensor) else x
+    if getattr(d, "dtype", None) is None or d.dtype.kind != "f" or not d.size:
+        return
+    if xp_of(d) is not np:
+        shape = tuple(d.shape)
+        check_later(count_nonfinite(d), lambda n: ValueError(
+            f"{layer!r} got input of shape {shape} with {n} NaN or inf values (checked on the "
+            "GPU without waiting for it, so reported at the next value read back)"))
+        return
+    with np.errstate(over="ignore", invalid="ignore"):
+        if math.isfinite(d.sum()):
+            return
+    bad = ~np.isfinite(d)
+    if not bad.any():  # the sum overflowed; every value is finite
+        return
+    n_nan = int(np.isnan(d).sum())
+    row = int(bad.reshape(len(d), -1).any(axis=1).argmax()) if d.ndim > 1 else int(bad.argmax())
+    raise ValueError(
+        f"{layer!r} got input of shape {d.shape} with {n_nan} NaN and {int(bad.sum()) - n_nan} "
+        f"inf values (the first in {'row' if d.ndim > 1 else 'position'} {row}); fix or drop "
+        "them in the data (NaN usually marks a missing value)")
 
 
 def _filled(fill, shape, device, dtype) -> Tensor:
@@ -69,11 +100,14 @@ class Linear(Module):
         """`forward` followed by `activation` ("relu" or "tanh") in the same graph node (the
         numbers of the two layers in a row; `Sequential` calls this for Linear -> ReLU/Tanh)."""
         try:
-            return linear(x, self.weight, self.bias, activation)
+            out = linear(x, self.weight, self.bias, activation)
         except ShapeError:
             raise self._shape_error(x) from None
         except DeviceError as exc:
             raise DeviceError(f"{self!r}: {exc}") from None
+        if not isinstance(x, Tensor) or x._vjp is None:  # data, not another layer's output
+            _check_finite_input(self, x)
+        return out
 
     def _shape_error(self, x) -> ShapeError:
         shape = tuple(getattr(x, "shape", np.shape(x)))

@@ -12,6 +12,7 @@ kernels and streaming their temporaries through memory. Each function here does 
   adam_update_(w, g, m, v, ...)        one Adam/AdamW step on a parameter and its buffers
   count_outside_labels(y, c)           how many int labels lie outside [0, c) (a device count)
   count_outside_unit(p)                how many values lie outside [0, 1] or are NaN
+  count_nonfinite(x)                   how many values are NaN or infinite
 
 On NumPy arrays (the CPU) each runs the unfused NumPy expressions that gradkit's ops and
 optimizers use, in the same order, so the CPU numbers are exactly the existing ones and the
@@ -263,3 +264,10 @@ def count_outside_unit(p):
     if xp_of(p) is np:
         return np.asarray(int((~((p >= 0) & (p <= 1))).sum()))
     return _count("count_unit", "T p", "!(p >= (T)0 && p <= (T)1)")(p)  # pragma: no cover
+
+
+def count_nonfinite(x):
+    """How many values of `x` are NaN or infinite: a 0-d array (on x's device)."""
+    if xp_of(x) is np:
+        return np.asarray(int((~np.isfinite(x)).sum()))
+    return _count("count_nonfinite", "T x", "!isfinite((double)x)")(x)  # pragma: no cover

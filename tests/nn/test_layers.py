@@ -76,6 +76,36 @@ def test_linear_bad_shape_names_the_layer():
         m(np.zeros((4, 3), np.float32))
 
 
+def test_linear_refuses_nan_and_inf_data_naming_the_layer(device):
+    m = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2)).to(device)
+    x = np.ones((5, 4), np.float32)
+    x[2, 1], x[3, 0] = np.nan, np.inf
+    with pytest.raises(ValueError) as info:  # on a GPU: raised when a value is read back
+        m(gk.tensor(x, device=device)).numpy()
+    msg = str(info.value)
+    assert msg.startswith("Linear(in_features=4, out_features=3, bias=True) got input of "
+                          "shape (5, 4) with ")
+    if device == "cpu":
+        assert "1 NaN and 1 inf values (the first in row 2)" in msg
+    else:  # pragma: no cover - needs a GPU
+        assert "2 NaN or inf values" in msg
+    with pytest.raises(ValueError, match=r"with 1 NaN and 0 inf values \(the first in position"):
+        nn.Linear(3, 1)(np.array([0.0, np.nan, 1.0], np.float32))
+
+
+def test_finite_checks_cost_one_reduction_per_forward(monkeypatch):
+    from gradkit.nn import layers
+
+    calls = []
+    real = layers._check_finite_input
+    monkeypatch.setattr(layers, "_check_finite_input", lambda m, x: calls.append(m) or real(m, x))
+    m = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 8), nn.Linear(8, 2))
+    m(gk.randn(3, 4)).sum().backward()  # only the data is checked, not the layers' outputs
+    assert calls == [m[0]]
+    big = np.full((2, 4), 3e38, np.float32)  # the sum overflows, yet every value is finite
+    nn.Linear(4, 1)(big)  # no error
+
+
 # ---- activations --------------------------------------------------------------------------------
 
 ACTIVATIONS = [
