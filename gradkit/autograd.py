@@ -106,6 +106,22 @@ def _store_leaf_grad(leaf, g, wrap) -> None:
     leaf.grad = wrap(g if leaf.grad is None else leaf.grad.data + g)
 
 
+_ONES: dict = {}  # dtype -> a read-only 0-d NumPy one: the seed of backward() from a scalar
+
+
+def _seed(root):
+    """d(root)/d(root) for a one-element root: ones of its shape (shared and read-only for a
+    NumPy 0-d root; no vjp writes into its `g`, and a leaf never keeps it)."""
+    data = root.data
+    if type(data) is np.ndarray and data.ndim == 0:
+        one = _ONES.get(data.dtype)
+        if one is None:
+            one = _ONES[data.dtype] = np.ones((), data.dtype)
+            one.flags.writeable = False
+        return one
+    return root._xp.ones_like(data)
+
+
 def backward(root, grad=None) -> None:
     """Accumulate d(root)/d(leaf) into `.grad` of every leaf that requires grad."""
     if not root.requires_grad:
@@ -120,14 +136,12 @@ def backward(root, grad=None) -> None:
                 f"backward: grad can be omitted only for a one-element tensor, this one has "
                 f"shape {data.shape}; pass grad= (the vector of the vector-Jacobian product)"
             )
-        g = root._xp.ones_like(data)
+        g = _seed(root)
     else:
         g = _root_grad(root, grad)
-    from .tensor import Tensor
-
-    wrap = Tensor._wrap
+    wrap = type(root)._wrap
     if root._vjp is None:  # backward from a leaf: d(root)/d(root)
-        _store_leaf_grad(root, g, wrap)
+        _store_leaf_grad(root, g.copy(), wrap)
         return
     grads = {id(root): g}  # gradient of each node reached so far
     leaves = {}  # id -> (leaf, its summed gradient), stored once every node has run
@@ -139,9 +153,8 @@ def backward(root, grad=None) -> None:
         for parent, pg in zip(node._parents, node._vjp(g)):
             if pg is None or not parent.requires_grad:
                 continue
-            shape = parent.data.shape
-            if pg.shape != shape:
-                pg = unbroadcast(pg, shape)
+            if pg.shape != parent.data.shape:
+                pg = unbroadcast(pg, parent.data.shape)
             key = id(parent)
             if parent._vjp is None:
                 entry = leaves.get(key)

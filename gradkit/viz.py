@@ -73,9 +73,16 @@ def plot_history(history, path=None):
                        label="best val_loss when overfitting was detected")
         ax.set_title(name)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(_integer_ticks())  # no "epoch 2.5" on short runs
         ax.grid(alpha=0.3)
         ax.legend()
     return _finish(fig, path)
+
+
+def _integer_ticks():
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator(integer=True)
 
 
 def _threshold(model) -> float:

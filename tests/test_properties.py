@@ -6,7 +6,7 @@ diamonds), and gk.gradcheck compares every input's gradient with central differe
 """
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import gradkit as gk
@@ -34,13 +34,30 @@ UNARY = {
     "scale": lambda x: 0.5 * x + 1.0,
     "pow3": lambda x: x**3,
 }
+KINKS: list = []  # how close each where/max came to switching branch, in the last evaluation
+
+
+def _kink(a, b) -> None:
+    KINKS.append(float(np.abs(a.numpy() - b.numpy()).min()))
+
+
+def _where(a, b):
+    _kink(a, b)
+    return gk.where(a.detach() > b.detach(), a, b * 2)
+
+
+def _max(a, b):
+    _kink(a, b + 0.01)
+    return gk.maximum(a, b + 0.01)
+
+
 BINARY = {
     "add": lambda a, b: a + b,
     "sub": lambda a, b: a - b,
     "mul": lambda a, b: a * b,
     "div": lambda a, b: a / (b * b + 1),
-    "where": lambda a, b: gk.where(a.detach() > b.detach(), a, b * 2),
-    "max": lambda a, b: gk.maximum(a, b + 0.01),
+    "where": _where,
+    "max": _max,
 }
 
 
@@ -83,6 +100,10 @@ def test_random_graphs_match_finite_differences(graph):
     shapes, steps, seed = graph
     rng = np.random.default_rng(seed)
     inputs = [rng.uniform(-1.5, 1.5, s) for s in shapes]
+    KINKS.clear()
+    build(steps)(*(gk.tensor(a, dtype="float64") for a in inputs))
+    # finite differences are meaningless where a step crosses a kink (a where/max tie)
+    assume(not KINKS or min(KINKS) > 1e-4)
     assert gk.gradcheck(build(steps), *inputs, atol=1e-5, rtol=1e-4)
 
 

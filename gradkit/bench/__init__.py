@@ -9,11 +9,12 @@ call it); the work is in `run.py`, the contenders in `contenders.py` and `refere
 from __future__ import annotations
 
 
-def main(argv=None) -> dict:
-    """Run the benchmark (see `python -m benchmarks --help`); returns the results dict."""
+def main(argv=None, prog: str = "python -m benchmarks") -> dict:
+    """Run the benchmark (see `python -m benchmarks --help`); returns the results dict.
+    `prog` is the command name its help and errors show."""
     from .run import main as run_main
 
-    return run_main(argv)
+    return run_main(argv, prog)
 
 
 __all__ = ["main"]

@@ -39,9 +39,9 @@ QUICK = dict(batch_sizes=(32, 128, 512), repeats=1, tiny_steps=20, tiny_repeats=
              pause=0.0, warm=1)
 
 
-def parse_args(argv):
+def parse_args(argv, prog: str = "python -m benchmarks"):
     p = argparse.ArgumentParser(
-        prog="python -m benchmarks",
+        prog=prog,
         description="gradkit vs PyTorch (CPU) vs a hand-written NumPy MLP, in one run "
                     "(also: python benchmarks/run.py, gradkit bench). Prints Markdown "
                     "tables and the targets of issue 7; writes the numbers as JSON.")
@@ -201,8 +201,8 @@ def _progress(msg: str) -> None:
     print(f"[bench] {msg}", file=sys.stderr, flush=True)
 
 
-def main(argv=None) -> dict:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+def main(argv=None, prog: str = "python -m benchmarks") -> dict:
+    args = parse_args(sys.argv[1:] if argv is None else argv, prog)
     cfg = dict(QUICK if args.quick else FULL)
     if args.repeats:
         cfg["repeats"] = args.repeats
@@ -223,7 +223,7 @@ def main(argv=None) -> dict:
     t0 = time.perf_counter()
     x, y, xt, source = load_data(cfg)
     results = {
-        "command": " ".join(["python -m benchmarks", *(argv if argv is not None
+        "command": " ".join([prog, *(argv if argv is not None
                                                         else sys.argv[1:])]),
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
         "quick": args.quick,

@@ -40,7 +40,7 @@ def _add_bench(sub) -> None:
 def _run_bench(args) -> int:
     from ..bench import main as bench_main
 
-    result = bench_main(list(args.bench_args))
+    result = bench_main(list(args.bench_args), prog="gradkit bench")
     return result if isinstance(result, int) else 0
 
 

@@ -17,12 +17,13 @@ import gzip
 import hashlib
 import io
 import os
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
+
+from ..io.atomic import atomic_file
 
 __all__ = [
     "ChecksumError",
@@ -40,15 +41,6 @@ __all__ = [
 DEFAULT_TIMEOUT = 10.0
 _CHUNK = 1 << 20
 _USER_AGENT = "gradkit-datasets/0.1 (+https://pypi.org/project/gradkit/)"
-
-
-def _current_umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-_FILE_MODE = 0o666 & ~_current_umask()  # what open() would give; mkstemp gives 0600
 
 
 class ChecksumError(ValueError):
@@ -171,34 +163,8 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     """Open a temporary file beside ``path`` for writing; on success fsync it and
     ``os.replace`` it onto ``path`` (readers never see a partial file); on error remove it.
     Creates the parent directory."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), _FILE_MODE)
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    with atomic_file(path) as (f, _):
+        yield f
 
 
 # ---------------------------------------------------------------- network
@@ -223,11 +189,9 @@ def download(
     timeout = download_timeout() if timeout is None else timeout
     request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
     created = not dest.parent.exists()
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
     try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(request, timeout=timeout) as r:
-            os.fchmod(out.fileno(), _FILE_MODE)
+        with atomic_file(dest, suffix=".part") as (out, tmp), \
+                urllib.request.urlopen(request, timeout=timeout) as r:
             length = r.headers.get("Content-Length")
             if length is not None and length.isdigit() and int(length) > max_bytes:
                 raise ValueError(f"{url}: server announces {length} bytes, over {max_bytes}")
@@ -238,17 +202,12 @@ def download(
                     raise ValueError(f"{url}: more than {max_bytes} bytes, refusing")
                 out.write(chunk)
             out.flush()
-            os.fsync(out.fileno())
-        verify(Path(tmp))
-        os.replace(tmp, dest)
+            verify(Path(tmp))
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
         if created:
             with contextlib.suppress(OSError):
                 dest.parent.rmdir()  # only if still empty
         raise
-    _fsync_dir(dest.parent)
     return dest
 
 

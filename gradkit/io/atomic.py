@@ -10,26 +10,34 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 TMP_SUFFIX = ".tmp"
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> str:
-    """Call `write(file)` on a temporary file next to `path`, then move it onto `path`.
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
-    On any exception (KeyboardInterrupt included) the temporary file is removed and `path`
-    is left as it was. Returns `path` as a string.
-    """
+
+FILE_MODE = 0o666 & ~_umask()  # what open() gives a new file (mkstemp alone gives 0600)
+
+
+@contextlib.contextmanager
+def atomic_file(path: str | os.PathLike, suffix: str = TMP_SUFFIX) -> Iterator[tuple]:
+    """Yield `(file, temporary path)` for a file beside `path`; on success fsync it and move
+    it onto `path`, on any exception (KeyboardInterrupt included) remove it and leave `path`
+    as it was. The parent directory is created; the new file gets open()'s permissions."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.",
-                               suffix=TMP_SUFFIX)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=suffix)
     try:
         with os.fdopen(fd, "wb") as f:
-            write(f)
+            os.fchmod(f.fileno(), FILE_MODE)
+            yield f, tmp
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -38,7 +46,17 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> 
             os.remove(tmp)
         raise
     fsync_dir(folder)
-    return path
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> str:
+    """Call `write(file)` on a temporary file next to `path`, then move it onto `path`.
+
+    On any exception (KeyboardInterrupt included) the temporary file is removed and `path`
+    is left as it was. Returns `path` as a string.
+    """
+    with atomic_file(path) as (f, _):
+        write(f)
+    return os.fspath(path)
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> str:

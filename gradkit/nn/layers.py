@@ -33,10 +33,15 @@ def _layer_error(layer: Module, x, detail: str) -> ShapeError:
     return ShapeError(f"{layer!r} got input of shape {shape}: {detail}")
 
 
+# A tensor made by none of these ops holds data as given (reshaped, moved or cast at most):
+# layers check such inputs for NaN/inf, and trust what other layers computed.
+_DATA_OPS = frozenset({None, "reshape", "to", "astype"})
+
+
 def _check_finite_input(layer: Module, x) -> None:
     """Refuse NaN/inf in data given to `layer` (a tensor no recorded op produced, or an array).
 
-    One reduction on the CPU (the details are worked out only on failure); on a GPU a
+    One sum on the CPU (the details are worked out only on failure); on a GPU a
     counting kernel whose error is raised at the next read of a value (gradkit.deferred).
     """
     d = x.data if isinstance(x, Tensor) else x
@@ -48,9 +53,13 @@ def _check_finite_input(layer: Module, x) -> None:
             f"{layer!r} got input of shape {shape} with {n} NaN or inf values (checked on the "
             "GPU without waiting for it, so reported at the next value read back)"))
         return
-    with np.errstate(over="ignore", invalid="ignore"):
-        if math.isfinite(d.sum()):
+    if d.itemsize <= 4:  # a float64 sum of float32 data cannot overflow: finite iff all are
+        if math.isfinite(d.sum(dtype=np.float64)):
             return
+    else:
+        with np.errstate(over="ignore", invalid="ignore"):
+            if math.isfinite(d.sum()):
+                return
     bad = ~np.isfinite(d)
     if not bad.any():  # the sum overflowed; every value is finite
         return
@@ -105,7 +114,7 @@ class Linear(Module):
             raise self._shape_error(x) from None
         except DeviceError as exc:
             raise DeviceError(f"{self!r}: {exc}") from None
-        if not isinstance(x, Tensor) or x._vjp is None:  # data, not another layer's output
+        if not isinstance(x, Tensor) or x._op in _DATA_OPS:  # data, not a layer's output
             _check_finite_input(self, x)
         return out
 

@@ -48,6 +48,9 @@ def log_softmax(x, axis: int = -1) -> Tensor:
     return _make(out, (x,), vjp, "log_softmax")
 
 
+_UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
 def _labels(labels, num_classes: int, opname: str, check: bool = True):
     """Integer class labels as an array, checked to lie in [0, num_classes).
 
@@ -62,6 +65,9 @@ def _labels(labels, num_classes: int, opname: str, check: bool = True):
     if not check or not y.size:
         return y
     if isinstance(y, np.ndarray):
+        # one pass: seen as unsigned, a negative label is huge, so max() catches both ends
+        if int(y.view(_UNSIGNED[y.dtype.itemsize]).max()) < num_classes:
+            return y
         lo, hi = int(y.min()), int(y.max())
         if lo < 0 or hi >= num_classes:
             raise ValueError(

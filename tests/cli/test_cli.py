@@ -47,7 +47,7 @@ def digits_run(tmp_path_factory):
 def test_help_on_every_subcommand(argv, capsys):
     code, out, _ = run(argv, capsys)
     assert code == 0
-    assert "usage:" in out
+    assert out.startswith(f"usage: gradkit {argv[0] if len(argv) > 1 else ''}".rstrip())
 
 
 def test_no_command_prints_help(capsys):
@@ -65,9 +65,10 @@ def test_bench_runs_the_benchmark_entry_point(monkeypatch, capsys):
     import gradkit.bench
 
     seen = []
-    monkeypatch.setattr(gradkit.bench, "main", lambda argv=None: seen.append(argv) or {})
+    monkeypatch.setattr(gradkit.bench, "main",
+                        lambda argv=None, prog="": seen.append((argv, prog)) or {})
     code, _, _ = run(["bench", "--quick", "--sections", "tiny"], capsys)
-    assert code == 0 and seen == [["--quick", "--sections", "tiny"]]
+    assert code == 0 and seen == [(["--quick", "--sections", "tiny"], "gradkit bench")]
 
 
 # ---- train --------------------------------------------------------------------------------

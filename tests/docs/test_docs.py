@@ -16,7 +16,6 @@ DOCS = ROOT / "docs"
 NOT_RUN = {
     "distributed.md": "its examples run under mpiexec (tests/distributed covers them)",
     "gpu.md": "its examples need a GPU and CuPy",
-    "training.md": "its examples are fragments using x, y from the surrounding text",
 }
 # Optional packages: a block that needs one that is missing is skipped, not failed.
 OPTIONAL = {"torch", "onnx", "onnxruntime", "sklearn", "safetensors", "matplotlib", "PIL"}

@@ -90,3 +90,14 @@ def test_creates_missing_directories_and_overwrites(tmp_path):
     fresh.load_weights(path)
     np.testing.assert_array_equal(fresh.weight.numpy(), second.weight.numpy())
     assert os.listdir(path.parent) == ["w.safetensors"]
+
+
+def test_saved_files_get_the_permissions_open_would_give(tmp_path):
+    path = gk.save(small_model(), tmp_path / "model.safetensors")
+    want = 0o666 & ~atomic._umask()
+    assert os.stat(path).st_mode & 0o777 == want  # not mkstemp's owner-only 0600
+    with atomic.atomic_file(tmp_path / "x.bin") as (f, tmp):
+        assert os.path.dirname(tmp) == str(tmp_path) and tmp.endswith(atomic.TMP_SUFFIX)
+        f.write(b"ok")
+    assert (tmp_path / "x.bin").read_bytes() == b"ok"
+    assert os.stat(tmp_path / "x.bin").st_mode & 0o777 == want

@@ -99,9 +99,18 @@ def test_finite_checks_cost_one_reduction_per_forward(monkeypatch):
     calls = []
     real = layers._check_finite_input
     monkeypatch.setattr(layers, "_check_finite_input", lambda m, x: calls.append(m) or real(m, x))
-    m = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 8), nn.Linear(8, 2))
-    m(gk.randn(3, 4)).sum().backward()  # only the data is checked, not the layers' outputs
-    assert calls == [m[0]]
+    m = nn.Sequential(nn.Flatten(), nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 8),
+                      nn.Linear(8, 2))
+    m(gk.randn(3, 2, 2)).sum().backward()  # only the data is checked, not the layers' outputs
+    assert calls == [m[1]]
+    with gk.no_grad():  # nor when no graph is recorded (inference)
+        m(gk.randn(3, 2, 2))
+    assert calls == [m[1], m[1]]
+    bad = np.ones((3, 2, 2), np.float32)
+    bad[1, 1, 0] = np.nan
+    with pytest.raises(ValueError, match=r"^Linear\(in_features=4.*1 NaN and 0 inf values "
+                                         r"\(the first in row 1\)"):
+        m(bad)  # flattened data is still data
     big = np.full((2, 4), 3e38, np.float32)  # the sum overflows, yet every value is finite
     nn.Linear(4, 1)(big)  # no error
 

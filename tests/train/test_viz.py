@@ -16,6 +16,8 @@ def test_plot_history_from_a_dict(tmp_path):
     fig = viz.plot_history(logs, tmp_path / "h.png")
     assert (tmp_path / "h.png").read_bytes()[:8] == PNG
     assert [ax.get_title() for ax in fig.axes] == ["loss", "mae"]
+    ticks = [t for t in fig.axes[0].get_xticks() if 1 <= t <= 2]
+    assert ticks and all(float(t).is_integer() for t in ticks)  # epochs, never 1.5
     with pytest.raises(ValueError, match="history is empty"):
         viz.plot_history({})
 
