@@ -37,3 +37,24 @@ def test_bench_sections_subset_and_help(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     assert "--quick" in capsys.readouterr().out
+
+
+def test_summarize_takes_the_median_over_runs(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "summarize.py"
+    spec = importlib.util.spec_from_file_location("summarize", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    files = []
+    for i, (a, b) in enumerate([(1.2, 0.7), (0.9, 0.5), (1.05, 0.65)]):
+        f = tmp_path / f"r{i}.json"
+        f.write_text(json.dumps({"targets": [
+            {"target": "speed", "value": a, "goal": 1.0, "op": ">="},
+            {"target": "memory", "value": b, "goal": 0.6, "op": "<="}]}))
+        files.append(str(f))
+    lines = mod.summarize(files).splitlines()
+    assert lines[0] == "| target | run 1 | run 2 | run 3 | median | goal | met |"
+    assert lines[2] == "| speed | 1.2 | 0.9 | 1.05 | **1.05** | >= 1 | met |"
+    assert lines[3] == "| memory | 0.7 | 0.5 | 0.65 | **0.65** | <= 0.6 | NOT met |"

@@ -73,7 +73,8 @@ class GradkitLoop:
         x, outs = self.x_infer, []
         with gk.no_grad():
             for i in range(0, len(x), batch_size):
-                outs.append(self.model(gk.tensor(x[i:i + batch_size])).data)
+                xb = gk.from_numpy(x[i:i + batch_size])  # a view, like torch's x[i:j]
+                outs.append(self.model(xb).data)
         return np.concatenate(outs)
 
 

@@ -33,8 +33,14 @@ class Dataset(ABC):
         """The number of samples."""
 
 
-def _take(array, index: np.ndarray):
-    """array[index] along the first axis, moving the index to the array's device if needed."""
+def _take(array, index):
+    """array[index] along the first axis, moving the index to the array's device if needed;
+    a slice gives a read-only view (no copy, and the stored data cannot be written through
+    it)."""
+    if isinstance(index, slice):
+        view = array[index]
+        view.flags.writeable = False
+        return view
     if isinstance(array, np.ndarray):
         return array[index]
     return array[xp_of(array).asarray(index)]

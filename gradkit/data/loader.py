@@ -35,6 +35,9 @@ class DataLoader:
     `state_dict()`/`load_state_dict()`. `collate_fn(list_of_samples)` replaces the default
     stacking (the loader then reads samples one by one). `device` moves each batch there.
     Batch dtypes are those the dataset stores (uint8 images stay uint8).
+    `read_only_views=True`: unshuffled batches of a NumPy `TensorDataset` are read-only views
+    of its arrays instead of copies (what `predict` and `evaluate` use; writing into such a
+    batch raises instead of changing the dataset).
     `state_dict()`/`load_state_dict()` save and restore the epoch counter, the position
     inside an epoch and the sampler's generator, so a resumed run sees the same batches.
     """
@@ -49,6 +52,8 @@ class DataLoader:
         sampler=None,
         collate_fn: Callable | None = None,
         device: str | None = None,
+        *,
+        read_only_views: bool = False,
     ) -> None:
         if not _is_int(batch_size) or batch_size <= 0:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
@@ -75,6 +80,7 @@ class DataLoader:
         self.sampler = sampler
         self.collate_fn = collate_fn
         self.device = device
+        self.read_only_views = bool(read_only_views)
         self._epoch = 0  # the epoch the next `iter()` starts
         self._skip = 0  # batches to skip at the start of the next epoch (set by a resume)
         self._progress = None  # [epoch, batches yielded, sampler state before the epoch]
@@ -127,8 +133,10 @@ class DataLoader:
         fast = collate_fn is None and hasattr(dataset, "__getitems__")
         if fast:
             order = _on_storage_device(dataset, order)
+        if fast and self.read_only_views and _host_range(dataset, order):
+            order = None  # batches are slices: views, not gathered copies
         for b in range(progress[1], n_batches):
-            idx = order[b * bs : (b + 1) * bs]
+            idx = slice(b * bs, (b + 1) * bs) if order is None else order[b * bs : (b + 1) * bs]
             if fast:
                 batch = as_batch(dataset.__getitems__(idx), device)
             else:
@@ -188,3 +196,12 @@ def _on_storage_device(dataset, order: np.ndarray):
         return order
     with device_scope(f"cuda:{arrays[0].device.id}"):
         return xp.asarray(order)
+
+
+def _host_range(dataset, order: np.ndarray) -> bool:
+    """Whether `order` is 0, 1, ..., n-1 over a TensorDataset of NumPy arrays."""
+    arrays = getattr(dataset, "arrays", None)
+    return (type(dataset) is TensorDataset and bool(arrays)
+            and all(isinstance(a, np.ndarray) for a in arrays)
+            and isinstance(order, np.ndarray) and len(order) == len(dataset)
+            and bool((order == np.arange(len(order))).all()))

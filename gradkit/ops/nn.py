@@ -211,6 +211,11 @@ def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: floa
         t_tensor = float_tensor(target, "cross_entropy")
         q = t_tensor.data.reshape(n, c) if single else t_tensor.data
         if q.shape != (n, c):
+            if t_tensor.shape == z.shape[:-1]:  # one float per row: labels stored as floats
+                raise DTypeError(
+                    f"cross_entropy: targets of shape {t_tensor.shape} look like class labels "
+                    f"but have dtype {t_tensor.dtype}; labels must be integers "
+                    f"(y.astype('int64')), or pass probabilities of shape {z.shape}")
             raise ShapeError(f"cross_entropy: logits {z.shape} but probability targets "
                              f"{t_tensor.shape}")
         logp = _log_softmax_array(xp, z2, 1)

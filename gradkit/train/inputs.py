@@ -42,6 +42,8 @@ def is_loader(x) -> bool:
 
 
 def _loader(data, batch_size: int, shuffle: bool, device: str) -> DataLoader:
+    """A loader over `data`; unshuffled ones (evaluate, predict, fit with shuffle=False) read
+    NumPy arrays through read-only views instead of copying each batch."""
     if isinstance(data, DataLoader):
         return data
     if not isinstance(data, Dataset):
@@ -53,7 +55,8 @@ def _loader(data, batch_size: int, shuffle: bool, device: str) -> DataLoader:
         if resident is not None:  # copied to the GPU once; batches are gathered there
             return DataLoader(resident, batch_size=batch_size, shuffle=shuffle)
     move = None if device == "cpu" and on_host and arrays else device
-    return DataLoader(data, batch_size=batch_size, shuffle=shuffle, device=move)
+    return DataLoader(data, batch_size=batch_size, shuffle=shuffle, device=move,
+                      read_only_views=not shuffle)
 
 
 def _on_gpu(arrays, device: str):

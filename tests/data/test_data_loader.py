@@ -210,3 +210,42 @@ def test_device_cuda_moves_batches(xy):  # pragma: no cover - needs a GPU
 
 def test_repr(xy):
     assert "batches=5" in repr(DataLoader(TensorDataset(*xy), batch_size=5))
+
+
+def test_read_only_views_for_unshuffled_numpy_batches():
+    x = np.arange(20, dtype=np.float32).reshape(10, 2)
+    y = np.arange(10)
+    views = DataLoader(TensorDataset(x, y), batch_size=4, read_only_views=True)
+    batches = list(views)
+    assert [len(xb) for xb, _ in batches] == [4, 4, 2]
+    for i, (xb, yb) in enumerate(batches):
+        assert np.shares_memory(xb.data, x) and not xb.data.flags.writeable
+        np.testing.assert_array_equal(xb.numpy(), x[4 * i:4 * i + 4])
+        np.testing.assert_array_equal(yb.numpy(), y[4 * i:4 * i + 4])
+    with pytest.raises(ValueError, match="read-only"):
+        batches[0][0].data[0, 0] = -1  # the dataset cannot be changed through a batch
+    assert x[0, 0] == 0
+    copies = DataLoader(TensorDataset(x, y), batch_size=4)  # the default: fresh arrays
+    xb, _ = next(iter(copies))
+    assert not np.shares_memory(xb.data, x) and xb.data.flags.writeable
+    shuffled = DataLoader(TensorDataset(x, y), batch_size=4, shuffle=True, seed=0,
+                          read_only_views=True)  # a permutation is gathered, as before
+    xb, _ = next(iter(shuffled))
+    assert not np.shares_memory(xb.data, x)
+
+
+def test_predict_and_evaluate_read_views_and_give_the_same_numbers():
+    from gradkit import nn
+
+    x = np.random.default_rng(0).standard_normal((50, 3)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    model.compile(optimizer="sgd", loss="cross_entropy", metrics=["accuracy"])
+    want = model(gk.tensor(x)).numpy()
+    np.testing.assert_allclose(model.predict(x, batch_size=16), want, rtol=1e-6)
+    logs = model.evaluate(x, y, batch_size=16, verbose=0)
+    ref = gk.nn.functional.cross_entropy(gk.tensor(want), gk.tensor(y)).item()
+    assert abs(logs["loss"] - ref) < 1e-5
+    x_before = x.copy()
+    model.fit(x, y, epochs=1, batch_size=16, shuffle=False, verbose=0)
+    np.testing.assert_array_equal(x, x_before)

@@ -167,6 +167,11 @@ def test_class_losses_check_labels():
         nn.NLLLoss()(gk.zeros(2, 3), gk.tensor([0, 1, 2]))
     with pytest.raises(TypeError, match="integers"):
         nn.NLLLoss()(gk.zeros(2, 3), gk.tensor([0.0, 1.0]))
+    with pytest.raises(gk.DTypeError, match=r"^cross_entropy: targets of shape \(2,\) look "
+                                            r"like class labels but have dtype float32"):
+        nn.CrossEntropyLoss()(gk.zeros(2, 3), gk.tensor([0.0, 1.0]))
+    with pytest.raises(gk.ShapeError, match=r"logits \(2, 3\) but probability targets"):
+        nn.CrossEntropyLoss()(gk.zeros(2, 3), gk.zeros(2, 4))
 
 
 def test_bce_refuses_values_outside_zero_one():
