@@ -53,14 +53,15 @@ def _check_finite_input(layer: Module, x) -> None:
             f"{layer!r} got input of shape {shape} with {n} NaN or inf values (checked on the "
             "GPU without waiting for it, so reported at the next value read back)"))
         return
-    if d.itemsize <= 4:  # a float64 sum of float32 data cannot overflow: finite iff all are
+    if d.size < 4096 and d.itemsize <= 4:  # a float64 sum of float32 cannot overflow
         if math.isfinite(d.sum(dtype=np.float64)):
             return
-    else:
+    else:  # the sum of squares (BLAS dot, the fastest pass): NaN/inf stay, finite stays...
+        flat = d.reshape(-1)
         with np.errstate(over="ignore", invalid="ignore"):
-            if math.isfinite(d.sum()):
+            if math.isfinite(np.dot(flat, flat)):
                 return
-    bad = ~np.isfinite(d)
+    bad = ~np.isfinite(d)  # ...unless it overflowed: look at every value
     if not bad.any():  # the sum overflowed; every value is finite
         return
     n_nan = int(np.isnan(d).sum())

@@ -111,8 +111,13 @@ def test_finite_checks_cost_one_reduction_per_forward(monkeypatch):
     with pytest.raises(ValueError, match=r"^Linear\(in_features=4.*1 NaN and 0 inf values "
                                          r"\(the first in row 1\)"):
         m(bad)  # flattened data is still data
-    big = np.full((2, 4), 3e38, np.float32)  # the sum overflows, yet every value is finite
-    nn.Linear(4, 1)(big)  # no error
+    for rows in (2, 2000):  # small inputs are summed, large ones dotted with themselves
+        big = np.full((rows, 4), 3e38, np.float32)  # overflows, yet every value is finite
+        nn.Linear(4, 1)(big)  # no error
+        big[-1, 2] = -np.inf
+        with pytest.raises(ValueError, match=rf"0 NaN and 1 inf values \(the first in row "
+                                             rf"{rows - 1}\)"):
+            nn.Linear(4, 1)(big)
 
 
 # ---- activations --------------------------------------------------------------------------------
