@@ -71,6 +71,20 @@ def operands(a, b, opname: str) -> tuple[Tensor, Tensor]:
     return operands(t, c, opname) if ta else operands(c, t, opname)
 
 
+_ROWS: dict = {}  # n -> read-only np.arange(n)
+
+
+def row_index(n: int) -> np.ndarray:
+    """np.arange(n), read-only and cached: the row index of a per-row pick (`a[rows, y]`)."""
+    r = _ROWS.get(n)
+    if r is None:
+        if len(_ROWS) > 64:
+            _ROWS.clear()
+        r = _ROWS[n] = np.arange(n)
+        r.flags.writeable = False
+    return r
+
+
 def shape_error(opname: str, *shapes, detail: str = "") -> ShapeError:
     msg = f"{opname}: incompatible shapes " + " and ".join(str(tuple(s)) for s in shapes)
     return ShapeError(msg + (f" ({detail})" if detail else ""))

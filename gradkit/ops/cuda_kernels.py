@@ -28,6 +28,7 @@ import string
 import numpy as np
 
 from ..backend import cupy_module, xp_of
+from ._util import row_index
 
 _OPTIONS = ("--fmad=false",)
 _kernels: dict = {}
@@ -151,7 +152,7 @@ def softmax_xent_grad(logp, labels, gi, label_smoothing: float = 0.0):
     n, c = logp.shape
     if xp_of(logp) is np:  # the order of ops/nn.py's cross_entropy gradient
         dz = np.exp(logp)
-        rows = np.arange(n)
+        rows = row_index(n)
         if label_smoothing:
             dz = dz - label_smoothing / c
             dz[rows, labels] -= 1 - label_smoothing
