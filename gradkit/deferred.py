@@ -51,7 +51,7 @@ def verify() -> None:
         else:
             cp = cupy_module()
             with cp.cuda.Device(key):
-                counts = cp.stack([c.astype(cp.int64) for c, _ in group]).get()
+                counts = cp.stack([c.astype(cp.int64, copy=False) for c, _ in group]).get()
         for n, (_, error) in zip(counts, group):
             if n:
                 raise error(int(n))
