@@ -48,10 +48,12 @@ def _kernel(name: str, in_params: str, out_params: str, body: str):
 
 
 def bias_relu_(y, bias):
-    """y = max(y + bias, 0) in place (bias broadcast over the rows); returns y.
+    """y = max(y + bias, 0) in place (bias broadcast over the rows; None: no bias); returns y.
 
     NaN stays NaN, as with `np.maximum`.
     """
+    if bias is None:
+        return xp_of(y).maximum(y, 0, out=y)
     if xp_of(y) is np:
         np.add(y, bias, out=y)
         np.maximum(y, 0, out=y)

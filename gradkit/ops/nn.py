@@ -104,12 +104,19 @@ def one_hot(labels, num_classes: int) -> Tensor:
     return t if device is None or device == device_name(out) else t.to(device)
 
 
-# Activations that fuse into `linear`: the forward runs in place on the node's own fresh
-# x @ W.T + b, and the gradient through the activation needs only its output y (the same
-# expressions as the unfused `relu` and `tanh` ops, so the numbers are the same).
+def _bias_tanh_(y, bias):
+    if bias is not None:
+        y += bias
+    return xp_of(y).tanh(y, out=y)
+
+
+# Activations that fuse into `linear`: `forward(y, bias)` adds the bias (None: none) and
+# applies the activation in place on the node's own fresh x @ W.T, and the gradient through
+# the activation needs only its output y (the same expressions as the unfused `relu` and
+# `tanh` ops, so the numbers are the same).
 FUSED_ACTIVATIONS = {
-    "relu": (lambda xp, y: xp.maximum(y, 0, out=y), ck.relu_backward),
-    "tanh": (lambda xp, y: xp.tanh(y, out=y), ck.tanh_backward),
+    "relu": (ck.bias_relu_, ck.relu_backward),
+    "tanh": (_bias_tanh_, ck.tanh_backward),
 }
 
 
@@ -142,12 +149,10 @@ def linear(x, weight, bias=None, activation: str | None = None) -> Tensor:
         if bias.shape != (w.shape[0],):
             raise ShapeError(f"linear: bias must have shape ({w.shape[0]},), got {bias.shape}")
         parents = (x, weight, bias)
-        if activation == "relu":
-            ck.bias_relu_(out, bias.data)  # one pass (one kernel on a GPU)
-        else:
-            out += bias.data
-    if act_grad is not None and not (activation == "relu" and bias is not None):
-        act_forward(x._xp, out)
+    if act_grad is not None:  # bias and activation in place (one kernel on a GPU for ReLU)
+        act_forward(out, None if bias is None else bias.data)
+    elif bias is not None:
+        out += bias.data
     y2 = out
     if xd.ndim != 2:
         out = out.reshape(xd.shape[:-1] + (w.shape[0],))
