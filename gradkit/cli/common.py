@@ -51,24 +51,24 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
 
 
 # ---- argument types (argparse turns ArgumentTypeError into a one-line error) ---------------
-def positive_int(text: str) -> int:
+def _whole(text: str, low: int) -> int:
+    """`text` as an int >= low (low is 0 or 1), else an ArgumentTypeError."""
+    bound = "> 0" if low == 1 else ">= 0"
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number > 0, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
+        raise argparse.ArgumentTypeError(f"expected a whole number {bound}, got {text!r}") from None
+    if value < low:
+        raise argparse.ArgumentTypeError(f"must be {bound}, got {value}")
     return value
+
+
+def positive_int(text: str) -> int:
+    return _whole(text, 1)
 
 
 def non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
+    return _whole(text, 0)
 
 
 def positive_float(text: str) -> float:
