@@ -1,9 +1,9 @@
-"""`python -m benchmarks`: the benchmark suite (see benchmarks/run.py and gradkit.bench)."""
+"""`python -m benchmarks`: the benchmark suite (see benchmarks/run.py and benchmarks/suite/)."""
 
 from __future__ import annotations
 
 import sys
 
-from gradkit.bench import main
+from .suite import main
 
 main(sys.argv[1:])

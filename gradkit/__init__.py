@@ -3,34 +3,26 @@
     import gradkit as gk
     x = gk.tensor([1.0, 2.0], requires_grad=True)
     (x ** 2).sum().backward()      # x.grad == [2, 4]
+
+This file is the curated public API. The layers below it (docs/architecture.md) import only
+downwards; `train` is imported here so that `Module.fit` finds its trainer (one hook, see
+`gradkit/nn/training.py`). `datasets`, `distributed`, `sklearn` and `cli` load on first use.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
 
 import numpy as np
 
-from . import cuda, ops
-from .autograd import enable_grad, grad, is_grad_enabled, no_grad, value_and_grad
-from .creation import (
-    arange,
-    eye,
-    from_numpy,
-    full,
-    full_like,
-    linspace,
-    ones,
-    ones_like,
-    rand,
-    randint,
-    randn,
-    zeros,
-    zeros_like,
-)
+from . import ops, train
+from ._version import __version__
+from .autograd import enable_grad, is_grad_enabled, no_grad
+from .backend import cuda, random
+from .backend.random import manual_seed
 from .errors import AutogradError, DeviceError, DTypeError, GradcheckError, ShapeError
-from .gradcheck import gradcheck
-from .io import from_dlpack, load, load_checkpoint, save, save_checkpoint
+from .io import from_dlpack, load, load_checkpoint, onnx, save, save_checkpoint
 from .ops import (
     abs,
     add,
@@ -93,8 +85,23 @@ from .ops import (
     var,
     where,
 )
-from .random import manual_seed
+from .ops.creation import (
+    arange,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    randint,
+    randn,
+    zeros,
+    zeros_like,
+)
 from .tensor import Tensor, tensor
+from .transforms import grad, gradcheck, value_and_grad
 
 float32 = np.dtype("float32")
 float64 = np.dtype("float64")
@@ -103,11 +110,14 @@ int32 = np.dtype("int32")
 int64 = np.dtype("int64")
 bool_ = np.dtype("bool")
 
-__version__ = "0.1.0"
+# Round one's module paths of parts that now live inside a layer: `import gradkit.cuda`,
+# `from gradkit.onnx import export` and `gradkit.random` keep working.
+for _name, _module in {"cuda": cuda, "random": random, "onnx": onnx}.items():
+    sys.modules.setdefault(f"{__name__}.{_name}", _module)
 
 _SUBMODULES = {
-    "nn", "optim", "data", "datasets", "callbacks", "metrics", "viz", "train", "io", "onnx",
-    "distributed", "sklearn", "cli", "random", "backend",
+    "nn", "optim", "data", "datasets", "callbacks", "metrics", "viz", "io", "distributed",
+    "sklearn", "cli", "backend", "transforms",
 }
 
 

@@ -10,11 +10,10 @@ shape in one place, `unbroadcast`.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .errors import AutogradError, DTypeError
+from .errors import AutogradError
 
 
 class _GradMode:
@@ -180,9 +179,7 @@ def _add(acc, g, key: int, summed: set):
 
 
 def _root_grad(root, grad):
-    from .tensor import Tensor
-
-    arr = grad.data if isinstance(grad, Tensor) else root._xp.asarray(grad)
+    arr = grad.data if isinstance(grad, type(root)) else root._xp.asarray(grad)
     if arr.shape != root.data.shape:
         raise AutogradError(
             f"backward: grad has shape {arr.shape} but the tensor has shape {root.data.shape}"
@@ -190,55 +187,3 @@ def _root_grad(root, grad):
     if type(arr) is not type(root.data):
         raise AutogradError("backward: grad is on a different device than the tensor")
     return arr.astype(root.data.dtype, copy=True)
-
-
-def _as_leaves(args: Sequence, argnums: tuple[int, ...]):
-    from .tensor import Tensor, tensor
-
-    out = list(args)
-    for i in argnums:
-        if i >= len(args):
-            raise ValueError(f"grad: argnums {i} but the function got {len(args)} arguments")
-        a = args[i]
-        t = a.detach() if isinstance(a, Tensor) else tensor(a)
-        if t.dtype.kind != "f":
-            raise DTypeError(f"grad: argument {i} has dtype {t.dtype}; only floats have gradients")
-        out[i] = t.requires_grad_(True)
-    return out
-
-
-def value_and_grad(fn: Callable, argnums: int | Sequence[int] = 0) -> Callable:
-    """Return a function giving `(fn(*args), gradient(s) of fn w.r.t. args[argnums])`."""
-    single = isinstance(argnums, int)
-    nums = (argnums,) if single else tuple(argnums)
-
-    @functools.wraps(fn)
-    def wrapped(*args, **kwargs):
-        args = _as_leaves(args, nums)
-        with enable_grad():
-            value = fn(*args, **kwargs)
-        if getattr(value, "size", None) != 1:
-            raise AutogradError(
-                f"grad: the function must return a one-element tensor, got "
-                f"{getattr(value, 'shape', type(value).__name__)}"
-            )
-        if value.requires_grad:
-            value.backward()
-        grads = []
-        for i in nums:
-            g = args[i].grad
-            grads.append(g if g is not None else args[i].detach() * 0)
-        return value.detach(), grads[0] if single else tuple(grads)
-
-    return wrapped
-
-
-def grad(fn: Callable, argnums: int | Sequence[int] = 0) -> Callable:
-    """Return a function computing the gradient(s) of scalar-valued `fn` (JAX/MLX style)."""
-    vg = value_and_grad(fn, argnums)
-
-    @functools.wraps(fn)
-    def wrapped(*args, **kwargs):
-        return vg(*args, **kwargs)[1]
-
-    return wrapped

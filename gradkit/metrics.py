@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backend import to_numpy, xp_of
+from .backend.devices import to_numpy, xp_of
 from .tensor import Tensor
 
 

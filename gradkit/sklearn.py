@@ -30,8 +30,8 @@ except ImportError:  # pragma: no cover - depends on the environment
                       "(or pip install 'gradkit[sklearn]')") from None
 
 from . import nn, optim
-from . import random as gkrandom
 from .autograd import no_grad
+from .backend import random as gkrandom
 from .data import DataLoader, TensorDataset
 from .tensor import Tensor
 

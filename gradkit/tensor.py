@@ -9,9 +9,16 @@ from __future__ import annotations
 import numpy as np
 
 from . import autograd
-from . import deferred as _deferred
-from .backend import DEFAULT_FLOAT, DEFAULT_INT, device_name, parse_device, to_device, to_numpy
-from .backend import xp_of as _xp_of
+from .backend import deferred as _deferred
+from .backend.devices import (
+    DEFAULT_FLOAT,
+    DEFAULT_INT,
+    device_name,
+    parse_device,
+    to_device,
+    to_numpy,
+)
+from .backend.devices import xp_of as _xp_of
 from .errors import AutogradError, DTypeError
 
 _GRAD = autograd.GRAD_MODE

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from gradkit.bench import main
+from benchmarks.suite import main
 
 pytest.importorskip("torch")
 

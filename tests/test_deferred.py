@@ -1,4 +1,4 @@
-"""gradkit.deferred: GPU range checks that raise at the next read instead of stalling a batch."""
+"""gradkit.backend.deferred: GPU range checks that raise at the next read instead of stalling a batch."""
 
 import warnings
 
@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import gradkit as gk
-from gradkit import deferred, nn, optim
+from gradkit import nn, optim
+from gradkit.backend import deferred
 
 from .devices import needs_cuda
 

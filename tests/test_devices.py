@@ -15,12 +15,12 @@ import textwrap
 import types
 import warnings
 
+import gradkit.random as gkrandom
 import numpy as np
 import pytest
 
 import gradkit as gk
-import gradkit.backend as backend
-import gradkit.random as gkrandom
+import gradkit.backend.devices as backend
 from gradkit import nn, optim
 from gradkit.data import DataLoader, TensorDataset
 from gradkit.errors import DeviceError
@@ -80,7 +80,7 @@ def test_importing_and_using_gradkit_on_the_cpu_never_imports_cupy():
         import sys
         import numpy as np
         import gradkit as gk
-        import gradkit.backend as backend
+        import gradkit.backend.devices as backend
         import gradkit.random as gkrandom
         m = gk.nn.Sequential(gk.nn.Linear(3, 4), gk.nn.ReLU(), gk.nn.Dropout(0.2),
                              gk.nn.Linear(4, 2))

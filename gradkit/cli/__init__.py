@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import sys
 
+from .._version import __version__
+from ..datasets import DatasetUnavailable
+from . import bench, inference, train
 from .common import CLIError, HelpFormatter, Parser
 
 __all__ = ["main", "build_parser", "CLIError"]
@@ -27,41 +30,20 @@ Train a network on MNIST and look at its report:
 """
 
 
-def _add_bench(sub) -> None:
-    p = sub.add_parser(
-        "bench", help="run the performance benchmark (gradkit vs PyTorch vs NumPy)",
-        description="Run gradkit's performance benchmark (gradkit.bench); every argument is "
-                    "passed on to it: see 'gradkit bench --help' for its own options "
-                    "(e.g. --quick for a smoke run).", add_help=False)
-    p.add_argument("bench_args", nargs="*", metavar="ARGS")
-    p.set_defaults(run=_run_bench)
-
-
-def _run_bench(args) -> int:
-    from ..bench import main as bench_main
-
-    result = bench_main(list(args.bench_args), prog="gradkit bench")
-    return result if isinstance(result, int) else 0
-
-
 def build_parser() -> Parser:
-    from . import inference, train
-
     parser = Parser(prog="gradkit", description=DESCRIPTION, formatter_class=HelpFormatter)
     parser.add_argument("--version", action="version", version=f"gradkit {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = False
     train.add_parser(sub)
     inference.add_parsers(sub)
-    _add_bench(sub)
+    bench.add_parser(sub)
     for choice in sub.choices.values():
         choice.formatter_class = HelpFormatter
     return parser
 
 
 def _version() -> str:
-    from .. import __version__
-
     return __version__
 
 
@@ -69,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the `gradkit` command with `argv` (default: sys.argv[1:]); returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "bench":  # everything after `bench` belongs to the benchmark
-        return _guard("bench", lambda: _run_bench(_Args(argv[1:])))
+        return _guard("bench", lambda: bench.run(_Args(argv[1:])))
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -85,8 +67,6 @@ class _Args:
 
 def _guard(command: str, fn) -> int:
     """Run a subcommand, turning expected failures into messages and exit codes."""
-    from ..datasets import DatasetUnavailable
-
     try:
         code = fn()
     except CLIError as exc:

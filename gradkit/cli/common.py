@@ -16,6 +16,11 @@ import os
 import sys
 from pathlib import Path
 
+from ..backend.devices import parse_device
+from ..errors import DeviceError
+from ..io import ConfigError, FormatError, atomic_write_bytes
+from ..io import load as gk_load
+
 RUN_FILE = "run.json"  # settings, preprocessing and results of a run, beside its model
 MODEL_FILE = "model.safetensors"
 CHECKPOINT_FILE = "checkpoint.safetensors"
@@ -109,9 +114,6 @@ def hidden_sizes(text: str) -> list[int]:
 
 
 def device_name(text: str) -> str:
-    from ..backend import parse_device
-    from ..errors import DeviceError
-
     try:
         kind, index = parse_device(text)
     except DeviceError as exc:
@@ -134,9 +136,6 @@ def check_model_path(path: str) -> Path:
 
 def load_model(path: Path, device: str = "cpu"):
     """gk.load(path) with one-line errors for files that are not gradkit models."""
-    from ..io import ConfigError, FormatError
-    from ..io import load as gk_load
-
     try:
         return gk_load(path, device=None if device == "cpu" else device)
     except (FormatError, ConfigError, OSError, ValueError, KeyError) as exc:
@@ -157,8 +156,6 @@ def read_run_info(model_path: Path) -> dict | None:
 
 
 def write_json(path: Path, obj) -> None:
-    from ..io import atomic_write_bytes
-
     atomic_write_bytes(path, (json.dumps(obj, indent=2, allow_nan=True) + "\n").encode())
     readable(path)
 
@@ -182,3 +179,13 @@ def note(text: str) -> None:
 def first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def write_history(out: Path, rows: list[dict]) -> None:
+    keys: list[str] = []
+    for r in rows:
+        keys += [k for k in r if k not in keys]
+    lines = [",".join(keys)]
+    lines += [",".join("" if r.get(k) is None else repr(r[k]) for k in keys) for r in rows]
+    atomic_write_bytes(out / "history.csv", ("\n".join(lines) + "\n").encode())
+    write_json(out / "history.json", {k: [r.get(k) for r in rows] for k in keys})

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import datasets as ds
+from ..datasets.small import IRIS_FEATURE_NAMES, IRIS_TARGET_NAMES
 from .common import CLIError
 
 DATASETS = ("mnist", "fashion-mnist", "digits", "iris", "moons")
@@ -94,8 +96,6 @@ def _standardise(x_train, x_test):
 
 def _load_raw(name: str, seed: int):
     """((x_train, y_train), (x_test, y_test), classes, preprocessing), x as float32 rows."""
-    from .. import datasets as ds
-
     if name in ("mnist", "fashion-mnist"):
         loader = ds.load_mnist if name == "mnist" else ds.load_fashion_mnist
         (x, y), (xt, yt) = loader()
@@ -110,8 +110,6 @@ def _load_raw(name: str, seed: int):
         pre = _image_preprocessing(8, 16.0, None)
         return (x, y), (xt, yt), [str(i) for i in range(10)], pre
     if name == "iris":
-        from ..datasets.small import IRIS_FEATURE_NAMES, IRIS_TARGET_NAMES
-
         x, y = ds.load_iris()
         classes, features = list(IRIS_TARGET_NAMES), list(IRIS_FEATURE_NAMES)
     else:  # moons

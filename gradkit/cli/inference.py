@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..nn import Linear
 from .common import (
     CLIError,
     check_model_path,
@@ -72,8 +73,6 @@ def add_parsers(sub) -> None:
 
 # ---- evaluate ---------------------------------------------------------------------------------
 def _model_inputs(model) -> int | None:
-    from ..nn import Linear
-
     for m in model.modules():
         if isinstance(m, Linear):
             return int(m.in_features)

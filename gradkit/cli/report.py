@@ -10,15 +10,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .common import MODEL_FILE, RUN_FILE, note, readable, write_json
-from .train import write_history
+import gradkit as gk
+
+from .. import viz
+from .common import MODEL_FILE, RUN_FILE, note, readable, write_history, write_json
 
 
 def write_outputs(out: Path, model, data, meta: dict, rows: list[dict], history, results: dict,
                   train_seconds: float) -> list[str]:
     """Model, history, pictures, run.json and report.html into `out`; returns the names."""
-    import gradkit as gk
-
     written = []
 
     def done(name: str) -> None:
@@ -57,10 +57,8 @@ def write_outputs(out: Path, model, data, meta: dict, rows: list[dict], history,
 
 def _pictures(out: Path, model, data, history, y_pred) -> dict[str, str]:
     """title -> file name of each PNG drawn (none without matplotlib)."""
-    from .. import viz
-
     try:
-        viz._matplotlib()
+        viz.require_matplotlib()
     except ImportError as exc:
         note(f"no pictures: {exc}")
         return {}

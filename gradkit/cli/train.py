@@ -21,11 +21,20 @@ from pathlib import Path
 
 import numpy as np
 
+import gradkit as gk
+
+from .. import distributed as dist
+from .. import nn, optim
+from ..callbacks.base import Callback
+from ..callbacks.history import History
+from ..data import DataLoader, TensorDataset
+from ..io import save_checkpoint
 from .common import (
     CHECKPOINT_FILE,
     MODEL_FILE,
     RUN_FILE,
     CLIError,
+    device_name,
     first_line,
     fraction,
     hidden_sizes,
@@ -34,9 +43,11 @@ from .common import (
     positive_int,
     readable,
     say,
+    write_history,
     write_json,
 )
 from .data import DATASETS, DEFAULTS, dataset_name, load_run_data
+from .report import write_outputs
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "elu", "leaky_relu", "softplus")
@@ -108,8 +119,6 @@ def resolve_settings(args, out: Path) -> tuple[dict, dict | None]:
     """(settings, the resumed run's run.json or None), checked."""
     given = _given(args)
     if given.get("device"):
-        from .common import device_name
-
         try:
             given["device"] = device_name(given["device"])
         except argparse.ArgumentTypeError as exc:
@@ -166,8 +175,6 @@ def check_out(path: str | None, dataset: str | None) -> Path:
 # ---- the model ----------------------------------------------------------------------------
 def build_model(n_in: int, hidden: list[int], n_out: int, activation: str, dropout: float):
     """Linear -> activation -> Dropout blocks, then a Linear to the class logits."""
-    from .. import nn
-
     act = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU,
            "elu": nn.ELU, "leaky_relu": nn.LeakyReLU, "softplus": nn.Softplus}[activation]
     layers, width = [], n_in
@@ -181,8 +188,6 @@ def build_model(n_in: int, hidden: list[int], n_out: int, activation: str, dropo
 
 
 def _optimizer(name: str, params, lr: float):
-    from .. import optim
-
     cls = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW,
            "rmsprop": optim.RMSprop, "adagrad": optim.Adagrad}[name]
     return cls(params, lr=lr)
@@ -190,8 +195,6 @@ def _optimizer(name: str, params, lr: float):
 
 # ---- the run ------------------------------------------------------------------------------
 def _recorder_class():
-    from ..train.base import Callback
-
     class RunRecorder(Callback):
         """After each epoch: the history files and an atomic checkpoint (rank 0 only)."""
 
@@ -206,8 +209,6 @@ def _recorder_class():
             self.t0 = time.perf_counter()
 
         def on_epoch_end(self, epoch, logs=None):
-            from ..io import save_checkpoint
-
             row = {"epoch": epoch + 1}
             row.update({k: float(v) for k, v in (logs or {}).items()
                         if isinstance(v, (int, float, np.floating))})
@@ -221,21 +222,7 @@ def _recorder_class():
     return RunRecorder
 
 
-def write_history(out: Path, rows: list[dict]) -> None:
-    from ..io import atomic_write_bytes
-
-    keys: list[str] = []
-    for r in rows:
-        keys += [k for k in r if k not in keys]
-    lines = [",".join(keys)]
-    lines += [",".join("" if r.get(k) is None else repr(r[k]) for k in keys) for r in rows]
-    atomic_write_bytes(out / "history.csv", ("\n".join(lines) + "\n").encode())
-    write_json(out / "history.json", {k: [r.get(k) for r in rows] for k in keys})
-
-
 def _history_from(rows: list[dict]):
-    from ..train.history import History
-
     h = History()
     h.epoch = [int(r["epoch"]) - 1 for r in rows]
     keys = [k for k in (rows[0] if rows else {}) if k not in ("epoch", "seconds")]
@@ -244,11 +231,6 @@ def _history_from(rows: list[dict]):
 
 
 def run(args) -> int:
-    import gradkit as gk
-
-    from .. import distributed as dist
-    from ..data import DataLoader, TensorDataset
-
     out = check_out(args.out, args.dataset)
     settings, previous = resolve_settings(args, out)
     s = settings
@@ -300,8 +282,6 @@ def run(args) -> int:
     train_seconds = time.perf_counter() - t0
     results = model.evaluate(data.x_test, data.y_test, batch_size=1024)
     if main:
-        from .report import write_outputs
-
         history = callbacks[1]
         written = write_outputs(out, model, data, meta, rows, history, results,
                                 train_seconds)
@@ -312,8 +292,6 @@ def run(args) -> int:
 
 
 def _run_info(s: dict, data, model, world: int) -> dict:
-    import gradkit as gk
-
     return {
         "gradkit_version": gk.__version__,
         "created": datetime.datetime.now().isoformat(timespec="seconds"),

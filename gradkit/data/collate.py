@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from ..backend import DEFAULT_FLOAT, DEFAULT_INT, to_device, xp_of
+from ..backend.devices import DEFAULT_FLOAT, DEFAULT_INT, to_device, xp_of
 from ..tensor import Tensor
 
 

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..backend import DEFAULT_FLOAT, xp_of
-from ..random import spawn_seed
+from ..backend.devices import DEFAULT_FLOAT, xp_of
+from ..backend.random import spawn_seed
 from ..tensor import Tensor
 from .collate import collate_arrays
 

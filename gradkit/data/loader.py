@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from ..backend import device_scope, namespace, xp_of
+from ..backend.devices import device_scope, namespace, xp_of
 from .collate import as_batch, collate_arrays
 from .dataset import TensorDataset
 from .sampler import RandomSampler, SequentialSampler

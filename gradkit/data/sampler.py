@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sized
 
 import numpy as np
 
-from ..random import spawn_seed
+from ..backend.random import spawn_seed
 
 
 class Sampler:

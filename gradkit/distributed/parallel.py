@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import device_name, xp_of
+from ..backend.devices import device_name, xp_of
 from ..tensor import Tensor
 from .comm import Communicator
 from .runtime import get_communicator, init

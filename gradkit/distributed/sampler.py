@@ -7,6 +7,7 @@ from collections.abc import Sized
 import numpy as np
 
 from ..data.sampler import Sampler
+from .runtime import get_communicator
 
 
 def _count(data: Sized | int) -> int:
@@ -44,8 +45,6 @@ class DistributedSampler(Sampler):
         if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
             raise TypeError(f"DistributedSampler: seed must be an int, got {seed!r}")
         if rank is None or world_size is None:
-            from .runtime import get_communicator
-
             comm = get_communicator()
             rank = comm.rank if rank is None else rank
             world_size = comm.size if world_size is None else world_size

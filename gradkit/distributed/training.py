@@ -18,29 +18,21 @@ import os
 import warnings
 from collections.abc import Iterator
 
+from ..backend.random import get_rng_state, spawn_seed
+from ..callbacks.base import Callback
 from ..data import DataLoader
 from ..data.sampler import RandomSampler, SequentialSampler
-from ..random import get_rng_state, spawn_seed
-from .parallel import DataParallel
+from .parallel import DataParallel, allreduce_mean, allreduce_sum
 from .runtime import abort_on_error, init
 from .sampler import DistributedSampler
-
-# Callbacks that print or write files: on rank 0 only (looked up by class name, so that this
-# module does not import gradkit.train).
-MAIN_ONLY = ("ProgressBar", "ModelCheckpoint", "CSVLogger", "TensorBoard")
 
 
 def main_process_only(cb) -> bool:
     """True for a callback that only rank 0 should run (it writes files or prints)."""
-    flag = getattr(cb, "main_process_only", None)
-    if flag is not None:
-        return bool(flag)
-    return any(k.__name__ in MAIN_ONLY for k in type(cb).__mro__)
+    return bool(getattr(cb, "main_process_only", False))
 
 
 def _defines_batch_hooks(cb) -> bool:
-    from ..train.base import Callback
-
     return any(getattr(type(cb), h, None) is not getattr(Callback, h, None)
                for h in ("on_batch_begin", "on_batch_end"))
 
@@ -130,7 +122,6 @@ class DistributedFit:
         flag = bool(model.stop_training)
         if self.size == 1 or (per_batch and not self.batch_consensus):
             return flag
-        from .parallel import allreduce_sum
 
         agreed = allreduce_sum(float(flag), comm=self.comm) > 0
         if agreed != flag:
@@ -141,7 +132,6 @@ class DistributedFit:
         """Epoch logs averaged over the ranks, weighted by each rank's sample count."""
         if self.size == 1:
             return logs
-        from .parallel import allreduce_mean
 
         keys = sorted(logs)
         reduced = allreduce_mean({k: logs[k] for k in keys}, weight=count, comm=self.comm)

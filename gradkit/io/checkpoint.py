@@ -16,7 +16,7 @@ import os
 
 import numpy as np
 
-from .. import random as gkrandom
+from ..backend import random as gkrandom
 from .errors import FormatError
 from .safe import read_safetensors, write_safetensors
 from .serialize import (

@@ -20,7 +20,9 @@ from functools import cache
 
 import numpy as np
 
-from .. import random as gkrandom
+from .. import nn
+from ..backend import random as gkrandom
+from ..nn.module import Module
 from .errors import ConfigError
 
 _CONTAINERS = ("Sequential", "ModuleList")
@@ -34,8 +36,6 @@ def _attrs(*names: str) -> Callable:
 @cache
 def _registry() -> dict[str, tuple[type, Callable]]:
     """Class name -> (class, module -> constructor kwargs) for gradkit.nn's own layers."""
-    from .. import nn
-
     plain = _attrs()
     table = {
         nn.Linear: lambda m: {"in_features": m.in_features, "out_features": m.out_features,
@@ -205,8 +205,6 @@ def _lookup_custom(node, custom: dict, where: str):
 
 
 def _build(node, custom: dict, where: str):
-    from ..nn.module import Module
-
     _check_node(node, where)
     name, cfg = node["class"], node.get("config")
     if node.get("custom") or name in custom:

@@ -8,15 +8,15 @@ array the same way.
 
 from __future__ import annotations
 
+from ..backend.devices import cupy_module
+from ..tensor import Tensor
+
 _CPU, _CUDA, _CUDA_HOST = 1, 2, 3  # DLDeviceType codes
 
 
 def from_dlpack(obj):
     """A Tensor sharing memory with `obj` (anything with `__dlpack__`: a NumPy, CuPy,
     PyTorch or JAX array, or a gradkit Tensor). Mutating one shows in the other."""
-    from ..backend import cupy_module
-    from ..tensor import Tensor
-
     if isinstance(obj, Tensor):
         return Tensor._wrap(obj.data)
     if not hasattr(obj, "__dlpack__") or not hasattr(obj, "__dlpack_device__"):

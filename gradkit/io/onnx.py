@@ -12,6 +12,10 @@ import os
 
 import numpy as np
 
+from .. import nn
+from .._version import __version__
+from ..autograd import no_grad
+from ..tensor import Tensor
 from .atomic import atomic_write_bytes
 
 DEFAULT_OPSET = 17
@@ -88,8 +92,6 @@ def export(model, example_input, path: str | os.PathLike, opset: int = DEFAULT_O
 
 
 def _model(onnx, g: _Graph, input_name: str, in_dims, output_name: str, out_dims):
-    from .. import __version__
-
     helper = onnx.helper
     elem = onnx.helper.np_dtype_to_tensor_dtype(np.dtype(g.dtype))
 
@@ -107,8 +109,6 @@ def _model(onnx, g: _Graph, input_name: str, in_dims, output_name: str, out_dims
 
 
 def _layers(model, where: str) -> list:
-    from .. import nn
-
     if type(model) is nn.Sequential:
         out = []
         for k, m in model._modules.items():
@@ -125,9 +125,6 @@ def _layers(model, where: str) -> list:
 
 def _trace(model, layers: list, x: np.ndarray) -> list[tuple]:
     """Each layer's input shape, from running the example through the model in eval mode."""
-    from ..autograd import no_grad
-    from ..tensor import Tensor
-
     training = model.training
     device = next((t.device for t in model._state_tensors().values()), "cpu")
     model.eval()

@@ -20,7 +20,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from ..backend import to_numpy
+from ..backend.devices import to_numpy
 from ..tensor import Tensor
 from .atomic import atomic_write
 from .errors import FormatError

@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 import os
 
+from .._version import __version__
+from ..nn.module import StateDictError
 from .config import architecture, build
 from .errors import FormatError
 from .safe import read_safetensors, write_safetensors
@@ -25,8 +27,6 @@ CHECKPOINT_MODEL_PREFIX = "model/"
 
 
 def _version() -> str:
-    from .. import __version__
-
     return __version__
 
 
@@ -75,8 +75,6 @@ def load_weights(model, path: str | os.PathLike, strict: bool = True):
 def load_tensors(model, tensors: dict, where: str, strict: bool = True):
     """`model.load_state_dict(tensors, strict)`, refusing integer data for float parameters,
     with the file named in errors (a `StateDictError`, a ValueError)."""
-    from ..nn.module import StateDictError
-
     try:
         own = model._state_tensors()
         for name, arr in tensors.items():

@@ -14,6 +14,7 @@ import numbers
 
 import numpy as np
 
+from ..tensor import Tensor
 from .errors import FormatError
 
 _TAGS = ("__tensor__", "__tuple__", "__scalar__", "__dict__")
@@ -21,8 +22,6 @@ _TAGS = ("__tensor__", "__tuple__", "__scalar__", "__dict__")
 
 def pack(value, tensors: dict, path: str):
     """JSON-able form of `value`; arrays are added to `tensors` (name -> array)."""
-    from ..tensor import Tensor
-
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, np.generic):

@@ -24,8 +24,8 @@ from ..ops.loss import binary_cross_entropy as _bce
 from ..ops.loss import binary_cross_entropy_with_logits as _bce_logits
 from ..ops.loss import check_reduction
 from ..ops.loss import nll_loss as _nll
-from ..ops.nn import cross_entropy as _cross_entropy
-from ..ops.nn import dropout, linear, log_softmax, one_hot, softmax
+from ..ops.neural import cross_entropy as _cross_entropy
+from ..ops.neural import dropout, linear, log_softmax, one_hot, softmax
 from ..ops.norm import batch_norm, layer_norm
 from ..tensor import Tensor, as_tensor
 

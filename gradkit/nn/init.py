@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .. import random as gkrandom
+from ..backend import random as gkrandom
 from ..tensor import Tensor
 
 __all__ = [

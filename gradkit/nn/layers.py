@@ -10,12 +10,12 @@ import math
 
 import numpy as np
 
-from ..backend import to_device, xp_of
-from ..deferred import check_later
+from ..backend.deferred import check_later
+from ..backend.devices import to_device, xp_of
+from ..backend.kernels import count_nonfinite
 from ..errors import DeviceError, ShapeError
-from ..ops.cuda_kernels import count_nonfinite
 from ..ops.elementwise import elu, gelu, leaky_relu, relu, sigmoid, softplus, tanh
-from ..ops.nn import dropout, linear, log_softmax, softmax
+from ..ops.neural import dropout, linear, log_softmax, softmax
 from ..ops.norm import batch_norm, layer_norm
 from ..ops.shape import reshape
 from ..tensor import Tensor

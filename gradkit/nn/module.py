@@ -13,8 +13,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..backend import to_device, to_numpy
+from ..backend.devices import to_device, to_numpy
 from ..tensor import Tensor
+from .summary import summarize
 from .training import TrainingMixin
 
 __all__ = ["Parameter", "Module", "StateDictError", "IncompatibleKeys"]
@@ -338,8 +339,6 @@ class Module(TrainingMixin):
         (under no_grad, in eval mode) to find each layer's output shape. When omitted and
         the first layer is a Linear, it is inferred from `in_features`.
         """
-        from .summary import summarize
-
         text = summarize(self, input_shape)
         if print_fn is not None:
             print_fn(text)

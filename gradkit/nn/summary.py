@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..autograd import no_grad
-from ..backend import namespace
+from ..backend.devices import namespace
 from ..tensor import Tensor
-from .module import Module
+
+if TYPE_CHECKING:  # only for annotations: module.py imports this file
+    from .module import Module
 
 _BATCH = 2  # rows in the zero batch run through the model to find output shapes
 
@@ -23,12 +27,9 @@ def _rows(root: Module) -> list[tuple[str, Module]]:
 
 
 def _infer_input_shape(rows) -> tuple | None:
-    from .layers import Linear
-
     layers = [m for name, m in rows if name]  # the model's own row is no layer
-    if layers and isinstance(layers[0], Linear):
-        return (layers[0].in_features,)
-    return None
+    n = getattr(layers[0], "in_features", None) if layers else None
+    return (n,) if isinstance(n, int) else None  # a dense first layer takes (in_features,)
 
 
 def _describe(out) -> str:

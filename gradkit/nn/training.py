@@ -1,16 +1,43 @@
-"""The place where Keras-style training attaches to every `Module`.
+"""The one hook through which Keras-style training reaches every `Module`.
 
-`Module` inherits from `TrainingMixin`, so methods defined here are available on every
-model (a `Sequential` and a hand-written subclass alike). The training work adds
-`compile`, `fit`, `evaluate` and `predict` (and `save_weights` / `load_weights`) here as
-thin methods that import `gradkit.train` (or `gradkit.io`) inside the method body, so that
-`import gradkit.nn` never depends on those packages. Nothing here may touch the call path
-(`Module.__call__` / `forward`): calling a model must stay as cheap as calling a function.
+`Module` inherits from `TrainingMixin`, so `compile`, `fit`, `evaluate`, `predict`,
+`train_step`, `test_step`, `save_weights` and `load_weights` exist on every model (a
+`Sequential` and a hand-written subclass alike). Their work lives in layers above `nn`
+(`gradkit.train`, `gradkit.io`): `gradkit.train` installs a `Trainer` here when it is imported
+(`install_trainer`), and `import gradkit` always imports it, so `nn` never imports the
+layers above it. Nothing here may touch the call path (`Module.__call__` / `forward`):
+calling a model must stay as cheap as calling a function.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
+
+
+class Trainer(Protocol):
+    """What `gradkit.train` provides to the Module methods below (one object, installed once)."""
+
+    def compile(self, model: Any, optimizer: Any, loss: Any, metrics: Any) -> None: ...
+    def fit(self, model: Any, x: Any, y: Any, **options: Any) -> Any: ...
+    def evaluate(self, model: Any, x: Any, y: Any, **options: Any) -> dict: ...
+    def predict(self, model: Any, x: Any, **options: Any) -> Any: ...
+    def step(self, model: Any, batch: Any, where: str) -> Any: ...
+    def save_weights(self, model: Any, path: Any) -> str: ...
+    def load_weights(self, model: Any, path: Any, strict: bool) -> Any: ...
+
+
+_TRAINER: list[Trainer] = []
+
+
+def install_trainer(trainer: Trainer) -> None:
+    """Make `trainer` do the work of `Module.compile/fit/...` (called by gradkit.train)."""
+    _TRAINER[:] = [trainer]
+
+
+def _trainer() -> Trainer:
+    if not _TRAINER:
+        raise RuntimeError("Keras-style training needs gradkit.train: `import gradkit` loads it")
+    return _TRAINER[0]
 
 
 class TrainingMixin:
@@ -32,9 +59,7 @@ class TrainingMixin:
         metrics: names ("accuracy", "mae", "f1", ...), `gradkit.metrics.Metric` objects or
         functions `f(y_true, y_pred) -> float`.
         """
-        from ..train.config import compile_model
-
-        compile_model(self, optimizer, loss, metrics)
+        _trainer().compile(self, optimizer, loss, metrics)
 
     def fit(self, x=None, y=None, epochs: int = 1, batch_size: int = 32,
             validation_split: float = 0.0, validation_data=None, shuffle: bool = True,
@@ -61,9 +86,7 @@ class TrainingMixin:
         A warning is printed once (verbose > 0) when validation loss starts rising while
         training loss keeps falling (`history.overfit_epoch`).
         """
-        from ..train.fit import fit
-
-        return fit(self, x, y, epochs=epochs, batch_size=batch_size,
+        return _trainer().fit(self, x, y, epochs=epochs, batch_size=batch_size,
                    validation_split=validation_split, validation_data=validation_data,
                    shuffle=shuffle, callbacks=callbacks, verbose=verbose,
                    initial_epoch=initial_epoch, distributed=distributed)
@@ -72,17 +95,14 @@ class TrainingMixin:
                  callbacks=None) -> dict:
         """Loss and metrics over (x, y) or a DataLoader, e.g. {"loss": ..., "accuracy": ...}
         (eval mode, no gradients)."""
-        from ..train.fit import evaluate
-
-        return evaluate(self, x, y, batch_size=batch_size, verbose=verbose,
+        return _trainer().evaluate(self, x, y, batch_size=batch_size, verbose=verbose,
                         callbacks=callbacks)
 
     def predict(self, x, batch_size: int = 256, verbose: int = 0, callbacks=None):
         """The model's outputs for x (array, Tensor or DataLoader) as a NumPy array (eval mode,
         no gradients)."""
-        from ..train.fit import predict
-
-        return predict(self, x, batch_size=batch_size, verbose=verbose, callbacks=callbacks)
+        return _trainer().predict(self, x, batch_size=batch_size, verbose=verbose,
+                                  callbacks=callbacks)
 
     def train_step(self, batch) -> Any:
         """One training step's loss; override to customise (Lightning's training_step).
@@ -94,32 +114,22 @@ class TrainingMixin:
         `automatic_optimization` is False), callbacks and progress as usual. The default
         runs `loss(self(x), y)` on an (x, y) batch.
         """
-        from ..train.config import config_of
-        from ..train.steps import default_step
-
-        return default_step(self, config_of(self, "train_step"), batch)
+        return _trainer().step(self, batch, "train_step")
 
     def test_step(self, batch) -> Any:
         """One evaluation step (under no_grad, eval mode); same return forms as train_step."""
-        from ..train.config import config_of
-        from ..train.steps import default_step
-
-        return default_step(self, config_of(self, "test_step"), batch, "test_step")
+        return _trainer().step(self, batch, "test_step")
 
     def predict_step(self, batch) -> Any:
         """One prediction step: the model applied to the batch's inputs (its first item)."""
         return self(batch[0] if isinstance(batch, (tuple, list)) else batch)
 
-    # ---- saving (gradkit.io; added by the saving/interop work) -------------------------------
+    # ---- saving (the work is in gradkit.io) ----------------------------------------------
     def save_weights(self, path) -> str:
         """Write this model's `state_dict()` to `path` as safetensors (atomically)."""
-        from ..io.serialize import save_weights
-
-        return save_weights(self, path)
+        return _trainer().save_weights(self, path)
 
     def load_weights(self, path, strict: bool = True):
         """Load weights from a safetensors file in place (keys and shapes checked); also
         reads `gk.save` files, checkpoints and PyTorch's `safetensors.torch.save_file`."""
-        from ..io.serialize import load_weights
-
-        return load_weights(self, path, strict=strict)
+        return _trainer().load_weights(self, path, strict)

@@ -46,7 +46,7 @@ from .elementwise import (
 )
 from .indexing import getitem
 from .linalg import dot, einsum, matmul
-from .nn import cross_entropy, dropout, linear, log_softmax, one_hot, softmax
+from .neural import cross_entropy, dropout, linear, log_softmax, one_hot, softmax
 from .reduce import (
     all,
     any,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import DEFAULT_FLOAT
+from ..backend.devices import DEFAULT_FLOAT
 from ..errors import DeviceError, DTypeError, ShapeError
 from ..tensor import Tensor, as_tensor
 
@@ -69,20 +69,6 @@ def operands(a, b, opname: str) -> tuple[Tensor, Tensor]:
         return (t, c) if ta else (c, t)
     c = as_tensor(other, t)
     return operands(t, c, opname) if ta else operands(c, t, opname)
-
-
-_ROWS: dict = {}  # n -> read-only np.arange(n)
-
-
-def row_index(n: int) -> np.ndarray:
-    """np.arange(n), read-only and cached: the row index of a per-row pick (`a[rows, y]`)."""
-    r = _ROWS.get(n)
-    if r is None:
-        if len(_ROWS) > 64:
-            _ROWS.clear()
-        r = _ROWS[n] = np.arange(n)
-        r.flags.writeable = False
-    return r
 
 
 def shape_error(opname: str, *shapes, detail: str = "") -> ShapeError:

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ..backend import to_device
+from ..backend.devices import to_device
 from ..errors import DTypeError
 from ..tensor import Tensor, _make, as_tensor
 from ._util import _check_devices, float_tensor, operands, shape_error

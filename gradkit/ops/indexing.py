@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import is_gpu_array, scatter_add, to_device
+from ..backend.devices import is_gpu_array, scatter_add, to_device
 from ..errors import DeviceError, ShapeError
 from ..tensor import Tensor, _make, as_tensor
 

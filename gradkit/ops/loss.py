@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import xp_of
-from ..deferred import check_later
+from ..backend.deferred import check_later
+from ..backend.devices import xp_of
+from ..backend.kernels import count_outside_unit
 from ..errors import ShapeError
 from ..tensor import Tensor, _make
 from ._util import float_tensor, operands
-from .cuda_kernels import count_outside_unit
-from .nn import _labels
+from .neural import _labels
 
 _REDUCTIONS = ("mean", "sum", "none")
 _BCE_EPS = 1e-12  # PyTorch's floor for p * (1 - p) in the BCE gradient

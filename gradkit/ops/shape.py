@@ -9,6 +9,7 @@ import numpy as np
 from ..errors import ShapeError
 from ..tensor import Tensor, _make, as_tensor
 from ._util import norm_axis, operands
+from .indexing import getitem
 
 
 def _shape_arg(shape) -> tuple:
@@ -142,8 +143,6 @@ def stack(tensors: Sequence, axis: int = 0) -> Tensor:
 
 def split(x, indices_or_sections, axis: int = 0) -> list[Tensor]:
     """Split into pieces (equal sections, or at the given indices), like NumPy."""
-    from .indexing import getitem
-
     x = as_tensor(x)
     axis = norm_axis(axis, x.ndim, "split")
     n = x.shape[axis]

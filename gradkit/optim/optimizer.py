@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import enable_grad
-from ..backend import to_device, to_numpy, xp_of
+from ..backend.devices import to_device, to_numpy, xp_of
 from ..errors import ShapeError
 from ..tensor import Tensor
 

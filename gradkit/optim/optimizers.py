@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import xp_of
-from ..ops.cuda_kernels import adam_update_
+from ..backend.devices import xp_of
+from ..backend.kernels import adam_update_
 from .optimizer import Optimizer, check_nonnegative, check_real, check_unit_interval
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import no_grad
-from ..backend import to_device, xp_of
+from ..backend.devices import to_device, xp_of
 from ..tensor import Tensor
 
 

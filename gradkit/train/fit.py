@@ -14,14 +14,15 @@ import copy
 import numbers
 
 from ..autograd import no_grad
-from ..backend import to_numpy, xp_of
+from ..backend.devices import to_numpy, xp_of
+from ..callbacks.base import Callback, CallbackList
+from ..callbacks.history import History
+from ..callbacks.overfit import OverfitDetector
+from ..callbacks.progress import ProgressBar, format_logs
+from ..distributed.training import DistributedFit
 from ..tensor import Tensor
 from . import inputs, steps
-from .base import Callback, CallbackList
 from .config import compile_model, config_of
-from .history import History
-from .overfit import OverfitDetector
-from .progress import ProgressBar, format_logs
 from .running import BatchLogs, Running
 
 __all__ = ["compile_model", "fit", "evaluate", "predict"]
@@ -102,7 +103,6 @@ def fit(model, x=None, y=None, epochs: int = 1, batch_size: int = 32,
                                     shuffle, need_y=not custom)
     dist = None
     if distributed:  # data parallel over MPI ranks (gradkit/distributed/training.py)
-        from ..distributed.training import DistributedFit
 
         dist = DistributedFit(model, distributed, callbacks, verbose, custom)
         train, val = dist.loaders(train, val, initial_epoch)

@@ -12,6 +12,8 @@ import numbers
 
 import numpy as np
 
+from ..backend import cuda
+from ..backend.devices import to_device
 from ..data import DataLoader, Dataset, TensorDataset
 from ..tensor import Tensor
 from . import checks
@@ -62,9 +64,6 @@ def _loader(data, batch_size: int, shuffle: bool, device: str) -> DataLoader:
 def _on_gpu(arrays, device: str):
     """A TensorDataset of `arrays` on GPU `device` when they take at most a quarter of its
     free memory (else None: the loader then moves each batch there)."""
-    from .. import cuda
-    from ..backend import to_device
-
     if not cuda.fits_in_memory(sum(a.nbytes for a in arrays), device):
         return None
     return TensorDataset(*(to_device(a, device) for a in arrays))

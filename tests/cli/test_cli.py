@@ -62,13 +62,24 @@ def test_python_dash_m_gradkit():
 
 
 def test_bench_runs_the_benchmark_entry_point(monkeypatch, capsys):
-    import gradkit.bench
+    import types
+
+    from gradkit.cli import bench
 
     seen = []
-    monkeypatch.setattr(gradkit.bench, "main",
-                        lambda argv=None, prog="": seen.append((argv, prog)) or {})
+    suite = types.SimpleNamespace(main=lambda argv=None, prog="": seen.append((argv, prog)) or {})
+    monkeypatch.setattr(bench, "load_suite", lambda: suite)
     code, _, _ = run(["bench", "--quick", "--sections", "tiny"], capsys)
     assert code == 0 and seen == [(["--quick", "--sections", "tiny"], "gradkit bench")]
+
+
+def test_bench_finds_the_checkout_suite_and_says_so_outside_one(monkeypatch, tmp_path, capsys):
+    from gradkit.cli import bench
+
+    assert bench.load_suite().__name__ == "benchmarks.suite"  # the tests run in a checkout
+    monkeypatch.setattr(bench, "_roots", lambda: [tmp_path])
+    code, _, err = run(["bench", "--quick"], capsys)
+    assert code == 2 and "source checkout" in err
 
 
 # ---- train --------------------------------------------------------------------------------

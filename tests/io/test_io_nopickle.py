@@ -23,7 +23,7 @@ from gradkit.optim.lr_scheduler import StepLR
 from .helpers import MLP, small_model
 
 ROOT = pathlib.Path(gk.__file__).parent
-SOURCES = sorted((ROOT / "io").glob("*.py")) + [ROOT / "onnx.py", ROOT / "sklearn.py"]
+SOURCES = sorted((ROOT / "io").glob("*.py")) + [ROOT / "sklearn.py"]
 
 
 @pytest.fixture

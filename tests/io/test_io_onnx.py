@@ -6,10 +6,10 @@ import os
 
 import numpy as np
 import pytest
+from gradkit.onnx import ExportError, export
 
 import gradkit as gk
 from gradkit import nn
-from gradkit.onnx import ExportError, export
 
 from .helpers import MLP, randomize
 

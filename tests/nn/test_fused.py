@@ -11,7 +11,7 @@ import pytest
 import gradkit as gk
 from gradkit import nn
 from gradkit.nn import functional as F
-from gradkit.ops.nn import linear
+from gradkit.ops.neural import linear
 
 ACTS = {"relu": gk.relu, "tanh": gk.tanh}
 

@@ -1,4 +1,4 @@
-"""gradkit.ops.cuda_kernels: each fused kernel against the unfused maths it replaces.
+"""gradkit.backend.kernels: each fused kernel against the unfused maths it replaces.
 
 On the CPU this runs the NumPy fallbacks (which must give exactly the numbers of gradkit's
 unfused ops and optimizers); on a GPU (the "cuda" cases) the compiled CuPy kernels, which
@@ -10,8 +10,8 @@ import pytest
 
 import gradkit as gk
 from gradkit import nn, optim
+from gradkit.backend import kernels as ck
 from gradkit.backend import to_numpy
-from gradkit.ops import cuda_kernels as ck
 
 RNG = np.random.default_rng(0)
 

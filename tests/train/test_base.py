@@ -4,7 +4,7 @@ import pytest
 
 from gradkit import nn
 from gradkit.callbacks import Callback, History, LambdaCallback, OverfitDetector, ProgressBar
-from gradkit.train.base import CallbackList
+from gradkit.callbacks.base import CallbackList
 from gradkit.train.fit import _arrange
 
 

@@ -17,7 +17,7 @@ from gradkit.callbacks import (
     ReduceLROnPlateau,
     TerminateOnNaN,
 )
-from gradkit.train import _saving
+from gradkit.callbacks import saving as _saving
 
 safetensors_numpy = pytest.importorskip("safetensors.numpy")
 

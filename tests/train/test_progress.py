@@ -6,8 +6,7 @@ import re
 import pytest
 
 from gradkit import nn, optim
-from gradkit.callbacks import ProgressBar
-from gradkit.train import progress
+from gradkit.callbacks import ProgressBar, progress
 
 
 class FakeTTY(io.StringIO):

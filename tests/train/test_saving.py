@@ -6,7 +6,7 @@ import numpy as np
 
 import gradkit as gk
 from gradkit import nn
-from gradkit.train import _saving
+from gradkit.callbacks import saving as _saving
 
 
 def test_model_file_round_trips(tmp_path):

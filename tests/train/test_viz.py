@@ -5,7 +5,8 @@ import sys
 import numpy as np
 import pytest
 
-from gradkit import nn, optim, viz
+from gradkit import nn, optim
+from gradkit.viz import curves as viz
 
 pytest.importorskip("matplotlib")
 PNG = b"\x89PNG\r\n\x1a\n"

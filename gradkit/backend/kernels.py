@@ -27,11 +27,24 @@ import string
 
 import numpy as np
 
-from ..backend import cupy_module, xp_of
-from ._util import row_index
+from .devices import cupy_module, xp_of
 
 _OPTIONS = ("--fmad=false",)
 _kernels: dict = {}
+
+
+_ROWS: dict = {}  # n -> read-only np.arange(n)
+
+
+def row_index(n: int) -> np.ndarray:
+    """np.arange(n), read-only and cached: the row index of a per-row pick (`a[rows, y]`)."""
+    r = _ROWS.get(n)
+    if r is None:
+        if len(_ROWS) > 64:
+            _ROWS.clear()
+        r = _ROWS[n] = np.arange(n)
+        r.flags.writeable = False
+    return r
 
 
 def _kernel(name: str, in_params: str, out_params: str, body: str):

@@ -1,6 +1,6 @@
 """Pictures of a trained classifier (gradkit.viz): weights, confusion matrix, mistakes.
 
-    rec = gk.viz.WeightHistory()                       # a callback: max |W| per layer per epoch
+    rec = gk.callbacks.WeightHistory()                 # a callback: max |W| per layer per epoch
     model.fit(x, y, epochs=10, callbacks=[rec])
     gk.viz.plot_weights(model, rec, "weights.png")     # histograms + max |W| per epoch
     gk.viz.plot_confusion_matrix(y_test, model.predict(x_test), path="confusion.png")
@@ -15,9 +15,11 @@ import math
 
 import numpy as np
 
-from .train.base import Callback
+from .. import metrics
+from ..nn import Flatten, Linear, Module
+from .curves import _figure, _finish
 
-__all__ = ["WeightHistory", "plot_weights", "plot_confusion_matrix", "plot_misclassified"]
+__all__ = ["plot_weights", "plot_confusion_matrix", "plot_misclassified"]
 
 
 def _host(a) -> np.ndarray:
@@ -28,48 +30,15 @@ def _host(a) -> np.ndarray:
     return np.asarray(a)
 
 
-def _weights(model) -> list[tuple[str, object]]:
+def linear_weights(model) -> list[tuple[str, object]]:
     """(name, Parameter) of every 2-D weight (Linear layers), in model order."""
     return [(n, p) for n, p in model.named_parameters() if n.endswith("weight") and p.ndim == 2]
-
-
-class WeightHistory(Callback):
-    """A `fit` callback recording, for each Linear layer's weight, the largest |W| and the
-    mean |W| before training and after every epoch (lesson 1's "watch the weights grow").
-
-    `max_abs` / `mean_abs`: name -> list (index 0 = before training); `epochs` the matching
-    epoch numbers (0 = before training, k = after epoch k).
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.max_abs: dict[str, list[float]] = {}
-        self.mean_abs: dict[str, list[float]] = {}
-        self.epochs: list[int] = []
-
-    def record(self, model, epoch: int) -> None:
-        """Add one row of statistics for `model` as it is now (also usable without fit)."""
-        for name, p in _weights(model):
-            a = abs(p.data)
-            self.max_abs.setdefault(name, []).append(float(a.max()))
-            self.mean_abs.setdefault(name, []).append(float(a.mean()))
-        self.epochs.append(int(epoch))
-
-    def on_train_begin(self, logs=None) -> None:
-        if not self.epochs:
-            self.record(self.model, self.params.get("initial_epoch", 0))
-
-    def on_epoch_end(self, epoch: int, logs=None) -> None:
-        self.record(self.model, epoch + 1)
-
-    def __repr__(self) -> str:
-        return f"WeightHistory({len(self.max_abs)} layers, {len(self.epochs)} rows)"
 
 
 def _per_epoch(history) -> tuple[list[int], dict[str, list[float]]]:
     """(epochs, name -> max |W| list) from a WeightHistory, a dict of lists, or the MNIST lab
     example's rows ([{"max_w": [...]}, ...])."""
-    if isinstance(history, WeightHistory):
+    if hasattr(history, "max_abs") and hasattr(history, "epochs"):  # a WeightHistory
         return list(history.epochs), dict(history.max_abs)
     if isinstance(history, dict):
         series = {str(k): list(v) for k, v in history.items()}
@@ -93,9 +62,6 @@ def plot_weights(model_or_history, history=None, path=None, bins: int = 60):
     to fit as a callback), or a dict layer -> list of max |W|. Saves a PNG with `path`;
     returns the Figure.
     """
-    from .nn import Module
-    from .viz import _figure, _finish
-
     model = model_or_history if isinstance(model_or_history, Module) else None
     if model is None:
         history, model_or_history = model_or_history, None
@@ -106,7 +72,7 @@ def plot_weights(model_or_history, history=None, path=None, bins: int = 60):
     axes = list(axes)
     if model is not None:
         ax = axes.pop(0)
-        weights = _weights(model)
+        weights = linear_weights(model)
         if not weights:
             raise ValueError(f"plot_weights: {type(model).__name__} has no 2-D weights")
         values = [_host(p.data).ravel() for _, p in weights]
@@ -155,9 +121,6 @@ def plot_confusion_matrix(y_true, y_pred, class_names=None, path=None, normalize
     `normalize`, each row is divided by its total (per-class recall on the diagonal).
     Saves a PNG with `path`; returns the Figure.
     """
-    from . import metrics
-    from .viz import _figure, _finish
-
     t, p = _labels(y_true), _labels(y_pred)
     n = int(max(t.max(initial=0), p.max(initial=0))) + 1
     if class_names is not None:
@@ -206,13 +169,10 @@ def plot_misclassified(model, x, y, n: int = 25, path=None, class_names=None,
     x: images (N, H, W) or flattened rows (N, H*W) (square unless `image_shape` says);
     y: int labels. Saves a PNG with `path`; returns the Figure.
     """
-    from .train.fit import predict
-    from .viz import _figure, _finish
-
     xs = _host(x)
     labels = _labels(y)
     shape = _image_shape(xs, image_shape)
-    out = np.asarray(predict(model, xs.reshape(len(xs), -1) if xs.ndim > 2 and
+    out = np.asarray(model.predict(xs.reshape(len(xs), -1) if xs.ndim > 2 and
                              _first_linear_flat(model) else xs, batch_size=batch_size))
     z = out - out.max(axis=1, keepdims=True)
     prob = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
@@ -242,8 +202,6 @@ def plot_misclassified(model, x, y, n: int = 25, path=None, class_names=None,
 
 def _first_linear_flat(model) -> bool:
     """True when the model starts with a Linear layer (it wants flattened rows)."""
-    from .nn import Flatten, Linear
-
     for m in model.modules():
         if isinstance(m, Flatten):
             return False

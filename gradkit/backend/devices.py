@@ -11,7 +11,7 @@ import contextlib
 
 import numpy as np
 
-from .errors import DeviceError
+from ..errors import DeviceError
 
 DEFAULT_FLOAT = np.dtype(np.float32)
 DEFAULT_INT = np.dtype(np.int64)

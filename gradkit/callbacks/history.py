@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..viz.curves import plot_history
 from .base import Callback
 
 
@@ -39,8 +40,6 @@ class History(Callback):
         Needs matplotlib (`pip install matplotlib`); saves a PNG when `path` is given and
         returns the matplotlib Figure.
         """
-        from ..viz import plot_history
-
         return plot_history(self, path)
 
     def __repr__(self) -> str:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import math
 import warnings
 
-from ._saving import save_model_file
 from .base import Callback, CallbackList
 from .history import History
 from .loggers import CSVLogger, TensorBoard
 from .overfit import OverfitDetector
 from .progress import ProgressBar
+from .saving import save_model_file
 
 __all__ = [
     "Callback", "CallbackList", "MonitorCallback", "History", "EarlyStopping",
@@ -132,6 +132,8 @@ class ModelCheckpoint(MonitorCallback):
     "ckpt/{epoch:02d}-{val_loss:.4f}.safetensors". With `save_best_only`, a file is only
     written when `monitor` improves. `save_weights_only`: weights without model metadata.
     """
+
+    main_process_only = True  # writes files: rank 0 only in a distributed fit
 
     def __init__(self, filepath, monitor: str = "val_loss", save_best_only: bool = False,
                  save_weights_only: bool = False, mode: str = "auto",

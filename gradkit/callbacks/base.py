@@ -12,6 +12,7 @@ class Callback:
     `self.params` holds fit's settings (epochs, steps, samples, batch_size, verbose, ...)."""
 
     batch_hooks = True  # set False (e.g. in on_train_begin) to skip on_batch_* calls
+    main_process_only = False  # True: a distributed fit runs it on rank 0 only (prints/writes)
 
     def __init__(self) -> None:
         self.model = None

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import random as gkrandom
-from ..backend import device_name, xp_of
-from ..deferred import check_later
+from ..backend import kernels as ck
+from ..backend import random as gkrandom
+from ..backend.deferred import check_later
+from ..backend.devices import device_name, xp_of
+from ..backend.kernels import row_index
 from ..errors import DTypeError, ShapeError
 from ..tensor import Tensor, _make, as_tensor
-from . import cuda_kernels as ck
-from ._util import float_tensor, norm_axis, operands, row_index
+from ._util import float_tensor, norm_axis, operands
 
 
 def softmax(x, axis: int = -1) -> Tensor:

@@ -28,6 +28,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..io import atomic_write_bytes
+from ..tensor import Tensor
+from .curves import require_matplotlib
+
 __all__ = ["draw_graph", "ComputationGraph"]
 
 _FILL = {"param": "#cfe3f7", "input": "#e8e8e8", "op": "#fdf0c8", "output": "#f9d3a8"}
@@ -353,10 +357,9 @@ class ComputationGraph:
         data = self._with_dot("png")
         if data is not None:
             return data
-        from .viz import _matplotlib
 
         try:
-            _matplotlib()
+            require_matplotlib()
         except ImportError:
             raise ImportError("draw_graph: a PNG needs Graphviz's 'dot' program or matplotlib "
                               "(pip install matplotlib); SVG needs neither") from None
@@ -369,8 +372,6 @@ class ComputationGraph:
     def save(self, path) -> str:
         """Write the drawing; the format follows the suffix: .svg, .png or .dot (also .pdf
         with Graphviz)."""
-        from .io import atomic_write_bytes
-
         path = os.fspath(path)
         suffix = os.path.splitext(path)[1].lower()
         if suffix == ".svg":
@@ -409,8 +410,6 @@ def draw_graph(tensor, path=None, names=None, show_grad: bool = True,
     tensors with at most 4 elements. engine: "auto" (Graphviz's dot when installed, else
     the built-in layout), "dot" or "builtin".
     """
-    from .tensor import Tensor
-
     if not isinstance(tensor, Tensor):
         raise TypeError(f"draw_graph: expected a gradkit Tensor, got {type(tensor).__name__}")
     graph = ComputationGraph(collect(tensor, names, show_grad, show_values,

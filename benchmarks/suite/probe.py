@@ -1,6 +1,6 @@
 """Peak-memory probe: one contender trains one epoch in this fresh process.
 
-    python gradkit/bench/probe.py CONTENDER DATA.npz BATCH_SIZE THREADS
+    python benchmarks/suite/probe.py CONTENDER DATA.npz BATCH_SIZE THREADS
 
 Run as a script (not `-m gradkit...`), so that PyTorch's and NumPy's probes never import
 gradkit. Prints one JSON line: the peak resident set size after imports and data loading, and
@@ -14,6 +14,7 @@ import json
 import os
 import resource
 import sys
+from pathlib import Path
 
 
 def _peak_mib() -> float:
@@ -53,7 +54,8 @@ def main(argv: list[str]) -> None:
     elif contender == "numpy":
         cls = _load("NumpyMLP")
     else:
-        from gradkit.bench.contenders import CONTENDERS
+        sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root
+        from benchmarks.suite.contenders import CONTENDERS
 
         cls = CONTENDERS[contender]
     with np.load(data_path) as f:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import contextlib
 
+from ..errors import DeviceError
 from . import deferred
-from .backend import cupy_module, gpu_count, is_cuda_available, parse_device
-from .errors import DeviceError
+from .devices import cupy_module, gpu_count, is_cuda_available, parse_device
 
 
 def is_available() -> bool:

@@ -14,6 +14,8 @@ class CSVLogger(Callback):
     `append=True` adds to an existing file (no second header).
     """
 
+    main_process_only = True  # writes files: rank 0 only in a distributed fit
+
     def __init__(self, path, separator: str = ",", append: bool = False) -> None:
         super().__init__()
         self.path, self.separator, self.append = os.fspath(path), separator, append
@@ -61,6 +63,8 @@ class TensorBoard(Callback):
 
     View with `tensorboard --logdir <log_dir>`. Needs tensorboardX.
     """
+
+    main_process_only = True  # writes files: rank 0 only in a distributed fit
 
     def __init__(self, log_dir="logs") -> None:
         super().__init__()

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 
-def _matplotlib():
+def require_matplotlib():
+    """The matplotlib module, or an ImportError naming the extra that installs it."""
     try:
         import matplotlib
     except ImportError:
@@ -22,7 +23,7 @@ def _matplotlib():
 
 def _figure(path, ncols: int, size=(4.5, 3.6)):
     """(fig, axes): an Agg figure when saving to `path`, a pyplot one otherwise."""
-    _matplotlib()
+    require_matplotlib()
     figsize = (size[0] * ncols, size[1])
     if path is not None:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -96,8 +97,6 @@ def plot_decision_boundary(model, x, y, path=None, resolution: int = 200):
     Outputs (N, C) are classes by argmax; (N,) or (N, 1) scores are thresholded at 0.5
     (at 0 when the model was compiled with 'bce_with_logits'). y may be labels or one-hot.
     """
-    from .train.fit import predict
-
     x = np.asarray(x.numpy() if hasattr(x, "numpy") else x, dtype=np.float32)
     y = np.asarray(y.numpy() if hasattr(y, "numpy") else y)
     if x.ndim != 2 or x.shape[1] != 2:
@@ -108,7 +107,7 @@ def plot_decision_boundary(model, x, y, path=None, resolution: int = 200):
     g0, g1 = (np.linspace(lo[i] - pad[i], hi[i] + pad[i], resolution) for i in range(2))
     xx, yy = np.meshgrid(g0, g1)
     grid = np.stack([xx.ravel(), yy.ravel()], axis=1).astype(np.float32)
-    out = np.asarray(predict(model, grid, batch_size=4096))
+    out = np.asarray(model.predict(grid, batch_size=4096))
     if out.ndim == 2 and out.shape[1] > 1:
         zz = out.argmax(axis=1)
     else:
@@ -119,13 +118,3 @@ def plot_decision_boundary(model, x, y, path=None, resolution: int = 200):
     ax.scatter(x[:, 0], x[:, 1], c=labels, cmap="coolwarm", edgecolors="k", s=20)
     ax.set_title("decision boundary")
     return _finish(fig, path)
-
-
-# Computation graphs and pictures of trained classifiers live in their own modules.
-from .viz_graph import ComputationGraph, draw_graph  # noqa: E402, F401
-from .viz_model import (  # noqa: E402, F401
-    WeightHistory,
-    plot_confusion_matrix,
-    plot_misclassified,
-    plot_weights,
-)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 
+from ..io import ConfigError, save, save_weights
+
 
 def save_model_file(model, path, weights_only: bool = False) -> str:
     """Save `model` to `path` (architecture + weights, or weights only); returns the path.
@@ -15,8 +17,6 @@ def save_model_file(model, path, weights_only: bool = False) -> str:
     A model that `gk.save` cannot describe (e.g. one layer shared at two places) falls back
     to its weights.
     """
-    from ..io import ConfigError, save, save_weights
-
     path = os.fspath(path)
     if not weights_only:
         try:

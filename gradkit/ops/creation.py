@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import random as gkrandom
-from .backend import DEFAULT_FLOAT, DEFAULT_INT, device_scope, namespace
-from .tensor import Tensor
+from ..backend import random as gkrandom
+from ..backend.devices import DEFAULT_FLOAT, DEFAULT_INT, device_scope, namespace
+from ..tensor import Tensor
 
 
 def _shape(shape) -> tuple:

@@ -1,15 +1,17 @@
-"""Check analytic gradients against central finite differences, in float64."""
+"""Function transforms: `grad`, `value_and_grad` (JAX/MLX style) and `gradcheck` (analytic
+gradients against central finite differences, in float64)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from .autograd import enable_grad
-from .backend import to_numpy
-from .errors import GradcheckError
-from .tensor import Tensor
+from .backend.devices import to_numpy
+from .errors import AutogradError, DTypeError, GradcheckError
+from .tensor import Tensor, tensor
 
 
 def numerical_grad(f: Callable, inputs: list[Tensor], i: int, v, eps: float) -> np.ndarray:
@@ -65,3 +67,53 @@ def gradcheck(f: Callable, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol:
                 raise GradcheckError(msg)
             return False
     return True
+
+
+def _as_leaves(args: Sequence, argnums: tuple[int, ...]):
+    out = list(args)
+    for i in argnums:
+        if i >= len(args):
+            raise ValueError(f"grad: argnums {i} but the function got {len(args)} arguments")
+        a = args[i]
+        t = a.detach() if isinstance(a, Tensor) else tensor(a)
+        if t.dtype.kind != "f":
+            raise DTypeError(f"grad: argument {i} has dtype {t.dtype}; only floats have gradients")
+        out[i] = t.requires_grad_(True)
+    return out
+
+
+def value_and_grad(fn: Callable, argnums: int | Sequence[int] = 0) -> Callable:
+    """Return a function giving `(fn(*args), gradient(s) of fn w.r.t. args[argnums])`."""
+    single = isinstance(argnums, int)
+    nums = (argnums,) if single else tuple(argnums)
+
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        args = _as_leaves(args, nums)
+        with enable_grad():
+            value = fn(*args, **kwargs)
+        if getattr(value, "size", None) != 1:
+            raise AutogradError(
+                f"grad: the function must return a one-element tensor, got "
+                f"{getattr(value, 'shape', type(value).__name__)}"
+            )
+        if value.requires_grad:
+            value.backward()
+        grads = []
+        for i in nums:
+            g = args[i].grad
+            grads.append(g if g is not None else args[i].detach() * 0)
+        return value.detach(), grads[0] if single else tuple(grads)
+
+    return wrapped
+
+
+def grad(fn: Callable, argnums: int | Sequence[int] = 0) -> Callable:
+    """Return a function computing the gradient(s) of scalar-valued `fn` (JAX/MLX style)."""
+    vg = value_and_grad(fn, argnums)
+
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        return vg(*args, **kwargs)[1]
+
+    return wrapped

@@ -16,7 +16,7 @@ import warnings
 
 import numpy as np
 
-from .backend import cupy_module, parse_device
+from .devices import cupy_module, parse_device
 
 _state = {"seed": None, "cpu": np.random.default_rng(), "cuda": {}, "cuda_saved": {}}
 

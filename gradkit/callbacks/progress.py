@@ -63,6 +63,8 @@ class ProgressBar(Callback):
     """Per-epoch progress of fit (see the module docstring). `stream` defaults to stdout;
     `refresh` is the minimum time between bar updates in seconds."""
 
+    main_process_only = True  # prints: rank 0 only in a distributed fit
+
     def __init__(self, verbose: int = 1, stream=None, refresh: float = 0.25) -> None:
         super().__init__()
         self.verbose, self.stream, self.refresh = verbose, stream, refresh

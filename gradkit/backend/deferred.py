@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .backend import cupy_module, xp_of
+from .devices import cupy_module, xp_of
 
 LIMIT = 32  # registrations before a verify: a bounded delay, one sync per LIMIT batches
 _pending: list = []  # (0-d device count, count -> Exception)
