@@ -11,7 +11,7 @@ Every measurement runs in a fresh interpreter (this Python, `sys.executable`) st
 files even where another gradkit is installed (editable installs included); the child checks
 that `gradkit.__file__` lies in the expected root and fails otherwise. Each child warms up,
 times one loop with `time.perf_counter` and prints one JSON number. Within a repeat the two
-trees run one after the other for every workload (old, new, old, new, ...); the table shows
+trees run one after the other for every workload (old-new, then new-old, ...); the table shows
 the medians of the absolute values and the median over repeats of the per-repeat ratio
 new/old, with the range (min-max) of those ratios as a measure of the noise.
 `OPENBLAS_NUM_THREADS`, `OMP_NUM_THREADS` and `MKL_NUM_THREADS` are passed on unchanged and
@@ -525,7 +525,10 @@ def measure(roots: dict[str, Path], workloads: Sequence[Workload], repeats: int,
             load = load_average()
             raw[w.name]["load_1min"].append(load[0] if load else None)
             got = {}
-            for c, root in roots.items():  # interleaved: old, new, old, new, ...
+            order = list(roots.items())
+            if rep % 2:  # alternate who runs first, so running second never favours one tree
+                order.reverse()
+            for c, root in order:
                 if w.run is None:
                     value, err = import_time(root, SIZES[size]["import_pairs"], cwd)
                 else:
@@ -612,7 +615,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "repeats": args.repeats,
         "size": size,
         "sizes": SIZES[size],
-        "order": "per repeat, per workload: old then new, each in a fresh process",
+        "order": "per workload: old then new, new then old on odd repeats; fresh processes",
         "machine": machine,
         "trees": trees,
         "results": {r["workload"]: {**r, "raw": raw[r["workload"]]} for r in rows},
