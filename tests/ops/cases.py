@@ -293,3 +293,13 @@ def _np_ce(z, q, reduction, ls):
     q = (1 - ls) * q + ls / c
     losses = -(q * _lsm(z, 1)).sum(axis=1)
     return {"mean": losses.mean(), "sum": losses.sum(), "none": losses}[reduction]
+
+
+def _family_cases() -> list[Case]:
+    """The cases kept in their own files (convolution, sequences): same table, same tests."""
+    from . import cases_conv, cases_seq
+
+    return cases_conv.CASES + cases_seq.CASES
+
+
+CASES = CASES + _family_cases()
