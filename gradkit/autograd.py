@@ -1,152 +1,282 @@
-"""Graph recording switches and the reverse pass.
+"""Grad mode, the reverse pass, freeing the graph, and gradients as values.
 
-Each result of a differentiable op keeps its parents and a closure `vjp(g)` that maps the
-gradient of the result to one gradient per parent (raw arrays, `None` where a parent needs
-none). `backward` walks the graph once in reverse topological order (computed iteratively,
-so deep graphs cannot overflow the stack) and reduces broadcast gradients to each parent's
-shape in one place, `unbroadcast`.
-"""
+Each op's result keeps its parents and a closure `vjp(g)` mapping the result's gradient to one
+gradient per parent (raw arrays; `None` where a parent needs none). `backward` runs the closures
+in reverse topological order (sorted iteratively: deep graphs cannot overflow the stack) and
+sums broadcast gradients back to each parent's shape in one place, `unbroadcast`. Then it frees
+the graph (PyTorch's rule) unless `retain_graph`/`create_graph`: see `_Freed`. `create_graph`
+runs the same closures on Tensors under `enable_grad`, recording the gradients; an op opts in
+with `register_differentiable` (one rule, two array namespaces, as in HIPS autograd), any other
+raises naming it. Grad mode is per thread and asyncio task: see `_GradMode`."""
 
 from __future__ import annotations
 
+import contextvars
 import functools
+import operator
+import threading
+from typing import Any
 
 import numpy as np
 
 from .errors import AutogradError
 
+# ---- grad mode ------------------------------------------------------------------------------
+
+
+# the innermost running block's cell
+_CELL: contextvars.ContextVar[list] = contextvars.ContextVar("gradkit_grad_mode")
+_ON = [True]  # the cell outside every block (never changed)
+
 
 class _GradMode:
+    """`GRAD_MODE.enabled`: whether ops record in the calling thread or task (truthiness).
+
+    Each `no_grad`/`enable_grad` block sets a ContextVar to its cell, a list: empty (falsy)
+    while a `no_grad` block runs, else truthy. A new thread starts outside every block; a
+    context copied inside a block (an asyncio task) reads its cell, so it follows the block
+    while it runs and records once it ended. While no `no_grad` block runs anywhere,
+    `enabled` is a slot holding True, every op's fast path; while one runs (any thread or
+    task) GRAD_MODE's class is `_PerContextGradMode`, whose `enabled` is the caller's cell
+    (one C-level read). A lock keeps the count of running blocks and the class in step."""
+
     __slots__ = ("enabled",)
 
     def __init__(self) -> None:
         self.enabled = True
 
 
+class _PerContextGradMode(_GradMode):
+    __slots__ = ()
+    enabled = property(_CELL.get)  # shadows the slot; outside every block: GRAD_MODE (truthy)
+
+
 GRAD_MODE = _GradMode()
+_LOCK = threading.Lock()
+_running_no_grad = 0  # no_grad blocks running now, in all threads and tasks (under _LOCK)
+
+
+def _count_no_grad(delta: int) -> None:
+    global _running_no_grad
+    with _LOCK:
+        _running_no_grad += delta
+        GRAD_MODE.__class__ = _PerContextGradMode if _running_no_grad else _GradMode
 
 
 class no_grad:
-    """Context manager (and decorator) inside which no graph is recorded."""
+    """Context manager, and decorator (`@gk.no_grad` or `@gk.no_grad()`), inside which no graph
+    is recorded, in this thread or asyncio task only: other threads and tasks keep recording."""
 
     _flag = False
 
+    def __new__(cls, fn=None):
+        if fn is not None and not callable(fn):
+            raise TypeError(f"{cls.__name__}() takes no arguments (or a function to decorate)")
+        self = super().__new__(cls)
+        return self if fn is None else self(fn)
+
     def __enter__(self) -> None:
-        self._prev = GRAD_MODE.enabled
-        GRAD_MODE.enabled = self._flag
+        self._prev = _CELL.get(_ON)
+        self._cell = [True] if self._flag else []
+        if not self._flag:
+            _count_no_grad(1)
+        _CELL.set(self._cell)
 
     def __exit__(self, *exc) -> None:
-        GRAD_MODE.enabled = self._prev
+        _CELL.set(self._prev)
+        if not self._flag:
+            self._cell.append(True)  # contexts copied inside the block record from now on
+            _count_no_grad(-1)
 
     def __call__(self, fn):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with type(self)():
+            with type(self)():  # a fresh instance per call: safe across threads
                 return fn(*args, **kwargs)
 
         return wrapper
 
 
 class enable_grad(no_grad):
-    """Context manager that turns recording back on (e.g. inside `no_grad`)."""
+    """Context manager (and decorator) that turns recording back on (e.g. inside `no_grad`),
+    in this thread or task only."""
 
     _flag = True
 
 
 def is_grad_enabled() -> bool:
-    """Whether ops record the graph now."""
-    return GRAD_MODE.enabled
+    """Whether ops record the graph now, in this thread or asyncio task."""
+    return bool(GRAD_MODE.enabled)
+
+
+# gk.grad/value_and_grad calls running in this context: one called inside another records its
+# gradients (create_graph), so that the outer one can differentiate them (grad of grad).
+TRANSFORM_DEPTH = contextvars.ContextVar("gradkit_transform_depth", default=0)
+
+
+# ---- freed graphs -----------------------------------------------------------------------------
+
+
+class _Freed(tuple):
+    """What is left of a node once `backward` dropped its closure (with the arrays the op
+    saved) and its references to intermediate results: (op name, result shape, parents: freed
+    records and leaves). It stands in for the node's closure (the node stays no leaf) and for
+    the node among its children's parents (pictures still draw); a kept loss keeps only these
+    and the leaves alive. Calling it raises: walking again needs `retain_graph=True`."""
+
+    __slots__ = ()
+    _op, shape, _parents = (property(operator.itemgetter(i)) for i in range(3))
+    _vjp = grad = None  # never walked again: only the freed node it stands for is
+    requires_grad, is_leaf = True, False
+    ndim = property(lambda self: len(self[1]))
+
+    def __call__(self, g):
+        raise AutogradError(
+            f"backward: trying to backward through the graph a second time: '{self[0]}' "
+            f"(result of shape {self[1]}) already freed what it saved for its gradient in an "
+            f"earlier backward(); pass retain_graph=True to the first backward() to walk the "
+            f"graph again, or compute the forward pass again")
+
+
+def _free(order) -> None:
+    """Free the nodes of `order` (children before parents), parents first, so that each
+    parent's record exists when its children point at it (freeing twice is harmless)."""
+    record, size = _Freed, len
+    for node in reversed(order):
+        ps = node._parents
+        if size(ps) == 1:
+            p = ps[0]
+            ps = (p._vjp or p,)  # a freed parent's record; a leaf (or a record) itself
+        elif size(ps) == 2:
+            p, q = ps
+            ps = (p._vjp or p, q._vjp or q)
+        else:
+            ps = tuple([p._vjp or p for p in ps])
+        node._vjp = record((node._op, node.data.shape, ps))
+        node._parents = ps
+
+
+# ---- the reverse pass -----------------------------------------------------------------------
 
 
 def unbroadcast(g, shape: tuple):
-    """Sum `g` over the axes along which an input of `shape` was broadcast."""
+    """Sum `g` (an array, or a Tensor in a recorded pass) over the axes along which an input
+    of `shape` was broadcast."""
     if g.shape == shape:
         return g
     lead = g.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
-    )
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
+                                      if n == 1 and g.shape[lead + i] != 1)
     out = g.sum(axis=axes) if axes else g
     if isinstance(out, np.generic):
         out = np.asarray(out)
     return out.reshape(shape)
 
 
-def _topological_order(root) -> list:
-    """The non-leaf nodes reachable from `root` that require grad, each after everything it
-    feeds.
-
-    An iterative depth-first search: a node is emitted once all its parents are, and the
-    reversed emission order puts every node before its parents. Leaves are not listed: they
-    receive their gradients from the nodes they feed.
-    """
-    order, seen = [], {id(root)}
-    stack = [(root, iter(root._parents))]
-    while stack:
-        node, parents = stack[-1]
-        for parent in parents:
-            if parent._vjp is not None and id(parent) not in seen:
-                seen.add(id(parent))
-                stack.append((parent, iter(parent._parents)))
-                break
-        else:
-            stack.pop()
-            order.append(node)
+def _topological_order(roots) -> list:
+    """The non-leaf nodes reachable from `roots`, each before its parents: an iterative
+    depth-first search emits a node once all its parents are, then the order is reversed."""
+    order: list = []
+    seen: set[int] = set()
+    emit, see = order.append, seen.add
+    for root in roots:
+        if root._vjp is None or id(root) in seen:
+            continue
+        see(id(root))
+        stack = [(root, iter(root._parents))]
+        push, pop = stack.append, stack.pop
+        while stack:
+            node, parents = stack[-1]
+            for parent in parents:
+                if parent._vjp is not None and (key := id(parent)) not in seen:
+                    see(key)
+                    push((parent, iter(parent._parents)))
+                    break
+            else:
+                pop()
+                emit(node)
     order.reverse()
     return order
 
 
 def _store_leaf_grad(leaf, g, wrap) -> None:
     """Set or add `g` to `leaf.grad` (a new array: an existing `.grad` is never written)."""
-    if g.dtype != leaf.data.dtype:
-        g = g.astype(leaf.data.dtype)
-    elif g.base is not None:
-        g = g.copy()  # a view may share memory with another tensor's gradient
-    leaf.grad = wrap(g if leaf.grad is None else leaf.grad.data + g)
+    old = leaf.grad
+    leaf.grad = wrap(_own(g, leaf) if old is None
+                     else old.data + g.astype(leaf.data.dtype, copy=False))
+
+
+def _own(g, t):
+    """`g` in `t`'s dtype, copied if a view (of the seed or of another tensor's gradient)."""
+    return g.astype(t.data.dtype) if g.dtype != t.data.dtype else (
+        g.copy() if g.base is not None else g)
 
 
 _ONES: dict = {}  # dtype -> a read-only 0-d NumPy one: the seed of backward() from a scalar
 
 
-def _seed(root):
-    """d(root)/d(root) for a one-element root: ones of its shape (shared and read-only for a
-    NumPy 0-d root; no vjp writes into its `g`, and a leaf never keeps it)."""
-    data = root.data
-    if type(data) is np.ndarray and data.ndim == 0:
-        one = _ONES.get(data.dtype)
-        if one is None:
-            one = _ONES[data.dtype] = np.ones((), data.dtype)
-            one.flags.writeable = False
-        return one
-    return root._xp.ones_like(data)
-
-
-def backward(root, grad=None) -> None:
-    """Accumulate d(root)/d(leaf) into `.grad` of every leaf that requires grad."""
+def _seed(root, grad, create_graph: bool):
+    """The gradient that starts the pass at `root` (checked): a copy of `grad`, or ones for a
+    one-element root, a shared read-only 0-d one for a NumPy scalar (no vjp writes into its
+    `g` and no leaf keeps it). Tensors when `create_graph` (a Tensor `grad` as it is)."""
+    data, wrap = root.data, type(root)._wrap
     if not root.requires_grad:
         raise AutogradError(
             "backward: this tensor does not require grad and has no graph; create the inputs "
-            "with requires_grad=True (and do not compute it under no_grad)"
-        )
-    data = root.data
+            "with requires_grad=True (and do not compute it under no_grad)")
+    if grad is None and data.size != 1:
+        raise AutogradError(
+            f"backward: grad can be omitted only for a one-element tensor, this one has shape "
+            f"{data.shape}; pass grad= (the vector of the vector-Jacobian product)")
     if grad is None:
-        if data.size != 1:
-            raise AutogradError(
-                f"backward: grad can be omitted only for a one-element tensor, this one has "
-                f"shape {data.shape}; pass grad= (the vector of the vector-Jacobian product)"
-            )
-        g = _seed(root)
-    else:
-        g = _root_grad(root, grad)
+        if create_graph or type(data) is not np.ndarray or data.ndim:
+            return wrap(root._xp.ones_like(data)) if create_graph else root._xp.ones_like(data)
+        if data.dtype not in _ONES:
+            _ONES[data.dtype] = np.ones((), data.dtype)
+            _ONES[data.dtype].flags.writeable = False
+        return _ONES[data.dtype]
+    arr = grad.data if isinstance(grad, type(root)) else root._xp.asarray(grad)
+    if arr.shape != data.shape:
+        raise AutogradError(
+            f"backward: grad has shape {arr.shape} but the tensor has shape {data.shape}")
+    if type(arr) is not type(data):
+        raise AutogradError("backward: grad is on a different device than the tensor")
+    if create_graph and isinstance(grad, type(root)):
+        return grad if grad.dtype == data.dtype else grad.astype(data.dtype)  # recorded
+    arr = arr.astype(data.dtype, copy=True)
+    return wrap(arr) if create_graph else arr
+
+
+def backward(root, grad=None, retain_graph: bool = False, create_graph: bool = False) -> None:
+    """Accumulate d(root)/d(leaf) into `.grad` of every leaf that requires grad, then free the
+    graph unless `retain_graph` or `create_graph` (walking it again raises `AutogradError`).
+    With `create_graph=True` what is added to `.grad` is recorded (differentiable again)."""
+    g = _seed(root, grad, create_graph)
+    if create_graph:
+        with enable_grad():
+            for leaf, lg in _values_pass([root], [g], (), True)[0].values():
+                lg = lg if lg.dtype == leaf.data.dtype else lg.astype(leaf.data.dtype)
+                leaf.grad = lg if leaf.grad is None else leaf.grad + lg
+        return
     wrap = type(root)._wrap
     if root._vjp is None:  # backward from a leaf: d(root)/d(root)
         _store_leaf_grad(root, g.copy(), wrap)
         return
-    grads = {id(root): g}  # gradient of each node reached so far
-    leaves = {}  # id -> (leaf, its summed gradient), stored once every node has run
-    summed = set()  # keys whose gradient is a sum this pass made: safe to add to in place
-    for node in _topological_order(root):
-        g = grads.pop(id(node), None)
+    order = _topological_order((root,))
+    for leaf, lg in _pass(order, {id(root): g}).values():
+        _store_leaf_grad(leaf, lg, wrap)
+    if not retain_graph:
+        _free(order)
+
+
+def _pass(order, grads: dict) -> dict:
+    """Run the closures of `order` on raw arrays, from the seed in `grads`, freeing each
+    node's gradient once used; returns {id: (leaf, summed gradient)}."""
+    leaves: dict[int, tuple] = {}  # id -> (leaf, summed gradient), stored after the pass
+    summed: set[int] = set()  # keys whose gradient is a sum this pass made: safe to add to in place
+    take, get = grads.pop, grads.get
+    for node in order:
+        g = take(id(node), None)
         if g is None:
             continue
         for parent, pg in zip(node._parents, node._vjp(g)):
@@ -162,10 +292,9 @@ def backward(root, grad=None) -> None:
                 else:
                     leaves[key] = (parent, _add(entry[1], pg, key, summed))
                 continue
-            acc = grads.get(key)
+            acc = get(key)
             grads[key] = pg if acc is None else _add(acc, pg, key, summed)
-    for leaf, g in leaves.values():
-        _store_leaf_grad(leaf, g, wrap)
+    return leaves
 
 
 def _add(acc, g, key: int, summed: set):
@@ -178,12 +307,90 @@ def _add(acc, g, key: int, summed: set):
     return acc + g
 
 
-def _root_grad(root, grad):
-    arr = grad.data if isinstance(grad, type(root)) else root._xp.asarray(grad)
-    if arr.shape != root.data.shape:
-        raise AutogradError(
-            f"backward: grad has shape {arr.shape} but the tensor has shape {root.data.shape}"
-        )
-    if type(arr) is not type(root.data):
-        raise AutogradError("backward: grad is on a different device than the tensor")
-    return arr.astype(root.data.dtype, copy=True)
+# ---- recorded gradients (create_graph=True) and gradients as values ---------------------------
+
+DIFFERENTIABLE_OPS: set[str] = set()  # op names whose closures compute on Tensors for Tensor g
+
+
+def register_differentiable(*ops: str) -> None:
+    """Declare that every gradient closure recorded under these op names (`_op`) returns
+    recorded Tensors when called with a Tensor `g`, so `create_graph=True` may use it (a
+    closure that mixed in raw arrays would make a gradient silently constant)."""
+    DIFFERENTIABLE_OPS.update(ops)
+
+
+def _values_pass(roots, seeds, keep, recorded: bool):
+    """The reverse pass for `grad`: ({id: (leaf, gradient)} for the leaves reached, roots
+    that are leaves included, and {id: (None, gradient)} for the ids in `keep`; the order
+    walked). With `recorded` it runs on Tensors under enable_grad, so gradients are recorded."""
+    grads: dict[int, Any] = {}
+    out: dict[int, tuple] = {}
+    for root, g in zip(roots, seeds):
+        if root._vjp is None:  # an output that is a leaf: d(root)/d(root)
+            g = g if recorded else g.copy()
+            out[id(root)] = (root, g if id(root) not in out else out[id(root)][1] + g)
+        else:
+            grads[id(root)] = g if id(root) not in grads else grads[id(root)] + g
+    order = _topological_order(roots)
+    with enable_grad():
+        for node in order:
+            g = grads.get(id(node)) if id(node) in keep else grads.pop(id(node), None)
+            if g is None:
+                continue
+            if recorded and type(node._vjp) is not _Freed and node._op not in DIFFERENTIABLE_OPS:
+                raise AutogradError(
+                    f"create_graph=True (or gk.grad inside gk.grad): the gradient rule of "
+                    f"'{node._op}' is not differentiable yet, so its gradient cannot be "
+                    f"differentiated again; first-order gradients (create_graph=False) work")
+            for parent, pg in zip(node._parents, node._vjp(g)):
+                if pg is None or not parent.requires_grad:
+                    continue
+                if pg.shape != parent.data.shape:
+                    pg = unbroadcast(pg, parent.data.shape)
+                key = id(parent)
+                if parent._vjp is None:
+                    pg = pg.copy() if pg is g and not recorded else pg  # never alias g
+                    out[key] = (parent, pg if key not in out else out[key][1] + pg)
+                else:
+                    grads[key] = pg if key not in grads else grads[key] + pg
+    out.update((k, (None, grads[k])) for k in keep if k in grads)
+    return out, order
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool = False) -> tuple:
+    """The gradients of `outputs` (a Tensor or a sequence: their gradients add up, seeded by
+    `grad_outputs`, which one-element outputs may omit) with respect to each of `inputs`
+    (leaves or intermediate results), as a tuple, like `torch.autograd.grad`; no `.grad` is
+    written. The graph is freed unless `retain_graph` (default: `create_graph`); with
+    `create_graph=True` the results are recorded. An input the outputs do not depend on
+    raises, unless `allow_unused=True` (its gradient is then None)."""
+    many = isinstance(outputs, (list, tuple))
+    outs = list(outputs) if many else [outputs]
+    given = [None] * len(outs) if grad_outputs is None else (
+        list(grad_outputs) if many else [grad_outputs])
+    if len(given) != len(outs):
+        raise AutogradError(f"grad: {len(outs)} outputs but {len(given)} grad_outputs")
+    ins = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    for i, t in enumerate(ins):
+        if not getattr(t, "requires_grad", False):
+            raise AutogradError(f"grad: input {i} does not require grad")
+    seeds = [_seed(o, s, create_graph) for o, s in zip(outs, given)]
+    found, order = _values_pass(outs, seeds, {id(t) for t in ins if t._vjp is not None},
+                                create_graph)
+    if not (create_graph if retain_graph is None else retain_graph):
+        _free(order)
+    result, given_out = [], {id(s) for s in seeds}  # arrays never handed out as they are
+    for i, t in enumerate(ins):
+        g = found.get(id(t), (None, None))[1]
+        if g is None and not allow_unused:
+            raise AutogradError(f"grad: input {i} was not used to compute the outputs; pass "
+                                f"allow_unused=True to get None as its gradient")
+        if g is not None and create_graph:
+            g = g if g.dtype == t.data.dtype else g.astype(t.data.dtype)
+        elif g is not None:
+            g = _own(g, t)
+            g = type(t)._wrap(g.copy() if id(g) in given_out else g)
+            given_out.add(id(g.data))
+        result.append(g)
+    return tuple(result)

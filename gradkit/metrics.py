@@ -8,6 +8,9 @@ batch; `result()` reads them once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from .backend.devices import to_numpy, xp_of
@@ -18,12 +21,12 @@ def _raw(a):
     return a.data if isinstance(a, Tensor) else a if hasattr(a, "shape") else np.asarray(a)
 
 
-def _check_rows(y_true, y_pred, name: str) -> None:
+def _check_rows(y_true: Any, y_pred: Any, name: str) -> None:
     if y_true.shape[0] != y_pred.shape[0]:
         raise ValueError(f"{name}: {y_pred.shape[0]} predictions for {y_true.shape[0]} targets")
 
 
-def predicted_labels(y_pred, threshold: float = 0.5):
+def predicted_labels(y_pred: Any, threshold: float = 0.5) -> Any:
     """Class labels from scores: argmax over classes, or `> threshold` for binary scores."""
     if y_pred.ndim == 2 and y_pred.shape[1] > 1:
         return y_pred.argmax(axis=1)
@@ -45,19 +48,20 @@ class Metric:
         self._total = 0.0
         self._count = 0
 
-    def update(self, y_true, y_pred) -> None:
+    def update(self, y_true: Any, y_pred: Any) -> None:
         y_true, y_pred = _raw(y_true), _raw(y_pred)
         _check_rows(y_true, y_pred, self.name)
         self._total = self._total + self._batch_sum(y_true, y_pred)
         self._count += y_true.shape[0]
 
-    def _batch_sum(self, y_true, y_pred):
+    def _batch_sum(self, y_true: Any, y_pred: Any):
         raise NotImplementedError
 
-    def result(self) -> float:
+    def result(self) -> Any:
+        """The value so far: a float (an array for per-class results)."""
         return float(self._total / self._count) if self._count else float("nan")
 
-    def __call__(self, y_true, y_pred) -> float:
+    def __call__(self, y_true: Any, y_pred: Any) -> Any:
         self.reset()
         self.update(y_true, y_pred)
         out = self.result()
@@ -74,7 +78,7 @@ class Accuracy(Metric):
         self.threshold = threshold
         super().__init__()
 
-    def _batch_sum(self, y_true, y_pred):
+    def _batch_sum(self, y_true: Any, y_pred: Any):
         labels = predicted_labels(y_pred, self.threshold)
         if y_true.ndim == 2 and y_true.shape[1] > 1:  # one-hot or probability targets
             y_true = y_true.argmax(axis=1)
@@ -90,7 +94,7 @@ class TopKAccuracy(Metric):
         self.k = k
         super().__init__()
 
-    def _batch_sum(self, y_true, y_pred):
+    def _batch_sum(self, y_true: Any, y_pred: Any):
         if y_pred.ndim != 2:
             raise ValueError(f"top_k_accuracy: needs (N, C) scores, got shape {y_pred.shape}")
         xp = xp_of(y_pred)
@@ -102,7 +106,7 @@ class TopKAccuracy(Metric):
 class MeanAbsoluteError(Metric):
     name = "mae"
 
-    def _batch_sum(self, y_true, y_pred):
+    def _batch_sum(self, y_true: Any, y_pred: Any):
         _same_shape(y_true, y_pred, self.name)
         d = xp_of(y_pred).abs(y_pred - y_true)
         return d.reshape(d.shape[0], -1).mean(axis=1).sum()
@@ -111,13 +115,13 @@ class MeanAbsoluteError(Metric):
 class MeanSquaredError(Metric):
     name = "mse"
 
-    def _batch_sum(self, y_true, y_pred):
+    def _batch_sum(self, y_true: Any, y_pred: Any):
         _same_shape(y_true, y_pred, self.name)
         d = (y_pred - y_true) ** 2
         return d.reshape(d.shape[0], -1).mean(axis=1).sum()
 
 
-def _same_shape(y_true, y_pred, name):
+def _same_shape(y_true: Any, y_pred: Any, name):
     if y_true.shape != y_pred.shape:
         raise ValueError(f"{name}: prediction shape {y_pred.shape} != target shape "
                          f"{y_true.shape} (reshape one of them; nothing is broadcast)")
@@ -132,7 +136,7 @@ class R2Score(Metric):
         self._sums = None
         self._count = 0
 
-    def update(self, y_true, y_pred) -> None:
+    def update(self, y_true: Any, y_pred: Any) -> None:
         y_true, y_pred = _raw(y_true), _raw(y_pred)
         _same_shape(y_true, y_pred, self.name)
         xp = xp_of(y_pred)
@@ -158,9 +162,9 @@ class ConfusionMatrix(Metric):
         super().__init__()
 
     def reset(self) -> None:
-        self._pairs = []
+        self._pairs: list[tuple] = []
 
-    def update(self, y_true, y_pred) -> None:
+    def update(self, y_true: Any, y_pred: Any) -> None:
         y_true, y_pred = _raw(y_true), _raw(y_pred)
         _check_rows(y_true, y_pred, self.name)
         labels = predicted_labels(y_pred, self.threshold)
@@ -181,7 +185,7 @@ class ConfusionMatrix(Metric):
                              f"got {t.min()}..{t.max()}")
         return np.bincount(t * n + p, minlength=n * n).reshape(n, n)
 
-    def result(self) -> np.ndarray:  # type: ignore[override]
+    def result(self) -> np.ndarray:
         return self.matrix()
 
 
@@ -238,47 +242,50 @@ class F1Score(_FromConfusion):
         return self._ratio(2 * p * r, p + r)
 
 
-def accuracy(y_true, y_pred, threshold: float = 0.5) -> float:
+def accuracy(y_true: Any, y_pred: Any, threshold: float = 0.5) -> float:
     """Fraction of correct predictions."""
     return Accuracy(threshold)(y_true, y_pred)
 
 
-def top_k_accuracy(y_true, y_pred, k: int = 5) -> float:
+def top_k_accuracy(y_true: Any, y_pred: Any, k: int = 5) -> float:
     """Fraction of rows whose true class is among the top-k scores."""
     return TopKAccuracy(k)(y_true, y_pred)
 
 
-def precision(y_true, y_pred, average: str | None = "macro", num_classes: int | None = None):
+def precision(y_true: Any, y_pred: Any, average: str | None = "macro",
+              num_classes: int | None = None) -> float | np.ndarray:
     """Precision, averaged over classes ('macro', 'micro', 'weighted', 'binary' or None)."""
     return Precision(average, num_classes)(y_true, y_pred)
 
 
-def recall(y_true, y_pred, average: str | None = "macro", num_classes: int | None = None):
+def recall(y_true: Any, y_pred: Any, average: str | None = "macro",
+           num_classes: int | None = None) -> float | np.ndarray:
     """Recall, averaged over classes ('macro', 'micro', 'weighted', 'binary' or None)."""
     return Recall(average, num_classes)(y_true, y_pred)
 
 
-def f1(y_true, y_pred, average: str | None = "macro", num_classes: int | None = None):
+def f1(y_true: Any, y_pred: Any, average: str | None = "macro",
+       num_classes: int | None = None) -> float | np.ndarray:
     """F1 score, averaged over classes ('macro', 'micro', 'weighted', 'binary' or None)."""
     return F1Score(average, num_classes)(y_true, y_pred)
 
 
-def confusion_matrix(y_true, y_pred, num_classes: int | None = None) -> np.ndarray:
+def confusion_matrix(y_true: Any, y_pred: Any, num_classes: int | None = None) -> np.ndarray:
     """(C, C) int64 counts; rows are true classes, columns predicted ones."""
     return ConfusionMatrix(num_classes)(y_true, y_pred)
 
 
-def mae(y_true, y_pred) -> float:
+def mae(y_true: Any, y_pred: Any) -> float:
     """Mean absolute error."""
     return MeanAbsoluteError()(y_true, y_pred)
 
 
-def mse(y_true, y_pred) -> float:
+def mse(y_true: Any, y_pred: Any) -> float:
     """Mean squared error."""
     return MeanSquaredError()(y_true, y_pred)
 
 
-def r2(y_true, y_pred) -> float:
+def r2(y_true: Any, y_pred: Any) -> float:
     """Coefficient of determination."""
     return R2Score()(y_true, y_pred)
 
@@ -290,7 +297,7 @@ METRICS = {
 }
 
 
-def get(metric) -> Metric:
+def get(metric: str | Metric | Callable[[Any, Any], float]) -> Metric:
     """A Metric object from a name ('accuracy', 'mae', ...), a Metric, or a function."""
     if isinstance(metric, Metric):
         return metric
@@ -306,10 +313,10 @@ def get(metric) -> Metric:
 class _FunctionMetric(Metric):
     """Wrap f(y_true, y_pred) -> float (a batch mean) as a batch-size-weighted running mean."""
 
-    def __init__(self, fn) -> None:
+    def __init__(self, fn: Callable[[Any, Any], float]) -> None:
         self.fn = fn
         self.name = getattr(fn, "__name__", "metric")
         super().__init__()
 
-    def _batch_sum(self, y_true, y_pred):
+    def _batch_sum(self, y_true: Any, y_pred: Any):
         return float(self.fn(y_true, y_pred)) * y_true.shape[0]

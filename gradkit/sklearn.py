@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import copy
 import inspect
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 try:
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -33,36 +36,23 @@ from . import nn, optim
 from .autograd import no_grad
 from .backend import random as gkrandom
 from .data import DataLoader, TensorDataset
+from .nn import registry
+from .optim import registry as optimizers
 from .tensor import Tensor
 
 __all__ = ["NeuralNetClassifier", "NeuralNetRegressor", "mlp"]
 
 _PREFIXES = ("module__", "optimizer__")
-_OPTIMIZERS = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW,
-               "rmsprop": optim.RMSprop, "adagrad": optim.Adagrad}
-_LOSSES = {"cross_entropy": nn.CrossEntropyLoss, "nll": nn.NLLLoss, "mse": nn.MSELoss,
-           "mae": nn.L1Loss, "huber": nn.HuberLoss, "bce": nn.BCELoss,
-           "bce_with_logits": nn.BCEWithLogitsLoss}
-_ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU,
-                "elu": nn.ELU, "leaky_relu": nn.LeakyReLU}
 _PREDICT_BATCH = 4096
 
 
-def mlp(in_features: int, out_features: int, hidden=(64,), activation: str = "relu",
-        dropout: float = 0.0) -> nn.Sequential:
+def mlp(in_features: int, out_features: int, hidden: int | Sequence[int] = (64,),
+        activation: str = "relu", dropout: float = 0.0) -> nn.Sequential:
     """A multi-layer perceptron: Linear layers of sizes `hidden`, each followed by
-    `activation` (and Dropout when `dropout` > 0), then a Linear output layer."""
+    `activation` (a name of `gradkit.nn.registry.ACTIVATIONS`; Dropout too when `dropout`
+    > 0), then a Linear output layer (`gradkit.nn.registry.mlp`)."""
     hidden = (hidden,) if isinstance(hidden, int) else tuple(hidden)
-    if activation not in _ACTIVATIONS:
-        raise ValueError(f"mlp: unknown activation {activation!r}; use one of "
-                         f"{sorted(_ACTIVATIONS)}")
-    layers, width = [], in_features
-    for h in hidden:
-        layers += [nn.Linear(width, h), _ACTIVATIONS[activation]()]
-        if dropout:
-            layers.append(nn.Dropout(dropout))
-        width = h
-    return nn.Sequential(*layers, nn.Linear(width, out_features))
+    return registry.mlp([in_features, *hidden, out_features], activation, dropout)
 
 
 def _validate_data(est, *args, **kw):
@@ -139,6 +129,7 @@ class _NeuralNet(BaseEstimator):
         if isinstance(factory, nn.Module):
             return copy.deepcopy(factory)
         kwargs = self._prefixed("module__")
+        names: Mapping[str, object]
         try:
             names = inspect.signature(factory).parameters
         except (TypeError, ValueError):
@@ -155,19 +146,14 @@ class _NeuralNet(BaseEstimator):
     def _make_optimizer(self, model: nn.Module) -> optim.Optimizer:
         opt = self.optimizer
         if isinstance(opt, str):
-            if opt.lower() not in _OPTIMIZERS:
-                raise ValueError(f"{type(self).__name__}: unknown optimizer {opt!r}; use one "
-                                 f"of {sorted(_OPTIMIZERS)} or an optimizer class")
-            opt = _OPTIMIZERS[opt.lower()]
+            opt = optimizers.get_optimizer(opt, type(self).__name__, " or an optimizer class")
         return opt(list(model.parameters()), lr=self.lr, **self._prefixed("optimizer__"))
 
     def _make_loss(self):
         loss = self._default_loss if self.loss is None else self.loss
         if isinstance(loss, str):
-            if loss not in _LOSSES:
-                raise ValueError(f"{type(self).__name__}: unknown loss {loss!r}; use one of "
-                                 f"{sorted(_LOSSES)}, a loss module or a callable")
-            return _LOSSES[loss]()
+            return registry.get_loss(loss, type(self).__name__,
+                                     ", a loss module or a callable")()
         if isinstance(loss, type):
             return loss()
         if not callable(loss):
@@ -236,24 +222,24 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNet):
 
     _default_loss = "cross_entropy"
 
-    def fit(self, X, y):
+    def fit(self, X: ArrayLike, y: ArrayLike) -> NeuralNetClassifier:
         """Train a fresh module on (X, y); returns self."""
-        X, y = _validate_data(self, X, y, dtype=np.float32)
-        check_classification_targets(y)
+        data, labels = _validate_data(self, X, y, dtype=np.float32)
+        check_classification_targets(labels)
         encoder = LabelEncoder()
-        codes = encoder.fit_transform(y).astype(np.int64)
+        codes = encoder.fit_transform(labels).astype(np.int64)
         self.classes_ = encoder.classes_
-        self._train(X, codes, len(self.classes_))
+        self._train(data, codes, len(self.classes_))
         return self
 
-    def predict_proba(self, X) -> np.ndarray:
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities (softmax of the logits), shape (n_samples, n_classes)."""
         logits = self._forward(X)
         logits = logits - logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
         return p / p.sum(axis=1, keepdims=True)
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """The most probable class of each sample (labels from `classes_`)."""
         codes = np.argmax(self._forward(X), axis=1)
         return self.classes_[codes]
@@ -269,21 +255,22 @@ class NeuralNetRegressor(RegressorMixin, _NeuralNet):
 
     _default_loss = "mse"
 
-    def fit(self, X, y):
+    def fit(self, X: ArrayLike, y: ArrayLike) -> NeuralNetRegressor:
         """Train a fresh module on (X, y); returns self."""
-        X, y = _validate_data(self, X, y, dtype=np.float32, y_numeric=True, multi_output=True)
-        y = np.asarray(y, dtype=np.float32)
-        self._y_ndim = y.ndim
-        y2 = y.reshape(len(y), -1)
-        self._train(X, y2, y2.shape[1])
+        data, target = _validate_data(self, X, y, dtype=np.float32, y_numeric=True,
+                                      multi_output=True)
+        target = np.asarray(target, dtype=np.float32)
+        self._y_ndim = target.ndim
+        y2 = target.reshape(len(target), -1)
+        self._train(data, y2, y2.shape[1])
         return self
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predictions, shape (n_samples,) or (n_samples, n_targets) like the fitted y."""
         out = self._forward(X)
         return out.ravel() if self._y_ndim == 1 else out
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags

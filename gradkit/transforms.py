@@ -5,16 +5,22 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .autograd import enable_grad
+from .autograd import TRANSFORM_DEPTH, enable_grad
+from .autograd import grad as _grads_of
 from .backend.devices import to_numpy
 from .errors import AutogradError, DTypeError, GradcheckError
 from .tensor import Tensor, tensor
 
+if TYPE_CHECKING:
+    from .tensor_base import TensorLike
 
-def numerical_grad(f: Callable, inputs: list[Tensor], i: int, v, eps: float) -> np.ndarray:
+
+def numerical_grad(f: Callable[..., Tensor], inputs: list[Tensor], i: int, v: np.ndarray,
+                   eps: float) -> np.ndarray:
     """d(sum(f(*inputs) * v))/d(inputs[i]) by central differences."""
     x = inputs[i].data
     grad = np.zeros(x.shape, dtype=np.float64)
@@ -31,8 +37,9 @@ def numerical_grad(f: Callable, inputs: list[Tensor], i: int, v, eps: float) -> 
     return grad
 
 
-def gradcheck(f: Callable, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
-              seed: int = 0, raise_exception: bool = True) -> bool:
+def gradcheck(f: Callable[..., Tensor], *inputs: TensorLike, eps: float = 1e-6,
+              atol: float = 1e-5, rtol: float = 1e-3, seed: int = 0,
+              raise_exception: bool = True) -> bool:
     """Compare the gradients of `f` at `inputs` with central differences (float64).
 
     Floating inputs are copied to float64 leaves; other inputs (labels, masks) pass through.
@@ -69,12 +76,17 @@ def gradcheck(f: Callable, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol:
     return True
 
 
-def _as_leaves(args: Sequence, argnums: tuple[int, ...]):
+def _as_leaves(args: Sequence[Any], argnums: tuple[int, ...], nested: bool = False) -> list[Any]:
+    """`args` with those at `argnums` made fresh float leaves that require grad; `nested`
+    (inside another transform) keeps a Tensor that requires grad, so the outer transform
+    differentiates through it."""
     out = list(args)
     for i in argnums:
         if i >= len(args):
             raise ValueError(f"grad: argnums {i} but the function got {len(args)} arguments")
         a = args[i]
+        if nested and isinstance(a, Tensor) and a.requires_grad:
+            continue
         t = a.detach() if isinstance(a, Tensor) else tensor(a)
         if t.dtype.kind != "f":
             raise DTypeError(f"grad: argument {i} has dtype {t.dtype}; only floats have gradients")
@@ -82,33 +94,45 @@ def _as_leaves(args: Sequence, argnums: tuple[int, ...]):
     return out
 
 
-def value_and_grad(fn: Callable, argnums: int | Sequence[int] = 0) -> Callable:
-    """Return a function giving `(fn(*args), gradient(s) of fn w.r.t. args[argnums])`."""
+def value_and_grad(fn: Callable[..., Tensor],
+                   argnums: int | Sequence[int] = 0) -> Callable[..., tuple[Tensor, Any]]:
+    """Return a function giving `(fn(*args), gradient(s) of fn w.r.t. args[argnums])`.
+
+    Called inside another `grad`/`value_and_grad` (grad of grad), it records its gradients
+    (`create_graph=True`) and keeps its value and its arguments connected, so the outer one
+    differentiates them; that needs every op on the way to have a differentiable gradient
+    rule (an op without one raises `AutogradError` naming it). At the top level the
+    gradients are plain values and the graph of `fn` is freed.
+    """
     single = isinstance(argnums, int)
-    nums = (argnums,) if single else tuple(argnums)
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
 
     @functools.wraps(fn)
     def wrapped(*args, **kwargs):
-        args = _as_leaves(args, nums)
-        with enable_grad():
-            value = fn(*args, **kwargs)
+        depth = TRANSFORM_DEPTH.get()
+        nested = depth > 0
+        args = _as_leaves(args, nums, nested)
+        token = TRANSFORM_DEPTH.set(depth + 1)
+        try:
+            with enable_grad():
+                value = fn(*args, **kwargs)
+        finally:
+            TRANSFORM_DEPTH.reset(token)
         if getattr(value, "size", None) != 1:
             raise AutogradError(
                 f"grad: the function must return a one-element tensor, got "
                 f"{getattr(value, 'shape', type(value).__name__)}"
             )
-        if value.requires_grad:
-            value.backward()
-        grads = []
-        for i in nums:
-            g = args[i].grad
-            grads.append(g if g is not None else args[i].detach() * 0)
-        return value.detach(), grads[0] if single else tuple(grads)
+        inputs = [args[i] for i in nums]
+        grads = (_grads_of(value, inputs, create_graph=nested, allow_unused=True)
+                 if value.requires_grad else [None] * len(inputs))
+        grads = [g if g is not None else t.detach() * 0 for g, t in zip(grads, inputs)]
+        return value if nested else value.detach(), grads[0] if single else tuple(grads)
 
     return wrapped
 
 
-def grad(fn: Callable, argnums: int | Sequence[int] = 0) -> Callable:
+def grad(fn: Callable[..., Tensor], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
     """Return a function computing the gradient(s) of scalar-valued `fn` (JAX/MLX style)."""
     vg = value_and_grad(fn, argnums)
 

@@ -147,8 +147,9 @@ def test_every_public_name_of_the_snapshot_is_still_there(where):
 
 
 def test_old_module_paths_still_import():
-    from gradkit.callbacks import EarlyStopping
     from gradkit.onnx import export
+
+    from gradkit.callbacks import EarlyStopping
 
     assert importlib.import_module("gradkit.cuda") is gk.cuda
     assert importlib.import_module("gradkit.random").manual_seed is gk.manual_seed

@@ -20,8 +20,8 @@ def test_lesson_gradient_of_mean_norm():
 def test_gradients_accumulate_and_reset():
     x = gk.tensor([1.0, 2.0], requires_grad=True)
     y = (x * x).sum()
-    y.backward()
-    y.backward()  # the same graph twice
+    y.backward(retain_graph=True)
+    y.backward()  # the same graph twice (kept by retain_graph=True)
     np.testing.assert_allclose(x.grad.numpy(), [4.0, 8.0])
     (3 * x).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [7.0, 11.0])

@@ -1,4 +1,5 @@
-"""gradkit.backend.deferred: GPU range checks that raise at the next read instead of stalling a batch."""
+"""gradkit.backend.deferred: GPU range checks that raise at the next read, not stalling a
+batch."""
 
 import warnings
 

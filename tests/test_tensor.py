@@ -1,5 +1,7 @@
 """Tensor creation, dtype rules, conversion, operators and error messages."""
 
+import inspect
+
 import numpy as np
 import pytest
 
@@ -185,3 +187,61 @@ def test_ndarray_subclasses_are_cpu_arrays(tmp_path):
     w = gk.Tensor._wrap(mm)
     assert (w * gk.ones(3)).numpy().tolist() == [1.0, 2.0, 3.0]
     assert (gk.ones(3, dtype="float64") + w).dtype == np.float64
+
+
+_X = np.array([[0.5, 1.5, 2.0], [3.0, 0.25, 1.0]], dtype=np.float32)
+_METHOD_CALLS = [  # (method, positional arguments after self): each forwards them unchanged
+    ("exp", ()), ("log", ()), ("sqrt", ()), ("abs", ()), ("sign", ()), ("tanh", ()),
+    ("sigmoid", ()), ("relu", ()), ("leaky_relu", (0.2,)), ("gelu", ()), ("elu", (0.5,)),
+    ("softplus", ()), ("sin", ()), ("cos", ()), ("square", ()), ("reciprocal", ()),
+    ("maximum", (1.0,)), ("minimum", (1.0,)), ("clip", (0.6, 1.8)), ("pow", (3,)),
+    ("sum", (1, True)), ("mean", ((0, 1),)), ("max", (0,)), ("min", (None, True)),
+    ("prod", (1,)), ("var", (1, True, 1)), ("std", (0, False, 1)), ("logsumexp", (1,)),
+    ("argmax", (1,)), ("argmin", (None, True)), ("any", (0,)), ("all", ()),
+    ("matmul", (_X.T,)), ("dot", (_X.T,)), ("reshape", (3, 2)), ("reshape", ((6,),)),
+    ("flatten", (1,)), ("transpose", ()), ("transpose", (1, 0)), ("swapaxes", (0, 1)),
+    ("expand_dims", (1,)), ("squeeze", ()), ("broadcast_to", ((4, 2, 3),)),
+    ("split", (3, 1)), ("flip", (1,)), ("pad", (1, 2.0)), ("tril", (1,)), ("triu", (-1,)),
+    ("softmax", (0,)), ("log_softmax", ()), ("cumsum", (1,)),
+]
+
+
+@pytest.mark.parametrize(("name", "args"), _METHOD_CALLS, ids=lambda v: str(v))
+def test_each_method_is_its_op(name, args):
+    x = gk.tensor(_X, requires_grad=True)
+    got, want = getattr(x, name)(*args), getattr(gk.ops, name)(x, *args)
+    for g, w in zip(*[(t if isinstance(t, list) else [t]) for t in (got, want)]):
+        assert g._op == w._op and g.dtype == w.dtype and g.requires_grad == w.requires_grad
+        np.testing.assert_array_equal(g.numpy(), w.numpy())
+
+
+def test_operators_are_their_ops_in_operand_order():
+    x, y = gk.tensor([1.0, 4.0]), gk.tensor([2.0, 2.0])
+    ops = gk.ops
+    pairs = [(x + y, ops.add(x, y)), (3 + x, ops.add(3, x)), (x - y, ops.sub(x, y)),
+             (3 - x, ops.sub(3, x)), (x * y, ops.mul(x, y)), (3 * x, ops.mul(3, x)),
+             (x / y, ops.div(x, y)), (3 / x, ops.div(3, x)), (x**y, ops.pow(x, y)),
+             (2**x, ops.pow(2, x)), (x @ y, ops.matmul(x, y)), (x // y, x.data // y.data),
+             (x % y, x.data % y.data), (-x, -x.data), (abs(-x), x.data), (+x, x.data),
+             (x < y, x.data < y.data), (x <= y, x.data <= y.data), (x > y, x.data > y.data),
+             (x >= y, x.data >= y.data), (x == y, x.data == y.data), (x != y, x.data != y.data)]
+    for got, want in pairs:
+        np.testing.assert_array_equal(got.numpy(), np.asarray(want))
+    assert +x is x and isinstance(x == y, gk.Tensor) and hash(x) != hash(gk.tensor([1.0, 4.0]))
+    b = x > 2
+    assert (b & ~b).numpy().tolist() == [False, False] and (b | ~b).numpy().all()
+    assert (b ^ b).numpy().tolist() == [False, False]
+    with pytest.raises(gk.ShapeError, match=r"add: incompatible shapes \(3,\) and \(2,\)"):
+        np.ones(3, np.float32) + x  # reflected: the ndarray is the first operand
+    m = gk.tensor(_X)
+    assert m.T.shape == (3, 2) and m.mT.shape == (3, 2) and gk.ones(4, 2, 3).mT.shape == (4, 3, 2)
+    assert [r.numpy().tolist() for r in m] == _X.tolist() and m[1, 2].item() == 1.0
+
+
+@pytest.mark.parametrize("name", sorted({n for n, _ in _METHOD_CALLS}))
+def test_each_method_takes_its_ops_arguments(name):
+    """Same names, kinds and defaults after `self` as the op (round one bound the op itself)."""
+    def rest(fn):
+        return [(p.name, p.kind, p.default) for p in inspect.signature(fn).parameters.values()][1:]
+
+    assert rest(getattr(gk.Tensor, name)) == rest(getattr(gk.ops, name))

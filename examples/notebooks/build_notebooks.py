@@ -216,7 +216,7 @@ print("a GPU is", "available" if gk.cuda.is_available() else "not available here
     ("code", '''a = gk.randn(2, 2, requires_grad=True)
 b = gk.randn(2, 2)
 c = gk.mean(gk.sqrt(gk.square(a) + gk.square(b)))
-c.backward()
+c.backward(retain_graph=True)  # keep the graph: we walk it again below
 print(a.grad)
 expected = a.numpy() / (4 * np.sqrt(a.numpy() ** 2 + b.numpy() ** 2))
 print("matches the formula:", np.allclose(a.grad.numpy(), expected))'''),
@@ -226,11 +226,12 @@ shows its gradient."""),
     ("code", '''gk.viz.draw_graph(c, names={"a": a, "b": b})'''),
     ("md", """## Gradients accumulate
 
-Calling `backward` again (on a freshly computed `c`) **adds** to `a.grad`: this is what
-lets several losses, or several minibatches, contribute to one update. Set `a.grad = None`
+Calling `backward` again **adds** to `a.grad`: this is what lets several losses, or several
+minibatches, contribute to one update. As in PyTorch, `backward` frees what the graph saved
+for it, so walking the same graph a second time needs `retain_graph=True` on the first call
+(done above); without it the second call raises an error that says so. Set `a.grad = None`
 (or `optimizer.zero_grad()`) to start again."""),
-    ("code", '''c = gk.mean(gk.sqrt(gk.square(a) + gk.square(b)))
-c.backward()
+    ("code", '''c.backward()  # the same graph again: adds to a.grad
 print("after two backward calls:\\n", a.grad)
 a.grad = None
 c = gk.mean(gk.sqrt(gk.square(a) + gk.square(b)))

@@ -7,6 +7,7 @@ is False, `device_count()` is 0 and `synchronize()` does nothing.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 
 from ..errors import DeviceError
 from . import deferred
@@ -23,7 +24,7 @@ def device_count() -> int:
     return gpu_count()
 
 
-def _index(device) -> int:
+def _index(device: int | str | None) -> int:
     if device is None:
         return current_device()
     if isinstance(device, int) and not isinstance(device, bool):
@@ -45,7 +46,7 @@ def current_device() -> int:
     return int(cupy_module().cuda.runtime.getDevice())
 
 
-def set_device(device) -> None:
+def set_device(device: int | str | None) -> None:
     """Make GPU `device` (an index, 'cuda' or 'cuda:N') current for this thread.
 
     Work on tensors of 'cuda:N' for N > 0 must run while that GPU is current (CuPy launches
@@ -55,13 +56,13 @@ def set_device(device) -> None:
 
 
 @contextlib.contextmanager
-def device(device):
+def device(device: int | str | None) -> Iterator[None]:
     """Context manager: GPU `device` is current inside the block, the previous one after."""
     with cupy_module().cuda.Device(_index(device)):
         yield
 
 
-def synchronize(device=None) -> None:
+def synchronize(device: int | str | None = None) -> None:
     """Wait until every kernel queued on the GPU has finished (a no-op without CUDA).
 
     Time GPU code with this before reading the clock: kernels run asynchronously.
@@ -72,7 +73,7 @@ def synchronize(device=None) -> None:
     deferred.verify()  # the GPU's pending label/range checks (gradkit.deferred)
 
 
-def memory_info(device=None) -> tuple[int, int]:
+def memory_info(device: int | str | None = None) -> tuple[int, int]:
     """(free, total) bytes of GPU memory as the driver reports them."""
     cp = cupy_module()
     with cp.cuda.Device(_index(device)):
@@ -80,7 +81,8 @@ def memory_info(device=None) -> tuple[int, int]:
     return int(free), int(total)
 
 
-def fits_in_memory(nbytes: int, device=None, fraction: float = 0.25) -> bool:
+def fits_in_memory(nbytes: int, device: int | str | None = None,
+                   fraction: float = 0.25) -> bool:
     """True when `nbytes` is at most `fraction` of the GPU's free memory (False without one)."""
     if not is_cuda_available():
         return False

@@ -14,16 +14,17 @@ On the CPU the ops check at once and nothing is deferred.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from .devices import cupy_module, xp_of
 
 LIMIT = 32  # registrations before a verify: a bounded delay, one sync per LIMIT batches
-_pending: list = []  # (0-d device count, count -> Exception)
+_pending: list[tuple[Any, Callable[[int], Exception]]] = []  # (0-d device count, message)
 
 
-def check_later(count, error: Callable[[int], Exception]) -> None:
+def check_later(count: Any, error: Callable[[int], Exception]) -> None:
     """Raise `error(count)` at the next `verify()` if the device scalar `count` is nonzero."""
     _pending.append((count, error))
     if len(_pending) >= LIMIT:
@@ -41,7 +42,7 @@ def verify() -> None:
         return
     items = list(_pending)
     _pending.clear()
-    by_device: dict = {}  # device id (None: the host) -> [(count, error)]
+    by_device: dict[int | None, list] = {}  # device id (None: the host) -> [(count, error)]
     for count, error in items:
         key = None if xp_of(count) is np else count.device.id
         by_device.setdefault(key, []).append((count, error))

@@ -8,6 +8,7 @@ tensor's namespace is meant. CuPy is imported lazily, only when a CUDA device is
 from __future__ import annotations
 
 import contextlib
+from typing import Any, TypeAlias
 
 import numpy as np
 
@@ -16,11 +17,14 @@ from ..errors import DeviceError
 DEFAULT_FLOAT = np.dtype(np.float32)
 DEFAULT_INT = np.dtype(np.int64)
 
+#: A device: "cpu", "cuda", "cuda:N" (or a normalised ("cuda", N) pair); None is the CPU.
+DeviceLike: TypeAlias = "str | tuple[str, int] | None"
+
 _cupy = None
 _gpu_count = None  # how many GPUs CuPy sees, asked once per process
 
 
-def cupy_module():
+def cupy_module() -> Any:
     """Import CuPy on first use, with a message naming the extra when it is missing."""
     global _cupy
     if _cupy is None:
@@ -34,7 +38,7 @@ def cupy_module():
     return _cupy
 
 
-def is_gpu_array(array) -> bool:
+def is_gpu_array(array: Any) -> bool:
     """True for a CuPy array (or any array living in CUDA memory); never imports CuPy."""
     if isinstance(array, (np.ndarray, np.generic)):
         return False
@@ -43,7 +47,7 @@ def is_gpu_array(array) -> bool:
     return hasattr(array, "__cuda_array_interface__")
 
 
-def xp_of(array):
+def xp_of(array: Any) -> Any:
     """The array namespace (numpy or cupy) of `array`; numpy for host data and Python values."""
     if isinstance(array, (np.ndarray, np.generic)):
         return np
@@ -70,8 +74,10 @@ def is_cuda_available() -> bool:
     return gpu_count() > 0
 
 
-def parse_device(device) -> tuple[str, int]:
-    """Normalise 'cpu', 'cuda', 'cuda:N' (or a ("cuda", N) pair) to (kind, index)."""
+def parse_device(device: DeviceLike | object) -> tuple[str, int]:
+    """Normalise 'cpu', 'cuda', 'cuda:N' (or a ("cuda", N) pair) to (kind, index).
+
+    Anything else raises DeviceError (so any object may be passed in)."""
     if device is None:
         return ("cpu", 0)
     if isinstance(device, tuple):
@@ -88,20 +94,20 @@ def parse_device(device) -> tuple[str, int]:
     raise DeviceError(f"unknown device {device!r}: use 'cpu', 'cuda' or 'cuda:N'")
 
 
-def device_name(array) -> str:
+def device_name(array: Any) -> str:
     """'cpu' for a NumPy array (or host data), 'cuda:N' for a CuPy array."""
     if isinstance(array, (np.ndarray, np.generic)) or not is_gpu_array(array):
         return "cpu"
     return f"cuda:{array.device.id}"
 
 
-def namespace(device) -> object:
+def namespace(device: DeviceLike) -> Any:
     """The array namespace for a device name."""
     kind, _ = parse_device(device)
     return np if kind == "cpu" else cupy_module()
 
 
-def _check_gpu(index: int):
+def _check_gpu(index: int) -> Any:
     """The CuPy module, after checking that GPU `index` exists (DeviceError if not)."""
     cp = cupy_module()
     count = gpu_count()
@@ -113,7 +119,7 @@ def _check_gpu(index: int):
     return cp
 
 
-def device_scope(device):
+def device_scope(device: DeviceLike) -> contextlib.AbstractContextManager[Any]:
     """A context in which CuPy allocates on `device` (a null context for the CPU).
 
     Raises DeviceError for a GPU index that does not exist.
@@ -124,7 +130,7 @@ def device_scope(device):
     return _check_gpu(index).cuda.Device(index)
 
 
-def to_device(array, device):
+def to_device(array: Any, device: DeviceLike) -> Any:
     """Move `array` to `device` (no copy when it is already there).
 
     Between GPUs the data is copied onto the target GPU (`cupy.asarray` alone would keep an
@@ -149,7 +155,7 @@ def to_device(array, device):
         return cp.asarray(array)
 
 
-def to_numpy(array) -> np.ndarray:
+def to_numpy(array: Any) -> np.ndarray:
     """A NumPy array on the host (a copy when the data lives on a GPU)."""
     if isinstance(array, np.ndarray):
         return array
@@ -158,7 +164,7 @@ def to_numpy(array) -> np.ndarray:
     return cupy_module().asnumpy(array)
 
 
-def scatter_add(target, index, values) -> None:
+def scatter_add(target: Any, index: Any, values: Any) -> None:
     """target[index] += values, adding repeated indices (np.add.at / cupy.add.at)."""
     xp = xp_of(target)
     if xp is np:

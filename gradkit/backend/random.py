@@ -13,12 +13,19 @@ once and each GPU generator when it is next used, so restoring needs no CuPy unt
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .devices import cupy_module, parse_device
 
-_state = {"seed": None, "cpu": np.random.default_rng(), "cuda": {}, "cuda_saved": {}}
+if TYPE_CHECKING:
+    from .devices import DeviceLike
+
+# "seed": int | None; "cpu": the NumPy Generator; "cuda": {index: CuPy generator};
+# "cuda_saved": {index: snapshot waiting for that GPU's generator to be made}
+_state: dict[str, Any] = {"seed": None, "cpu": np.random.default_rng(), "cuda": {},
+                          "cuda_saved": {}}
 
 
 def manual_seed(seed: int) -> None:
@@ -31,7 +38,7 @@ def manual_seed(seed: int) -> None:
     _state["cuda_saved"] = {}
 
 
-def generator(device="cpu"):
+def generator(device: DeviceLike = "cpu") -> Any:
     """The generator for `device`: a NumPy Generator, or a CuPy one for CUDA devices."""
     kind, index = parse_device(device)
     if kind == "cpu":
@@ -43,7 +50,7 @@ def generator(device="cpu"):
     return gen
 
 
-def _new_cuda_generator(index: int):
+def _new_cuda_generator(index: int) -> Any:
     """A CuPy generator on GPU `index`: restored from a snapshot when one waits, else seeded."""
     cp = cupy_module()
     seed = _state["seed"]
@@ -55,13 +62,13 @@ def _new_cuda_generator(index: int):
     return gen
 
 
-def _raw_state(gen):
+def _raw_state(gen: Any) -> Any:
     """The device array holding a CuPy bit generator's whole state (None if not found)."""
     raw = getattr(gen.bit_generator, "_state", None)
     return raw if hasattr(raw, "nbytes") and hasattr(raw, "view") else None
 
 
-def _snapshot_cuda(gen) -> dict | None:
+def _snapshot_cuda(gen: Any) -> dict[str, Any] | None:
     raw = _raw_state(gen)
     if raw is None:
         return None
@@ -69,7 +76,7 @@ def _snapshot_cuda(gen) -> dict | None:
             "state": cupy_module().asnumpy(raw).view(np.uint8).copy()}
 
 
-def _restore_cuda(cp, gen, saved: dict, index: int) -> None:
+def _restore_cuda(cp: Any, gen: Any, saved: dict[str, Any], index: int) -> None:
     raw = _raw_state(gen)
     host = np.ascontiguousarray(np.asarray(saved.get("state")), dtype=np.uint8)
     name = type(gen.bit_generator).__name__
@@ -84,7 +91,7 @@ def _restore_cuda(cp, gen, saved: dict, index: int) -> None:
     raw[...] = cp.asarray(host).view(raw.dtype).reshape(raw.shape)
 
 
-def get_rng_state() -> dict:
+def get_rng_state() -> dict[str, Any]:
     """A snapshot of every generator (for exact resume from checkpoints).
 
     `{"seed": int | None, "cpu": NumPy bit-generator state}`, and `"cuda": {"N": {...}}`
@@ -101,7 +108,7 @@ def get_rng_state() -> dict:
     return out
 
 
-def set_rng_state(state: dict) -> None:
+def set_rng_state(state: dict[str, Any]) -> None:
     """Restore a snapshot made by `get_rng_state` (GPU generators when next used)."""
     rng = np.random.default_rng()
     rng.bit_generator.state = state["cpu"]

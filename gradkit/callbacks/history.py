@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 from ..viz.curves import plot_history
-from .base import Callback
+from .base import Callback, Logs
 
 
 class History(Callback):
@@ -21,7 +24,7 @@ class History(Callback):
         self.epoch: list[int] = []
         self.overfit_epoch: int | None = None
 
-    def on_train_begin(self, logs=None) -> None:
+    def on_train_begin(self, logs: Logs = None) -> None:
         start = self.params.get("initial_epoch", 0)
         keep = sum(1 for e in self.epoch if e < start)
         self.epoch = self.epoch[:keep]
@@ -29,12 +32,12 @@ class History(Callback):
         if self.overfit_epoch is not None and self.overfit_epoch >= start:
             self.overfit_epoch = None
 
-    def on_epoch_end(self, epoch: int, logs=None) -> None:
+    def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
         self.epoch.append(epoch)
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(value)
 
-    def plot(self, path=None):
+    def plot(self, path: str | os.PathLike[str] | None = None) -> Any:
         """Training vs validation curves, one panel per quantity (loss, each metric).
 
         Needs matplotlib (`pip install matplotlib`); saves a PNG when `path` is given and

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from .base import Callback
+from .base import Callback, Logs
 
 _T_MIN = 3.0  # the t-statistic a rising validation trend must reach
 
@@ -61,11 +61,11 @@ class OverfitDetector(Callback):
         self.patience, self.rise, self.verbose = int(patience), float(rise), verbose
         self.overfit_epoch: int | None = None
 
-    def on_train_begin(self, logs=None) -> None:
+    def on_train_begin(self, logs: Logs = None) -> None:
         history = getattr(self.model, "history", None)
         self.overfit_epoch = getattr(history, "overfit_epoch", None)
 
-    def on_epoch_end(self, epoch: int, logs=None) -> None:
+    def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
         history = getattr(self.model, "history", None)
         if self.overfit_epoch is not None or history is None:
             return

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Collection, Mapping
+from typing import Any, TextIO
 
-from .base import Callback
+from .base import Callback, Logs
 
 
-def format_logs(logs, skip=("batch", "size", "lr")) -> str:
+def format_logs(logs: Mapping[str, Any], skip: Collection[str] = ("batch", "size", "lr")) -> str:
     """'loss: 0.1234 - accuracy: 0.9612 - ...' (floats to 4 decimals)."""
     parts = []
     for key, value in logs.items():
@@ -35,7 +37,7 @@ def _tqdm():
 class _LineBar:
     """A minimal single-line bar for terminals without tqdm."""
 
-    def __init__(self, total: int, desc: str, stream) -> None:
+    def __init__(self, total: int, desc: str, stream: TextIO) -> None:
         self.total, self.desc, self.stream, self.n, self.postfix = total, desc, stream, 0, ""
 
     def update(self, k: int) -> None:
@@ -65,35 +67,40 @@ class ProgressBar(Callback):
 
     main_process_only = True  # prints: rank 0 only in a distributed fit
 
-    def __init__(self, verbose: int = 1, stream=None, refresh: float = 0.25) -> None:
+    def __init__(self, verbose: int = 1, stream: TextIO | None = None,
+                 refresh: float = 0.25) -> None:
         super().__init__()
         self.verbose, self.stream, self.refresh = verbose, stream, refresh
-        self._bar = self._t0 = self._train_s = None
+        self._bar: Any = None  # a tqdm bar or a _LineBar
+        self._t0: float | None = None
+        self._train_s: float | None = None
 
     def _out(self):
         return self.stream if self.stream is not None else sys.stdout
 
-    def on_train_begin(self, logs=None) -> None:
+    def on_train_begin(self, logs: Logs = None) -> None:
         out = self._out()
         tty = bool(getattr(out, "isatty", lambda: False)())
         self.bar_mode = self.verbose == 1 and tty and bool(self.params.get("steps"))
         self.batch_hooks = self.bar_mode
 
-    def on_epoch_begin(self, epoch: int, logs=None) -> None:
+    def on_epoch_begin(self, epoch: int, logs: Logs = None) -> None:
         self._t0 = self._last = time.perf_counter()
         self._seen, self._pending, self._train_s = 0, 0, None
         if self.bar_mode:
             desc = f"Epoch {epoch + 1}/{self.params.get('epochs')}"
             tqdm = _tqdm()
-            steps = self.params.get("steps")
+            steps = self.params["steps"]  # bar_mode: fit knows the number of steps
             self._bar = (tqdm(total=steps, desc=desc, unit="batch", file=self._out(),
                               leave=True, dynamic_ncols=True, mininterval=self.refresh)
                          if tqdm is not None else _LineBar(steps, desc, self._out()))
 
-    def on_batch_end(self, batch: int, logs=None) -> None:
+    def on_batch_end(self, batch: int, logs: Logs = None) -> None:
+        assert logs is not None  # fit passes each batch's logs
         self._seen += logs["size"]
         self._pending += 1
         now = time.perf_counter()
+        assert self._t0 is not None  # set by on_epoch_begin
         if now - self._last >= self.refresh:
             self._last = now
             self._bar.update(self._pending)
@@ -101,11 +108,12 @@ class ProgressBar(Callback):
             rate = self._seen / max(now - self._t0, 1e-9)
             self._bar.set_postfix_str(f"{format_logs(logs)} - {rate:,.0f} samples/s")
 
-    def on_test_begin(self, logs=None) -> None:
+    def on_test_begin(self, logs: Logs = None) -> None:
         if self._t0 is not None and self._train_s is None:  # validation inside an epoch
             self._train_s = time.perf_counter() - self._t0
 
-    def on_epoch_end(self, epoch: int, logs=None) -> None:
+    def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
+        assert self._t0 is not None  # set by on_epoch_begin
         elapsed = time.perf_counter() - self._t0
         train_s = elapsed if self._train_s is None else self._train_s
         samples = self._seen if self.bar_mode else self.params.get("samples") or 0
@@ -122,7 +130,7 @@ class ProgressBar(Callback):
                   f"{rate} - {text}\n")
         out.flush()
 
-    def on_train_end(self, logs=None) -> None:
+    def on_train_end(self, logs: Logs = None) -> None:
         if self._bar is not None:  # stopped inside an epoch
             self._bar.close()
             self._bar = None

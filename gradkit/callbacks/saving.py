@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 
 from ..io import ConfigError, save, save_weights
+from ..nn import Module
 
 
-def save_model_file(model, path, weights_only: bool = False) -> str:
+def save_model_file(model: Module, path: str | os.PathLike[str],
+                    weights_only: bool = False) -> str:
     """Save `model` to `path` (architecture + weights, or weights only); returns the path.
 
     A model that `gk.save` cannot describe (e.g. one layer shared at two places) falls back

@@ -8,9 +8,12 @@ printed messages and in ModelCheckpoint's `{epoch}`, as in Keras.
 from __future__ import annotations
 
 import math
+import os
 import warnings
+from collections.abc import Callable
+from typing import Any
 
-from .base import Callback, CallbackList
+from .base import Callback, CallbackList, Logs
 from .history import History
 from .loggers import CSVLogger, TensorBoard
 from .overfit import OverfitDetector
@@ -60,7 +63,7 @@ class MonitorCallback(Callback):
             return current < reference - self.min_delta
         return current > reference + self.min_delta
 
-    def get_monitor_value(self, logs) -> float | None:
+    def get_monitor_value(self, logs: Logs) -> float | None:
         """The monitored value from `logs`, or None (with one warning naming the keys)."""
         value = (logs or {}).get(self.monitor)
         if value is None:
@@ -93,11 +96,11 @@ class EarlyStopping(MonitorCallback):
         self.wait, self.stopped_epoch, self.best_epoch = 0, 0, 0
         self.best_weights = None
 
-    def on_train_begin(self, logs=None) -> None:
+    def on_train_begin(self, logs: Logs = None) -> None:
         self.wait, self.stopped_epoch, self.best_epoch = 0, 0, 0
         self.best, self.best_weights = None, None
 
-    def on_epoch_end(self, epoch: int, logs=None) -> None:
+    def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
         current = self.get_monitor_value(logs)
         if current is None or epoch < self.start_from_epoch:
             return
@@ -115,7 +118,7 @@ class EarlyStopping(MonitorCallback):
             self.stopped_epoch = epoch
             self.model.stop_training = True
 
-    def on_train_end(self, logs=None) -> None:
+    def on_train_end(self, logs: Logs = None) -> None:
         if self.stopped_epoch > 0 and self.verbose > 0:
             print(f"Epoch {self.stopped_epoch + 1}: early stopping")
         if self.restore_best_weights and self.best_weights is not None:
@@ -135,7 +138,8 @@ class ModelCheckpoint(MonitorCallback):
 
     main_process_only = True  # writes files: rank 0 only in a distributed fit
 
-    def __init__(self, filepath, monitor: str = "val_loss", save_best_only: bool = False,
+    def __init__(self, filepath: str | os.PathLike[str], monitor: str = "val_loss",
+                 save_best_only: bool = False,
                  save_weights_only: bool = False, mode: str = "auto",
                  verbose: int = 0) -> None:
         super().__init__(monitor, mode)
@@ -143,7 +147,7 @@ class ModelCheckpoint(MonitorCallback):
         self.save_weights_only, self.verbose = save_weights_only, verbose
         self.last_path: str | None = None
 
-    def on_epoch_end(self, epoch: int, logs=None) -> None:
+    def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
         logs = dict(logs or {})
         if self.save_best_only:
             current = self.get_monitor_value(logs)
@@ -182,10 +186,10 @@ class ReduceLROnPlateau(MonitorCallback):
         self.min_lr, self.verbose = float(min_lr), verbose
         self.wait, self.cooldown_counter = 0, 0
 
-    def on_train_begin(self, logs=None) -> None:
+    def on_train_begin(self, logs: Logs = None) -> None:
         self.wait, self.cooldown_counter, self.best = 0, 0, None
 
-    def on_epoch_end(self, epoch: int, logs=None) -> None:
+    def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
         current = self.get_monitor_value(logs)
         if current is None:
             return
@@ -219,21 +223,26 @@ class TerminateOnNaN(Callback):
 
     def __init__(self) -> None:
         super().__init__()
-        self.epoch, self.stopped_epoch, self.stopped_batch = 0, None, None
+        self.epoch = 0
+        self.stopped_epoch: int | None = None
+        self.stopped_batch: int | None = None
 
-    def on_train_begin(self, logs=None) -> None:
+    def on_train_begin(self, logs: Logs = None) -> None:
         self.stopped_epoch = self.stopped_batch = None
 
-    def on_epoch_begin(self, epoch: int, logs=None) -> None:
+    def on_epoch_begin(self, epoch: int, logs: Logs = None) -> None:
         self.epoch = epoch
 
-    def on_batch_end(self, batch: int, logs=None) -> None:
+    def on_batch_end(self, batch: int, logs: Logs = None) -> None:
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(loss):
             self.stopped_epoch, self.stopped_batch = self.epoch, batch
             print(f"TerminateOnNaN: the loss became {loss} at epoch {self.epoch + 1}, batch "
                   f"{batch + 1}; training stopped")
             self.model.stop_training = True
+
+
+Hook = Callable[..., Any]  # (logs) for train hooks, (epoch or batch, logs) for the others
 
 
 class LambdaCallback(Callback):
@@ -243,8 +252,9 @@ class LambdaCallback(Callback):
     _HOOKS = ("on_epoch_begin", "on_epoch_end", "on_batch_begin", "on_batch_end",
               "on_train_begin", "on_train_end")
 
-    def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_batch_begin=None,
-                 on_batch_end=None, on_train_begin=None, on_train_end=None) -> None:
+    def __init__(self, on_epoch_begin: Hook | None = None, on_epoch_end: Hook | None = None,
+                 on_batch_begin: Hook | None = None, on_batch_end: Hook | None = None,
+                 on_train_begin: Hook | None = None, on_train_end: Hook | None = None) -> None:
         super().__init__()
         given = dict(on_epoch_begin=on_epoch_begin, on_epoch_end=on_epoch_end,
                      on_batch_begin=on_batch_begin, on_batch_end=on_batch_end,

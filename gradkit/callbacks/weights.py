@@ -7,8 +7,9 @@
 
 from __future__ import annotations
 
+from ..nn import Module
 from ..viz.model import linear_weights
-from .base import Callback
+from .base import Callback, Logs
 
 
 class WeightHistory(Callback):
@@ -25,7 +26,7 @@ class WeightHistory(Callback):
         self.mean_abs: dict[str, list[float]] = {}
         self.epochs: list[int] = []
 
-    def record(self, model, epoch: int) -> None:
+    def record(self, model: Module, epoch: int) -> None:
         """Add one row of statistics for `model` as it is now (also usable without fit)."""
         for name, p in linear_weights(model):
             a = abs(p.data)
@@ -33,11 +34,11 @@ class WeightHistory(Callback):
             self.mean_abs.setdefault(name, []).append(float(a.mean()))
         self.epochs.append(int(epoch))
 
-    def on_train_begin(self, logs=None) -> None:
+    def on_train_begin(self, logs: Logs = None) -> None:
         if not self.epochs:
             self.record(self.model, self.params.get("initial_epoch", 0))
 
-    def on_epoch_end(self, epoch: int, logs=None) -> None:
+    def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
         self.record(self.model, epoch + 1)
 
     def __repr__(self) -> str:

@@ -12,6 +12,7 @@ found: the message says where it looked), 130 when interrupted.
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from .._version import __version__
@@ -51,18 +52,13 @@ def main(argv: list[str] | None = None) -> int:
     """Run the `gradkit` command with `argv` (default: sys.argv[1:]); returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "bench":  # everything after `bench` belongs to the benchmark
-        return _guard("bench", lambda: bench.run(_Args(argv[1:])))
+        return _guard("bench", lambda: bench.run(argparse.Namespace(bench_args=argv[1:])))
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
     return _guard(args.command, lambda: args.run(args))
-
-
-class _Args:
-    def __init__(self, rest: list[str]) -> None:
-        self.bench_args = rest
 
 
 def _guard(command: str, fn) -> int:

@@ -7,6 +7,7 @@ directory and next to the package (an editable install from a clone), and runs i
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import sys
 from pathlib import Path
@@ -31,7 +32,7 @@ def load_suite() -> ModuleType:
                    "where `python -m benchmarks` does the same")
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "bench", help="run the performance benchmark (gradkit vs PyTorch vs NumPy)",
         description="Run gradkit's performance benchmark (benchmarks/suite in a source "
@@ -41,6 +42,6 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     result = load_suite().main(list(args.bench_args), prog="gradkit bench")
     return result if isinstance(result, int) else 0

@@ -15,11 +15,13 @@ import math
 import os
 import sys
 from pathlib import Path
+from typing import Any, NoReturn, TextIO
 
 from ..backend.devices import parse_device
 from ..errors import DeviceError
 from ..io import ConfigError, FormatError, atomic_write_bytes
 from ..io import load as gk_load
+from ..nn import Module
 
 RUN_FILE = "run.json"  # settings, preprocessing and results of a run, beside its model
 MODEL_FILE = "model.safetensors"
@@ -44,7 +46,7 @@ class CLIFailure(CLIError):
 class Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line (plus where to find help), exit code 2."""
 
-    def error(self, message: str):  # noqa: D401 - argparse's hook
+    def error(self, message: str) -> NoReturn:  # noqa: D401 - argparse's hook
         self.exit(USAGE_ERROR, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
@@ -134,7 +136,7 @@ def check_model_path(path: str) -> Path:
     return p
 
 
-def load_model(path: Path, device: str = "cpu"):
+def load_model(path: Path, device: str = "cpu") -> Module:
     """gk.load(path) with one-line errors for files that are not gradkit models."""
     try:
         return gk_load(path, device=None if device == "cpu" else device)
@@ -155,7 +157,7 @@ def read_run_info(model_path: Path) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def write_json(path: Path, obj) -> None:
+def write_json(path: Path, obj: Any) -> None:
     atomic_write_bytes(path, (json.dumps(obj, indent=2, allow_nan=True) + "\n").encode())
     readable(path)
 
@@ -168,7 +170,7 @@ def readable(path: Path) -> None:
         os.chmod(path, 0o666 & ~mask)
 
 
-def say(*parts, file=None) -> None:
+def say(*parts: object, file: TextIO | None = None) -> None:
     print(*parts, file=file or sys.stdout, flush=True)
 
 

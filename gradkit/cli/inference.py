@@ -10,6 +10,7 @@ values as comma-separated numbers instead of an image.
 
 from __future__ import annotations
 
+import argparse
 import math
 from pathlib import Path
 
@@ -31,7 +32,7 @@ from .common import (
 from .data import DATASETS, dataset_name, load_run_data
 
 
-def add_parsers(sub) -> None:
+def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "evaluate", help="loss and accuracy of a saved model on a dataset's test set",
         description="Load MODEL (gk.load) and print its loss and accuracy on the test set of "
@@ -79,7 +80,7 @@ def _model_inputs(model) -> int | None:
     return None
 
 
-def run_evaluate(args) -> int:
+def run_evaluate(args: argparse.Namespace) -> int:
     path = check_model_path(args.model)
     info = read_run_info(path) or {}
     settings = info.get("settings", {})
@@ -119,7 +120,7 @@ def _default_preprocessing(model, path: Path) -> dict:
             "flatten": True, "frame": None}
 
 
-def run_predict(args) -> int:
+def run_predict(args: argparse.Namespace) -> int:
     path = check_model_path(args.model)
     info = read_run_info(path) or {}
     model = load_model(path)

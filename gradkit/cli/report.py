@@ -13,11 +13,14 @@ import numpy as np
 import gradkit as gk
 
 from .. import viz
+from ..callbacks.history import History
+from ..nn import Module
 from .common import MODEL_FILE, RUN_FILE, note, readable, write_history, write_json
+from .data import RunData
 
 
-def write_outputs(out: Path, model, data, meta: dict, rows: list[dict], history, results: dict,
-                  train_seconds: float) -> list[str]:
+def write_outputs(out: Path, model: Module, data: RunData, meta: dict, rows: list[dict],
+                  history: History, results: dict, train_seconds: float) -> list[str]:
     """Model, history, pictures, run.json and report.html into `out`; returns the names."""
     written = []
 
@@ -40,7 +43,7 @@ def write_outputs(out: Path, model, data, meta: dict, rows: list[dict], history,
     meta["results"] = {
         "test_loss": float(results["loss"]), "test_accuracy": float(results["accuracy"]),
         "epochs_done": len(rows), "train_seconds_this_session": round(train_seconds, 1),
-        "overfit_epoch": None if getattr(history, "overfit_epoch", None) is None
+        "overfit_epoch": None if history.overfit_epoch is None
         else int(history.overfit_epoch) + 1,
         "per_class_accuracy": per_class,
     }

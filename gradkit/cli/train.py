@@ -24,11 +24,13 @@ import numpy as np
 import gradkit as gk
 
 from .. import distributed as dist
-from .. import nn, optim
+from .. import nn
 from ..callbacks.base import Callback
 from ..callbacks.history import History
 from ..data import DataLoader, TensorDataset
 from ..io import save_checkpoint
+from ..nn import registry
+from ..optim import registry as optimizers
 from .common import (
     CHECKPOINT_FILE,
     MODEL_FILE,
@@ -49,8 +51,8 @@ from .common import (
 from .data import DATASETS, DEFAULTS, dataset_name, load_run_data
 from .report import write_outputs
 
-OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
-ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "elu", "leaky_relu", "softplus")
+OPTIMIZERS = tuple(optimizers.OPTIMIZERS)  # --optimizer's choices: the registries' names
+ACTIVATIONS = tuple(registry.ACTIVATIONS)
 
 # Settings a run is made of (None in the parser = not given; filled from here or run.json).
 SETTINGS = {
@@ -73,7 +75,7 @@ digits, 100 / 16 for iris, 50 / 32 for moons. Open OUT/report.html to see the ru
 """
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "train", help="train an MLP on a dataset and write model, curves and report",
         description="Train a fully connected network (Linear-activation-Dropout blocks, "
@@ -115,7 +117,7 @@ def _given(args) -> dict:
     return {k: getattr(args, k) for k in SETTINGS if getattr(args, k) is not None}
 
 
-def resolve_settings(args, out: Path) -> tuple[dict, dict | None]:
+def resolve_settings(args: argparse.Namespace, out: Path) -> tuple[dict, dict | None]:
     """(settings, the resumed run's run.json or None), checked."""
     given = _given(args)
     if given.get("device"):
@@ -165,7 +167,7 @@ def _previous_run(out: Path) -> dict:
 
 
 def check_out(path: str | None, dataset: str | None) -> Path:
-    out = Path(path) if path else Path("runs") / (dataset or SETTINGS["dataset"])
+    out = Path(path) if path else Path("runs") / (dataset or str(SETTINGS["dataset"]))
     if out.exists() and not out.is_dir():
         raise CLIError(f"--out {out} is an existing file, not a folder; give a folder "
                        "(it is created if missing)")
@@ -173,24 +175,10 @@ def check_out(path: str | None, dataset: str | None) -> Path:
 
 
 # ---- the model ----------------------------------------------------------------------------
-def build_model(n_in: int, hidden: list[int], n_out: int, activation: str, dropout: float):
+def build_model(n_in: int, hidden: list[int], n_out: int, activation: str,
+                dropout: float) -> nn.Sequential:
     """Linear -> activation -> Dropout blocks, then a Linear to the class logits."""
-    act = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU,
-           "elu": nn.ELU, "leaky_relu": nn.LeakyReLU, "softplus": nn.Softplus}[activation]
-    layers, width = [], n_in
-    for h in hidden:
-        layers += [nn.Linear(width, h), act()]
-        if dropout > 0:
-            layers.append(nn.Dropout(dropout))
-        width = h
-    layers.append(nn.Linear(width, n_out))
-    return nn.Sequential(*layers)
-
-
-def _optimizer(name: str, params, lr: float):
-    cls = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW,
-           "rmsprop": optim.RMSprop, "adagrad": optim.Adagrad}[name]
-    return cls(params, lr=lr)
+    return registry.mlp([n_in, *hidden, n_out], activation, dropout)
 
 
 # ---- the run ------------------------------------------------------------------------------
@@ -230,7 +218,7 @@ def _history_from(rows: list[dict]):
     return h
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     out = check_out(args.out, args.dataset)
     settings, previous = resolve_settings(args, out)
     s = settings
@@ -249,7 +237,7 @@ def run(args) -> int:
             model.to(device)
         except (ImportError, ValueError, RuntimeError) as exc:
             raise CLIError(f"--device {device}: {first_line(exc)}") from None
-    model.compile(optimizer=_optimizer(s["optimizer"], model.parameters(), s["lr"]),
+    model.compile(optimizer=optimizers.create(s["optimizer"], model.parameters(), s["lr"]),
                   loss="cross_entropy", metrics=["accuracy"])
     loader = DataLoader(TensorDataset(data.x_train, data.y_train), batch_size=s["batch_size"],
                         shuffle=True, seed=s["seed"], device=None if device == "cpu" else device)

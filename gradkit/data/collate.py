@@ -10,6 +10,7 @@ float32, bools -> bool; strings stay a list of strings.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -36,7 +37,10 @@ def collate_arrays(samples: Sequence) -> object:
         out = [collate_arrays(f) for f in zip(*samples)]
         if isinstance(first, list):
             return out
-        return type(first)(*out) if hasattr(first, "_fields") else tuple(out)
+        if hasattr(first, "_fields"):  # a namedtuple: rebuilt field by field
+            named: Any = type(first)
+            return named(*out)
+        return tuple(out)
     return _stack_leaves(samples)
 
 
@@ -73,7 +77,7 @@ def _stack_leaves(leaves: Sequence):
     return arr
 
 
-def as_batch(batch, device=None):
+def as_batch(batch: Any, device: str | None = None) -> Any:
     """Wrap the array leaves of `batch` in Tensors (moved to `device` when given)."""
     if isinstance(batch, Tensor):
         return batch if device is None else Tensor._wrap(to_device(batch.data, device))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -21,11 +22,19 @@ from ..tensor import Tensor
 from .collate import collate_arrays
 
 
+class MapDataset(Protocol):
+    """What the loaders take as a dataset: `len()` and `dataset[i]` (a `Dataset`, or any
+    object with both, e.g. a PyTorch map-style dataset or a list)."""
+
+    def __getitem__(self, index: int, /) -> Any: ...
+    def __len__(self) -> int: ...
+
+
 class Dataset(ABC):
     """A map-style dataset: `dataset[i]` is sample i, `len(dataset)` the number of samples."""
 
     @abstractmethod
-    def __getitem__(self, index: int):
+    def __getitem__(self, index: int) -> Any:
         """Sample `index` (an array, a number, or a tuple/list/dict of them)."""
 
     @abstractmethod
@@ -82,7 +91,7 @@ class TensorDataset(Dataset):
     images stay uint8). Arrays already contiguous and of a kept dtype are stored without a copy.
     """
 
-    def __init__(self, *arrays) -> None:
+    def __init__(self, *arrays: Any) -> None:
         if not arrays:
             raise ValueError("TensorDataset: needs at least one array")
         stored = tuple(_as_stored_array(a, i) for i, a in enumerate(arrays))
@@ -115,7 +124,7 @@ class Subset(Dataset):
     Batches are gathered with the base dataset's `__getitems__` when it has one.
     """
 
-    def __init__(self, dataset, indices: Sequence[int] | np.ndarray) -> None:
+    def __init__(self, dataset: MapDataset, indices: Sequence[int] | np.ndarray) -> None:
         idx = np.asarray(indices)
         if idx.size == 0:
             idx = idx.astype(np.int64)
@@ -131,10 +140,10 @@ class Subset(Dataset):
         self.dataset = dataset
         self.indices: np.ndarray = np.where(idx < 0, idx + n, idx).astype(np.int64)
 
-    def __getitem__(self, index: int):
+    def __getitem__(self, index: int) -> Any:
         return self.dataset[int(self.indices[index])]
 
-    def __getitems__(self, indices: np.ndarray):
+    def __getitems__(self, indices: np.ndarray) -> Any:
         """The batch of samples `indices` of this subset, gathered from the base dataset."""
         base = self.indices[indices]
         if hasattr(self.dataset, "__getitems__"):
@@ -178,7 +187,8 @@ def _split_lengths(lengths: Sequence, n: int) -> list[int]:
     return sizes
 
 
-def random_split(dataset, lengths: Sequence[int | float], seed: int | None = None) -> list[Subset]:
+def random_split(dataset: MapDataset, lengths: Sequence[int | float],
+                 seed: int | None = None) -> list[Subset]:
     """Split `dataset` into non-overlapping random `Subset`s of the given lengths.
 
     `lengths` are ints summing to `len(dataset)`, or fractions summing to 1 (sizes are

@@ -7,14 +7,15 @@ sample and stacked by `collate_fn` (default: `default_collate`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
 from ..backend.devices import device_scope, namespace, xp_of
 from .collate import as_batch, collate_arrays
-from .dataset import TensorDataset
-from .sampler import RandomSampler, SequentialSampler
+from .dataset import MapDataset, TensorDataset
+from .sampler import RandomSampler, Sampler, SequentialSampler
 
 
 def _is_int(value) -> bool:
@@ -44,12 +45,12 @@ class DataLoader:
 
     def __init__(
         self,
-        dataset,
+        dataset: MapDataset,
         batch_size: int = 1,
         shuffle: bool = False,
         drop_last: bool = False,
         seed: int | None = None,
-        sampler=None,
+        sampler: Sampler | Sequence[int] | None = None,
         collate_fn: Callable | None = None,
         device: str | None = None,
         *,
@@ -83,7 +84,8 @@ class DataLoader:
         self.read_only_views = bool(read_only_views)
         self._epoch = 0  # the epoch the next `iter()` starts
         self._skip = 0  # batches to skip at the start of the next epoch (set by a resume)
-        self._progress = None  # [epoch, batches yielded, sampler state before the epoch]
+        # [epoch, batches yielded, sampler state before the epoch]
+        self._progress: list | tuple | None = None
         if len(self) == 0:
             raise ValueError(
                 f"DataLoader: drop_last=True with batch_size={batch_size} larger than the "
@@ -126,8 +128,11 @@ class DataLoader:
         self._skip = 0
         return self._batches(order, progress)
 
-    def _batches(self, order: np.ndarray, progress: list) -> Iterator:
-        bs, device, dataset = self.batch_size, self.device, self.dataset
+    def _batches(self, order: Any, progress: list) -> Iterator:
+        """The batches of one epoch; `order` is the epoch's indices (on the host or the
+        GPU), or None once it is known to be 0..n-1 (then batches are slices)."""
+        bs, device = self.batch_size, self.device
+        dataset: Any = self.dataset  # __getitems__ when `fast`
         collate_fn = self.collate_fn
         n_batches = len(order) // bs if self.drop_last else -(-len(order) // bs)
         fast = collate_fn is None and hasattr(dataset, "__getitems__")
@@ -136,7 +141,8 @@ class DataLoader:
         if fast and self.read_only_views and _host_range(dataset, order):
             order = None  # batches are slices: views, not gathered copies
         for b in range(progress[1], n_batches):
-            idx = slice(b * bs, (b + 1) * bs) if order is None else order[b * bs : (b + 1) * bs]
+            start, stop = b * bs, (b + 1) * bs
+            idx: Any = slice(start, stop) if order is None else order[start:stop]
             if fast:
                 batch = as_batch(dataset.__getitems__(idx), device)
             else:
@@ -200,7 +206,7 @@ def _on_storage_device(dataset, order: np.ndarray):
 
 def _host_range(dataset, order: np.ndarray) -> bool:
     """Whether `order` is 0, 1, ..., n-1 over a TensorDataset of NumPy arrays."""
-    arrays = getattr(dataset, "arrays", None)
+    arrays = getattr(dataset, "arrays", None) or ()
     return (type(dataset) is TensorDataset and bool(arrays)
             and all(isinstance(a, np.ndarray) for a in arrays)
             and isinstance(order, np.ndarray) and len(order) == len(dataset)

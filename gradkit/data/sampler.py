@@ -44,12 +44,16 @@ class Sampler:
         """Restore a state made by `state_dict`."""
 
 
-def _length(data_source: Sized | int) -> int:
-    if isinstance(data_source, (int, np.integer)) and not isinstance(data_source, bool):
-        if data_source < 0:
-            raise ValueError(f"sampler: the number of samples must be >= 0, got {data_source}")
-        return int(data_source)
-    return len(data_source)
+def sample_count(data_source: Sized | int, where: str = "sampler") -> int:
+    """How many samples `data_source` holds: its len(), or the number itself."""
+    if isinstance(data_source, Sized):
+        return len(data_source)
+    if isinstance(data_source, bool) or not isinstance(data_source, (int, np.integer)):
+        raise TypeError(f"{where}: expected a dataset (anything with len()) or a number of "
+                        f"samples, got {type(data_source).__name__}")
+    if data_source < 0:
+        raise ValueError(f"{where}: the number of samples must be >= 0, got {data_source}")
+    return int(data_source)
 
 
 class SequentialSampler(Sampler):
@@ -59,10 +63,10 @@ class SequentialSampler(Sampler):
         self.data_source = data_source
 
     def indices(self) -> np.ndarray:
-        return np.arange(_length(self.data_source), dtype=np.int64)
+        return np.arange(sample_count(self.data_source), dtype=np.int64)
 
     def __len__(self) -> int:
-        return _length(self.data_source)
+        return sample_count(self.data_source)
 
 
 class RandomSampler(Sampler):
@@ -80,10 +84,11 @@ class RandomSampler(Sampler):
         self.generator = np.random.default_rng(self.seed)
 
     def indices(self) -> np.ndarray:
-        return self.generator.permutation(_length(self.data_source)).astype(np.int64, copy=False)
+        n = sample_count(self.data_source)
+        return self.generator.permutation(n).astype(np.int64, copy=False)
 
     def __len__(self) -> int:
-        return _length(self.data_source)
+        return sample_count(self.data_source)
 
     def state_dict(self) -> dict:
         return {"seed": self.seed, "generator": self.generator.bit_generator.state}

@@ -12,6 +12,7 @@ import codecs
 import gzip
 import importlib.metadata
 import io
+import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,7 +75,8 @@ def locate_packaged_file(spec: PackagedFile) -> Path:
         dist = importlib.metadata.distribution(spec.distribution)
     except importlib.metadata.PackageNotFoundError:
         raise FileNotFoundError(f"not installed ({spec.install_hint})") from None
-    candidates = [f for f in dist.files or () if f.as_posix() == spec.path]
+    candidates: list[str | os.PathLike[str]] = [
+        f for f in dist.files or () if f.as_posix() == spec.path]
     if not candidates:  # no RECORD: try the usual layout
         candidates = [spec.path]
     for rel in candidates:
@@ -100,6 +102,6 @@ def load_packaged_pickle(path: str | Path, sha256: str, *, max_bytes: int = 64 <
     check_sha256(raw, sha256, str(path))
     stream: io.BufferedIOBase = io.BytesIO(raw)
     if raw[:2] == b"\x1f\x8b":
-        stream = gzip.GzipFile(fileobj=stream)  # type: ignore[assignment]
+        stream = gzip.GzipFile(fileobj=stream)
     # latin1: Python 2 pickles of arrays store their bytes as str
     return RestrictedUnpickler(stream, encoding="latin1").load()

@@ -27,7 +27,7 @@ IRIS_TARGET_NAMES = ("setosa", "versicolor", "virginica")
 
 def _read_text(name: str) -> str:
     """The verified, decompressed text of a shipped data file."""
-    raw = resources.files(__package__).joinpath("_data", name).read_bytes()
+    raw = resources.files(__package__).joinpath("_data").joinpath(name).read_bytes()
     actual = sha256_bytes(raw)
     if actual != _FILES[name]:
         raise ChecksumError(

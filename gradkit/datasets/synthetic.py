@@ -157,57 +157,99 @@ def make_classification(
     n_clusters_per_class = _int(fn, "n_clusters_per_class", n_clusters_per_class, 1)
     flip_y = _float(fn, "flip_y", flip_y, 0.0, 1.0)
     class_sep = _float(fn, "class_sep", class_sep)
+    _check_feature_counts(fn, n_features, n_informative, n_redundant, n_repeated, n_classes,
+                          n_clusters_per_class)
+    w = _class_weights(fn, weights, n_classes)
+    rng = _rng(random_state)
+    # The random draws below keep scikit-learn's order exactly: centroids, informative
+    # features and their per-cluster covariance, redundant and repeated features, noise
+    # features, label flips, shift, scale, then the row and column shuffles.
+    x = np.zeros((n_samples, n_features))
+    y = np.zeros(n_samples, dtype=np.int64)
+    sizes = _cluster_sizes(n_samples, w, n_clusters_per_class)
+    _informative_clusters(rng, x, y, sizes, n_informative, n_classes, class_sep, hypercube)
+    _derived_features(rng, x, n_informative, n_redundant, n_repeated)
+    flip = rng.uniform(size=n_samples) < flip_y  # drawn even for flip_y=0, as sklearn does
+    y[flip] = rng.randint(n_classes, size=int(flip.sum()))
+    x += (2 * rng.uniform(size=n_features) - 1) * class_sep if shift is None else shift
+    x *= 1 + 100 * rng.uniform(size=n_features) if scale is None else scale
+    if shuffle:
+        x, y = _shuffle(rng, x, y)
+        x = x[:, _column_order(rng, n_features)]
+    return x.astype(np.float32), y
+
+
+def _check_feature_counts(fn: str, n_features: int, n_informative: int, n_redundant: int,
+                          n_repeated: int, n_classes: int, n_clusters_per_class: int) -> None:
     if n_informative + n_redundant + n_repeated > n_features:
         raise ValueError(
             f"{fn}: Number of informative, redundant and repeated features must sum to less "
             f"than the number of total features (n_informative={n_informative} + "
             f"n_redundant={n_redundant} + n_repeated={n_repeated} > n_features={n_features})"
         )
-    n_clusters = n_classes * n_clusters_per_class
-    if n_clusters > 2**n_informative:
+    if n_classes * n_clusters_per_class > 2**n_informative:
         raise ValueError(
             f"{fn}: n_classes({n_classes}) * n_clusters_per_class({n_clusters_per_class}) "
             f"must be smaller or equal 2**n_informative({n_informative})={2**n_informative}"
         )
+
+
+def _class_weights(fn: str, weights: Sequence[float] | None, n_classes: int) -> np.ndarray:
+    """The class proportions: uniform, or ``weights`` (the last one may be left out)."""
     if weights is None:
-        w = np.full(n_classes, 1.0 / n_classes)
-    else:
-        w = np.asarray(weights, dtype=np.float64).ravel()
-        if len(w) not in (n_classes, n_classes - 1):
-            raise ValueError(
-                f"{fn}: Weights specified but incompatible with number of classes "
-                f"(len(weights)={len(w)}, n_classes={n_classes})"
-            )
-        if len(w) == n_classes - 1:
-            w = np.append(w, 1.0 - w.sum())
-        if np.any(w < 0) or not np.all(np.isfinite(w)):
-            raise ValueError(f"{fn}: weights must be finite and non-negative, got {w.tolist()}")
-    rng = _rng(random_state)
-    n_useless = n_features - n_informative - n_redundant - n_repeated
+        return np.full(n_classes, 1.0 / n_classes)
+    w = np.asarray(weights, dtype=np.float64).ravel()
+    if len(w) not in (n_classes, n_classes - 1):
+        raise ValueError(
+            f"{fn}: Weights specified but incompatible with number of classes "
+            f"(len(weights)={len(w)}, n_classes={n_classes})"
+        )
+    if len(w) == n_classes - 1:
+        w = np.append(w, 1.0 - w.sum())
+    if np.any(w < 0) or not np.all(np.isfinite(w)):
+        raise ValueError(f"{fn}: weights must be finite and non-negative, got {w.tolist()}")
+    return w
 
-    # samples per cluster: proportional to the class weight, remainder spread round-robin
-    per_cluster = [int(n_samples * w[k % n_classes] / n_clusters_per_class)
-                   for k in range(n_clusters)]
-    for i in range(n_samples - sum(per_cluster)):
-        per_cluster[i % n_clusters] += 1
 
-    x = np.zeros((n_samples, n_features))
-    y = np.zeros(n_samples, dtype=np.int64)
+def _cluster_sizes(n_samples: int, w: np.ndarray, n_clusters_per_class: int) -> list[int]:
+    """Samples per cluster (cluster k belongs to class k % n_classes): proportional to the
+    class weight, the remainder spread round-robin."""
+    n_classes = len(w)
+    n_clusters = n_classes * n_clusters_per_class
+    sizes = [int(n_samples * w[k % n_classes] / n_clusters_per_class)
+             for k in range(n_clusters)]
+    for i in range(n_samples - sum(sizes)):
+        sizes[i % n_clusters] += 1
+    return sizes
+
+
+def _informative_clusters(rng: np.random.RandomState, x: np.ndarray, y: np.ndarray,
+                          sizes: list[int], n_informative: int, n_classes: int,
+                          class_sep: float, hypercube: bool) -> None:
+    """Fill the informative columns of ``x`` with one Gaussian cluster per entry of
+    ``sizes`` around hypercube vertices, and ``y`` with each cluster's class."""
+    n_clusters = len(sizes)
     centroids = _hypercube(n_clusters, n_informative, rng).astype(np.float64)
     centroids *= 2 * class_sep
     centroids -= class_sep
     if not hypercube:
         centroids *= rng.uniform(size=(n_clusters, 1))
         centroids *= rng.uniform(size=(1, n_informative))
-
-    x[:, :n_informative] = rng.standard_normal((n_samples, n_informative))
+    x[:, :n_informative] = rng.standard_normal((len(x), n_informative))
     stop = 0
     for k, centroid in enumerate(centroids):
-        start, stop = stop, stop + per_cluster[k]
+        start, stop = stop, stop + sizes[k]
         y[start:stop] = k % n_classes
         a = 2 * rng.uniform(size=(n_informative, n_informative)) - 1
         x[start:stop, :n_informative] = x[start:stop, :n_informative] @ a + centroid
 
+
+def _derived_features(rng: np.random.RandomState, x: np.ndarray, n_informative: int,
+                      n_redundant: int, n_repeated: int) -> None:
+    """After the informative columns: random linear combinations of them (redundant),
+    copies of earlier columns (repeated), then standard-normal noise columns."""
+    n_samples, n_features = x.shape
+    n_useless = n_features - n_informative - n_redundant - n_repeated
     if n_redundant > 0:
         b = 2 * rng.uniform(size=(n_informative, n_redundant)) - 1
         x[:, n_informative:n_informative + n_redundant] = x[:, :n_informative] @ b
@@ -218,18 +260,12 @@ def make_classification(
     if n_useless > 0:
         x[:, n_features - n_useless:] = rng.standard_normal((n_samples, n_useless))
 
-    flip = rng.uniform(size=n_samples) < flip_y  # drawn even for flip_y=0, as sklearn does
-    y[flip] = rng.randint(n_classes, size=int(flip.sum()))
 
-    x += (2 * rng.uniform(size=n_features) - 1) * class_sep if shift is None else shift
-    x *= 1 + 100 * rng.uniform(size=n_features) if scale is None else scale
-
-    if shuffle:
-        x, y = _shuffle(rng, x, y)
-        cols = np.arange(n_features)
-        rng.shuffle(cols)
-        x = x[:, cols]
-    return x.astype(np.float32), y
+def _column_order(rng: np.random.RandomState, n_features: int) -> np.ndarray:
+    """A random permutation of the columns, drawn as scikit-learn does."""
+    cols = np.arange(n_features)
+    rng.shuffle(cols)
+    return cols
 
 
 def make_moons(
@@ -348,8 +384,7 @@ def make_regression(
         y += rng.normal(scale=noise, size=y.shape)
     if shuffle:
         x, y = _shuffle(rng, x, y)
-        cols = np.arange(n_features)
-        rng.shuffle(cols)
+        cols = _column_order(rng, n_features)
         x, truth = x[:, cols], truth[cols]
     if n_targets == 1:
         y, truth = y[:, 0], truth[:, 0]

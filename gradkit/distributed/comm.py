@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import sys
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -31,7 +32,7 @@ LAUNCHER_VARS = ("OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE", "PMI_RANK", "M
                  "MV2_COMM_WORLD_SIZE", "I_MPI_HYDRA_HOST_FILE")
 
 
-def import_mpi():
+def import_mpi() -> ModuleType:
     """`mpi4py.MPI`, or an ImportError that says how to install it."""
     try:
         from mpi4py import MPI
@@ -60,7 +61,7 @@ class Communicator:
     size: int = 1
     name: str = "self"
 
-    def allreduce_(self, buf, op: str = "sum"):
+    def allreduce_(self, buf: Any, op: str = "sum") -> Any:
         """Reduce `buf` over all ranks with `op` ("sum", "max", "min"), in place; returns it."""
         raise NotImplementedError
 
@@ -70,7 +71,7 @@ class Communicator:
             self.allreduce_(b, op)
         return bufs
 
-    def broadcast_(self, buf, root: int = 0):
+    def broadcast_(self, buf: Any, root: int = 0) -> Any:
         """Overwrite `buf` on every rank with root's `buf`, in place; returns it."""
         raise NotImplementedError
 
@@ -101,11 +102,11 @@ class SelfCommunicator(Communicator):
     def __init__(self) -> None:
         self.rank, self.size = 0, 1
 
-    def allreduce_(self, buf, op: str = "sum"):
+    def allreduce_(self, buf: Any, op: str = "sum") -> Any:
         _check_op(op)
         return buf
 
-    def broadcast_(self, buf, root: int = 0):
+    def broadcast_(self, buf: Any, root: int = 0) -> Any:
         return buf
 
     def broadcast_object(self, obj: Any, root: int = 0) -> Any:
@@ -133,7 +134,7 @@ class MPICommunicator(Communicator):
 
     name = "mpi"
 
-    def __init__(self, comm=None, cuda_aware: bool | None = None) -> None:
+    def __init__(self, comm: Any = None, cuda_aware: bool | None = None) -> None:
         MPI = import_mpi()
         self.MPI = MPI
         self.comm = MPI.COMM_WORLD if comm is None else comm
@@ -153,7 +154,7 @@ class MPICommunicator(Communicator):
         host = buf.get()
         return host, lambda: buf.set(host)
 
-    def allreduce_(self, buf, op: str = "sum"):
+    def allreduce_(self, buf: Any, op: str = "sum") -> Any:
         mpi_buf, back = self._device_buffer(buf)
         self.comm.Allreduce(self.MPI.IN_PLACE, mpi_buf, op=self._ops[_check_op(op)])
         if back is not None:
@@ -172,7 +173,7 @@ class MPICommunicator(Communicator):
                 back()
         return bufs
 
-    def broadcast_(self, buf, root: int = 0):
+    def broadcast_(self, buf: Any, root: int = 0) -> Any:
         mpi_buf, back = self._device_buffer(buf)
         self.comm.Bcast(mpi_buf, root=root)
         if back is not None:
@@ -238,7 +239,7 @@ class NcclCommunicator(Communicator):
             raise TypeError(f"NCCL: no NCCL type for dtype {buf.dtype}")
         return buf.data.ptr, buf.size, self._dtypes[dtype], cupy.cuda.get_current_stream().ptr
 
-    def allreduce_(self, buf, op: str = "sum"):  # pragma: no cover - needs a GPU
+    def allreduce_(self, buf: Any, op: str = "sum") -> Any:  # pragma: no cover - needs a GPU
         if _is_host(buf):
             return self.mpi.allreduce_(buf, op)
         ptr, count, dtype, stream = self._args(buf)
@@ -257,7 +258,7 @@ class NcclCommunicator(Communicator):
             self.nccl.groupEnd()
         return bufs
 
-    def broadcast_(self, buf, root: int = 0):  # pragma: no cover - needs a GPU
+    def broadcast_(self, buf: Any, root: int = 0) -> Any:  # pragma: no cover - needs a GPU
         if _is_host(buf):
             return self.mpi.broadcast_(buf, root)
         ptr, count, dtype, stream = self._args(buf)

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 
 from ..backend.devices import device_name, xp_of
+from ..nn import Module
+from ..optim import Optimizer
 from ..tensor import Tensor
 from .comm import Communicator
 from .runtime import get_communicator, init
@@ -84,7 +86,8 @@ def make_buckets(params: Iterable[Tensor], bucket_mb: float = 25.0) -> list[_Buc
     cap = max(1, int(bucket_mb * 2**20))
     buckets = []
     for (_, dtype), ps in groups.items():
-        current, nbytes = [], 0
+        current: list[Tensor] = []
+        nbytes = 0
         for p in ps:
             if current and nbytes + p.size * dtype.itemsize > cap:
                 buckets.append(_Bucket(current, xp_of(current[0].data), dtype))
@@ -119,11 +122,11 @@ def broadcast_tensors(tensors: Iterable[Tensor], root: int = 0,
             at += t.size
 
 
-def broadcast_parameters(model, root: int = 0, comm: Communicator | None = None,
+def broadcast_parameters(model: Module, root: int = 0, comm: Communicator | None = None,
                          buffers: bool = True) -> None:
     """Give every rank root's parameters (and buffers, e.g. BatchNorm's running statistics),
     in place, so an optimizer built on them keeps working."""
-    tensors = list(model.parameters())
+    tensors: list[Tensor] = list(model.parameters())
     if buffers:
         tensors += [b for b in model.buffers() if b is not None]
     broadcast_tensors(tensors, root=root, comm=comm)
@@ -137,7 +140,7 @@ def _as_host(value) -> Any:
     return np.asarray(value, dtype=np.float64)
 
 
-def allreduce_sum(value, comm: Communicator | None = None):
+def allreduce_sum(value: Any, comm: Communicator | None = None) -> Any:
     """The sum over ranks of a number, array, Tensor or dict of numbers (one Allreduce).
     Returns floats / float64 NumPy arrays (a dict keeps its keys)."""
     comm = _comm(comm)
@@ -151,7 +154,8 @@ def allreduce_sum(value, comm: Communicator | None = None):
     return float(arr) if arr.ndim == 0 else arr
 
 
-def allreduce_mean(value, weight: float | None = None, comm: Communicator | None = None):
+def allreduce_mean(value: Any, weight: float | None = None,
+                   comm: Communicator | None = None) -> Any:
     """The mean over ranks of a number, array, Tensor or dict of numbers (metrics).
 
     With `weight` (e.g. this rank's sample count) the mean is weighted: a batch-mean loss
@@ -174,7 +178,7 @@ def allreduce_mean(value, weight: float | None = None, comm: Communicator | None
     return float(mean[0]) if arr.ndim == 0 else mean.reshape(arr.shape)
 
 
-def parameters_in_sync(model, comm: Communicator | None = None) -> bool:
+def parameters_in_sync(model: Module, comm: Communicator | None = None) -> bool:
     """True when every rank holds bitwise the same parameters and buffers (a checksum of
     their bytes is compared over ranks: a debugging check, not for every step)."""
     import hashlib
@@ -205,7 +209,7 @@ class DataParallel:
     `stats` counts Allreduce calls and the seconds spent in them.
     """
 
-    def __init__(self, model, comm: Communicator | None = None, bucket_mb: float = 25.0,
+    def __init__(self, model: Module, comm: Communicator | None = None, bucket_mb: float = 25.0,
                  broadcast: bool = True, broadcast_buffers: bool = True) -> None:
         if comm is None:
             init()
@@ -220,15 +224,15 @@ class DataParallel:
         if broadcast:
             broadcast_parameters(model, comm=self.comm)
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.module(*args, **kwargs)
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         if name == "module" or name.startswith("__"):  # not set yet (copy, unpickling)
             raise AttributeError(name)
         return getattr(self.module, name)
 
-    def __setattr__(self, name: str, value) -> None:
+    def __setattr__(self, name: str, value: Any) -> None:
         setattr(self.module, name, value)
 
     @property
@@ -272,7 +276,7 @@ class DataParallel:
             if buffers:
                 broadcast_tensors(buffers, comm=comm)
 
-    def step(self, optimizer) -> None:
+    def step(self, optimizer: Optimizer) -> None:
         """`sync_gradients()` then `optimizer.step()`."""
         self.sync_gradients()
         optimizer.step()

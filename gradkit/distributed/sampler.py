@@ -6,17 +6,12 @@ from collections.abc import Sized
 
 import numpy as np
 
-from ..data.sampler import Sampler
+from ..data.sampler import Sampler, sample_count
 from .runtime import get_communicator
 
 
 def _count(data: Sized | int) -> int:
-    if isinstance(data, (int, np.integer)) and not isinstance(data, bool):
-        if data < 0:
-            raise ValueError(f"DistributedSampler: the number of samples must be >= 0, "
-                             f"got {data}")
-        return int(data)
-    return len(data)
+    return sample_count(data, "DistributedSampler")
 
 
 class DistributedSampler(Sampler):

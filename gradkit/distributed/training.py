@@ -22,12 +22,13 @@ from ..backend.random import get_rng_state, spawn_seed
 from ..callbacks.base import Callback
 from ..data import DataLoader
 from ..data.sampler import RandomSampler, SequentialSampler
+from ..nn import Module
 from .parallel import DataParallel, allreduce_mean, allreduce_sum
 from .runtime import abort_on_error, init
 from .sampler import DistributedSampler
 
 
-def main_process_only(cb) -> bool:
+def main_process_only(cb: Callback) -> bool:
     """True for a callback that only rank 0 should run (it writes files or prints)."""
     return bool(getattr(cb, "main_process_only", False))
 
@@ -40,7 +41,8 @@ def _defines_batch_hooks(cb) -> bool:
 class DistributedFit:
     """The distributed side of one `fit` call (see the module docstring)."""
 
-    def __init__(self, model, distributed, callbacks, verbose: int, custom_step: bool) -> None:
+    def __init__(self, model: Module, distributed: bool | DataParallel, callbacks: list | None,
+                 verbose: int, custom_step: bool) -> None:
         if isinstance(distributed, DataParallel):
             if distributed.module is not model:
                 raise ValueError("fit(distributed=DataParallel(...)): the wrapper holds a "
@@ -117,7 +119,7 @@ class DistributedFit:
         """Average the gradients over the ranks (between backward and the optimizer step)."""
         self.dp.sync_gradients()
 
-    def stop(self, model, per_batch: bool = True) -> bool:
+    def stop(self, model: Module, per_batch: bool = True) -> bool:
         """`model.stop_training`, agreed on by every rank (True if any rank set it)."""
         flag = bool(model.stop_training)
         if self.size == 1 or (per_batch and not self.batch_consensus):

@@ -48,7 +48,7 @@ def atomic_file(path: str | os.PathLike, suffix: str = TMP_SUFFIX) -> Iterator[t
     fsync_dir(folder)
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> str:
+def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> str:
     """Call `write(file)` on a temporary file next to `path`, then move it onto `path`.
 
     On any exception (KeyboardInterrupt included) the temporary file is removed and `path`

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any, Protocol
 
 import numpy as np
 
 from ..backend import random as gkrandom
+from ..nn.module import Module
 from .errors import FormatError
 from .safe import read_safetensors, write_safetensors
 from .serialize import (
@@ -33,8 +35,17 @@ from .tree import pack, unpack
 _RESERVED = ("epoch", "extra")
 
 
-def save_checkpoint(path: str | os.PathLike, model, optimizer=None, epoch: int | None = None,
-                    scheduler=None, loader=None, **extra) -> str:
+class Stateful(Protocol):
+    """What a checkpoint saves besides the model: an optimizer, an lr scheduler, a
+    DataLoader (anything with `state_dict()` and `load_state_dict(state)`)."""
+
+    def state_dict(self) -> dict: ...
+    def load_state_dict(self, state: dict, /) -> Any: ...
+
+
+def save_checkpoint(path: str | os.PathLike, model: Module, optimizer: Stateful | None = None,
+                    epoch: int | None = None, scheduler: Stateful | None = None,
+                    loader: Stateful | None = None, **extra: Any) -> str:
     """Write a checkpoint of `model`, `optimizer`, `scheduler`, `loader`, the random state,
     `epoch` and any `extra` values (numbers, strings, lists, dicts, arrays) to `path`.
 
@@ -59,14 +70,15 @@ def save_checkpoint(path: str | os.PathLike, model, optimizer=None, epoch: int |
     return write_safetensors(path, tensors, header(CHECKPOINT, state=text))
 
 
-def _part(obj) -> dict | None:
+def _part(obj: Stateful | None) -> dict | None:
     if obj is None:
         return None
     return {"class": type(obj).__name__, "state": obj.state_dict()}
 
 
-def load_checkpoint(path: str | os.PathLike, model, optimizer=None, scheduler=None,
-                    loader=None, *, strict: bool = True, restore_rng: bool = True) -> dict:
+def load_checkpoint(path: str | os.PathLike, model: Module, optimizer: Stateful | None = None,
+                    scheduler: Stateful | None = None, loader: Stateful | None = None, *,
+                    strict: bool = True, restore_rng: bool = True) -> dict:
     """Restore a checkpoint into `model` (and the optimizer, scheduler and loader given).
 
     Also restores gradkit's global random state (unless `restore_rng=False`). Everything is
@@ -79,7 +91,7 @@ def load_checkpoint(path: str | os.PathLike, model, optimizer=None, scheduler=No
     if kind != CHECKPOINT:
         what = {MODEL: "a gradkit model file (use gk.load)",
                 WEIGHTS: "a gradkit weights file (use model.load_weights)"}.get(
-                    kind, "not a gradkit checkpoint")
+                    kind or "", "not a gradkit checkpoint")
         raise FormatError(f"{where} is {what}")
     try:
         raw = json.loads(metadata["state"])
@@ -98,7 +110,7 @@ def load_checkpoint(path: str | os.PathLike, model, optimizer=None, scheduler=No
     if loader is not None and not isinstance(state.get("loader"), dict):
         raise ValueError(f"{where}: the checkpoint holds no DataLoader state")
 
-    undo = [(model, model.state_dict())]
+    undo: list[tuple[Stateful, dict]] = [(model, model.state_dict())]
     undo += [(obj, obj.state_dict()) for obj, _ in parts if obj is not None]
     if loader is not None:
         undo.append((loader, loader.state_dict()))

@@ -12,59 +12,79 @@ caller passes in `custom_objects`. Nothing named in a file is ever imported.
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from functools import cache
+from typing import Any
 
 import numpy as np
 
-from .. import nn
 from ..backend import random as gkrandom
+from ..nn import registry
 from ..nn.module import Module
 from .errors import ConfigError
 
-_CONTAINERS = ("Sequential", "ModuleList")
-_WITH_DTYPE = ("Linear", "BatchNorm1d", "LayerNorm")
+_CONTAINERS = registry.CONTAINERS
+_NOT_RECORDED = ("device", "dtype")  # dtype: recorded apart, when not float32
+_ARGUMENT_KINDS = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+
+# Layers whose constructor arguments are not read back as attributes of the same names.
+_SPECIAL_CONFIG: dict[str, Callable[[Any], dict]] = {
+    "LayerNorm": lambda m: {"normalized_shape": list(m.normalized_shape), "eps": m.eps,
+                            "elementwise_affine": m.elementwise_affine,
+                            "bias": m.bias is not None or not m.elementwise_affine},
+}
 
 
-def _attrs(*names: str) -> Callable:
-    return lambda m: {n: getattr(m, n) for n in names}
+_SIGNATURES: dict[type, Mapping[str, inspect.Parameter]] = {}
 
 
-@cache
-def _registry() -> dict[str, tuple[type, Callable]]:
-    """Class name -> (class, module -> constructor kwargs) for gradkit.nn's own layers."""
-    plain = _attrs()
-    table = {
-        nn.Linear: lambda m: {"in_features": m.in_features, "out_features": m.out_features,
-                              "bias": m.bias is not None},
-        nn.ReLU: plain, nn.Tanh: plain, nn.Sigmoid: plain, nn.GELU: plain, nn.Identity: plain,
-        nn.LeakyReLU: _attrs("negative_slope"), nn.ELU: _attrs("alpha"),
-        nn.Softplus: _attrs("beta"), nn.Softmax: _attrs("axis"), nn.LogSoftmax: _attrs("axis"),
-        nn.Dropout: _attrs("p"), nn.Flatten: _attrs("start_axis", "end_axis"),
-        nn.BatchNorm1d: _attrs("num_features", "eps", "momentum", "affine",
-                               "track_running_stats"),
-        nn.LayerNorm: lambda m: {"normalized_shape": list(m.normalized_shape), "eps": m.eps,
-                                 "elementwise_affine": m.elementwise_affine,
-                                 "bias": m.bias is not None or not m.elementwise_affine},
-        nn.MSELoss: _attrs("reduction"), nn.L1Loss: _attrs("reduction"),
-        nn.NLLLoss: _attrs("reduction"), nn.BCELoss: _attrs("reduction"),
-        nn.BCEWithLogitsLoss: _attrs("reduction"), nn.HuberLoss: _attrs("delta", "reduction"),
-        nn.CrossEntropyLoss: _attrs("reduction", "label_smoothing"),
-        nn.Sequential: plain, nn.ModuleList: plain,
-    }
-    return {cls.__name__: (cls, get) for cls, get in table.items()}
+def _signature(cls: type) -> Mapping[str, inspect.Parameter]:
+    """The constructor's parameters (without self), looked up once per class."""
+    params = _SIGNATURES.get(cls)
+    if params is None:
+        params = _SIGNATURES[cls] = inspect.signature(cls).parameters
+    return params
+
+
+def _config(m: Module) -> dict:
+    """The constructor arguments of a built-in module, read back from its attributes: each
+    argument is the attribute of the same name (a bool argument whose attribute is a
+    parameter, like `bias`, records whether there is one)."""
+    special = _SPECIAL_CONFIG.get(type(m).__name__)
+    if special is not None:
+        return special(m)
+    if type(m).__name__ in _CONTAINERS:
+        return {}
+    config = {}
+    for name, p in _signature(type(m)).items():
+        if name in _NOT_RECORDED or p.kind not in _ARGUMENT_KINDS:
+            continue
+        if not hasattr(m, name):
+            raise ConfigError(f"{type(m).__name__}: its argument {name!r} is not an attribute "
+                              "of the same name; describe it in gradkit.io.config's "
+                              "_SPECIAL_CONFIG")
+        value = getattr(m, name)
+        if isinstance(p.default, bool) and not isinstance(value, bool):
+            value = value is not None
+        config[name] = value
+    return config
+
+
+def _takes_dtype(cls: type) -> bool:
+    return "dtype" in _signature(cls)
 
 
 def builtin_layers() -> list[str]:
     """The class names `gk.save` describes without help."""
-    return sorted(_registry())
+    # the names of gradkit.nn.registry.MODULES
+    return sorted(registry.MODULES)
 
 
 # ---- module -> JSON ------------------------------------------------------------------------
-def architecture(model) -> dict:
+def architecture(model: Module) -> dict:
     """The JSON-able description of `model` (raises ConfigError when it cannot be described)."""
     return _describe(model, "model", set())
 
@@ -76,11 +96,10 @@ def _describe(m, where: str, seen: set) -> dict:
                           "model.save_weights(path) and rebuild the model in code")
     seen.add(id(m))
     name = type(m).__name__
-    entry = _registry().get(name)
-    if entry is None or entry[0] is not type(m):
+    if registry.MODULES.get(name) is not type(m):
         return _describe_custom(m, where)
-    node = {"class": name, "config": _jsonable(entry[1](m), f"{where} ({name})")}
-    if name in _WITH_DTYPE:
+    node = {"class": name, "config": _jsonable(_config(m), f"{where} ({name})")}
+    if _takes_dtype(type(m)):
         dtype = _float_dtype(m)
         if dtype is not None and dtype != np.float32:
             node["config"]["dtype"] = str(dtype)
@@ -122,7 +141,8 @@ def _jsonable(value, where: str):
 
 
 # ---- JSON -> module ------------------------------------------------------------------------
-def build(node, custom_objects: Mapping | None = None, max_values: int | None = None):
+def build(node: Any, custom_objects: Mapping | None = None,
+          max_values: int | None = None) -> Module:
     """Rebuild a module from `architecture()`'s output.
 
     `custom_objects` maps class names (plain or "module.Class") to classes (or factories)
@@ -212,12 +232,11 @@ def _build(node, custom: dict, where: str):
         if isinstance(factory, Module):
             return factory
         return _call(factory, cfg, where, name, custom_class=True)
-    entry = _registry().get(name)
-    if entry is None:
+    cls: Any = registry.MODULES.get(name)
+    if cls is None:
         raise ConfigError(f"{where}: unknown layer class {name!r} (gradkit builds "
                           f"{', '.join(builtin_layers())}; pass other classes in "
                           "custom_objects)")
-    cls = entry[0]
     if name in _CONTAINERS:
         kids = [(k, _build(c, custom, f"{where}.{k}")) for k, c in _children(node, where)]
         if name == "ModuleList":

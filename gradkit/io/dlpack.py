@@ -8,13 +8,15 @@ array the same way.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..backend.devices import cupy_module
 from ..tensor import Tensor
 
 _CPU, _CUDA, _CUDA_HOST = 1, 2, 3  # DLDeviceType codes
 
 
-def from_dlpack(obj):
+def from_dlpack(obj: Any) -> Tensor:
     """A Tensor sharing memory with `obj` (anything with `__dlpack__`: a NumPy, CuPy,
     PyTorch or JAX array, or a gradkit Tensor). Mutating one shows in the other."""
     if isinstance(obj, Tensor):

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import math
 import os
+from typing import Any
 
 import numpy as np
 
 from .. import nn
 from .._version import __version__
 from ..autograd import no_grad
+from ..nn import registry
 from ..tensor import Tensor
 from .atomic import atomic_write_bytes
 
@@ -40,7 +42,9 @@ class _Graph:
 
     def __init__(self, onnx, opset: int, dtype: np.dtype) -> None:
         self.onnx, self.opset, self.dtype = onnx, opset, dtype
-        self.nodes, self.inits, self._n = [], [], 0
+        self.nodes: list = []  # onnx NodeProtos
+        self.inits: list = []  # onnx TensorProtos (the initializers)
+        self._n = 0
 
     def name(self, hint: str) -> str:
         self._n += 1
@@ -58,7 +62,8 @@ class _Graph:
         return out
 
 
-def export(model, example_input, path: str | os.PathLike, opset: int = DEFAULT_OPSET, *,
+def export(model: nn.Module, example_input: Any, path: str | os.PathLike,
+           opset: int = DEFAULT_OPSET, *,
            input_name: str = "input", output_name: str = "output") -> str:
     """Write `model` (a Sequential of supported layers, or one such layer) to `path` as ONNX.
 
@@ -115,7 +120,7 @@ def _layers(model, where: str) -> list:
             if m is not None:
                 out += _layers(m, f"{where}.{k}" if where != "model" else k)
         return out
-    if type(model) is not getattr(nn, type(model).__name__, None) \
+    if registry.MODULES.get(type(model).__name__) is not type(model) \
             or type(model).__name__ not in _EMITTERS:
         supported = ", ".join(["Sequential", *_EMITTERS])
         raise ExportError(f"gradkit.onnx.export: layer {where!r} ({type(model).__name__}) is "

@@ -16,7 +16,7 @@ import json
 import os
 
 from .._version import __version__
-from ..nn.module import StateDictError
+from ..nn.module import IncompatibleKeys, Module, StateDictError
 from .config import architecture, build
 from .errors import FormatError
 from .safe import read_safetensors, write_safetensors
@@ -52,12 +52,12 @@ def file_kind(metadata: dict, where: str) -> str | None:
 
 
 # ---- weights --------------------------------------------------------------------------------
-def save_weights(model, path: str | os.PathLike) -> str:
+def save_weights(model: Module, path: str | os.PathLike) -> str:
     """Write `model.state_dict()` to `path` as safetensors (atomically); returns the path."""
     return write_safetensors(path, model.state_dict(), header(WEIGHTS))
 
 
-def load_weights(model, path: str | os.PathLike, strict: bool = True):
+def load_weights(model: Module, path: str | os.PathLike, strict: bool = True) -> IncompatibleKeys:
     """Load a safetensors file's tensors into `model` in place (keys and shapes checked).
 
     Reads files from `save_weights`, `gk.save`, `gk.save_checkpoint` (its model part) and
@@ -72,7 +72,8 @@ def load_weights(model, path: str | os.PathLike, strict: bool = True):
     return load_tensors(model, tensors, where, strict)
 
 
-def load_tensors(model, tensors: dict, where: str, strict: bool = True):
+def load_tensors(model: Module, tensors: dict, where: str,
+                 strict: bool = True) -> IncompatibleKeys:
     """`model.load_state_dict(tensors, strict)`, refusing integer data for float parameters,
     with the file named in errors (a `StateDictError`, a ValueError)."""
     try:
@@ -90,7 +91,7 @@ def load_tensors(model, tensors: dict, where: str, strict: bool = True):
 
 
 # ---- whole models ---------------------------------------------------------------------------
-def save(model, path: str | os.PathLike) -> str:
+def save(model: Module, path: str | os.PathLike) -> str:
     """Write `model` (architecture as JSON + weights) to one safetensors file, atomically.
 
     Built-in layers and `Sequential`/`ModuleList` nesting are rebuilt by `gk.load` alone;
@@ -101,8 +102,9 @@ def save(model, path: str | os.PathLike) -> str:
     return write_safetensors(path, model.state_dict(), header(MODEL, architecture=arch))
 
 
-def load(path: str | os.PathLike, model=None, *, custom_objects: dict | None = None,
-         device: str | None = None, strict: bool = True):
+def load(path: str | os.PathLike, model: Module | None = None, *,
+         custom_objects: dict | None = None, device: str | None = None,
+         strict: bool = True) -> Module:
     """Read a file written by `gk.save` and return the model, weights loaded.
 
     `model`: an instance to load the weights into instead of rebuilding one (needed for

@@ -11,6 +11,7 @@ JSON round-trip bit for bit; inf and nan included). Tagged objects:
 from __future__ import annotations
 
 import numbers
+from typing import Any
 
 import numpy as np
 
@@ -20,7 +21,7 @@ from .errors import FormatError
 _TAGS = ("__tensor__", "__tuple__", "__scalar__", "__dict__")
 
 
-def pack(value, tensors: dict, path: str):
+def pack(value: Any, tensors: dict, path: str) -> Any:
     """JSON-able form of `value`; arrays are added to `tensors` (name -> array)."""
     if value is None or isinstance(value, (bool, str)):
         return value
@@ -62,7 +63,7 @@ def _key(k, path: str):
     raise TypeError(f"{path}: cannot store a dict key of type {type(k).__name__}")
 
 
-def unpack(value, tensors: dict, where: str):
+def unpack(value: Any, tensors: dict, where: str) -> Any:
     """Reverse `pack` (raises FormatError for a malformed tree or a missing tensor)."""
     if isinstance(value, list):
         return [unpack(v, tensors, where) for v in value]

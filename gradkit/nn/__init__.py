@@ -6,10 +6,14 @@
     model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 10))
     loss = nn.CrossEntropyLoss()(model(x), y)
     loss.backward()
+
+`registry` holds the names of the built-in modules (activations, losses, the classes the
+architecture JSON names) and the `mlp` builder.
 """
 
-from . import functional, init
+from . import functional, init, registry, utils
 from .containers import ModuleList, Sequential
+from .conv import BatchNorm2d, Conv1d, Conv2d, ConvTranspose2d, Dropout2d
 from .layers import (
     ELU,
     GELU,
@@ -37,12 +41,23 @@ from .losses import (
     NLLLoss,
 )
 from .module import IncompatibleKeys, Module, Parameter, StateDictError
+from .pooling import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+    Upsample,
+)
 
 __all__ = [
-    "functional", "init",
+    "functional", "init", "registry", "utils",
     "Module", "Parameter", "Sequential", "ModuleList", "StateDictError", "IncompatibleKeys",
     "Linear", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "GELU", "ELU", "Softplus", "Softmax",
     "LogSoftmax", "Dropout", "Flatten", "Identity", "BatchNorm1d", "LayerNorm",
     "MSELoss", "L1Loss", "HuberLoss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
     "BCEWithLogitsLoss",
+    "Conv1d", "Conv2d", "ConvTranspose2d", "BatchNorm2d", "Dropout2d", "MaxPool1d", "MaxPool2d",
+    "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "Upsample",
 ]

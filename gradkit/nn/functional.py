@@ -7,6 +7,8 @@ match exactly: an (N, 1) prediction is never broadcast against an (N,) target).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..errors import ShapeError
 from ..ops.elementwise import abs as _abs
 from ..ops.elementwise import (
@@ -28,12 +30,32 @@ from ..ops.neural import cross_entropy as _cross_entropy
 from ..ops.neural import dropout, linear, log_softmax, one_hot, softmax
 from ..ops.norm import batch_norm, layer_norm
 from ..tensor import Tensor, as_tensor
+from .functional_conv import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    conv_transpose2d,
+    dropout2d,
+    interpolate,
+    max_pool1d,
+    max_pool2d,
+    pad,
+)
+
+if TYPE_CHECKING:
+    from ..tensor_base import TensorLike
 
 __all__ = [
     "linear", "relu", "tanh", "sigmoid", "softmax", "log_softmax", "dropout", "gelu",
     "leaky_relu", "elu", "softplus", "one_hot", "batch_norm", "layer_norm",
     "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "huber_loss",
     "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "conv1d", "conv2d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d",
+    "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "dropout2d", "pad",
+    "interpolate",
 ]
 
 
@@ -90,37 +112,39 @@ def _binary(op, input, target, reduction: str, name: str) -> Tensor:
     return op(x, t, reduction)
 
 
-def mse_loss(input, target, reduction: str = "mean") -> Tensor:
+def mse_loss(input: TensorLike, target: TensorLike, reduction: str = "mean") -> Tensor:
     """Mean squared error (input - target) ** 2; shapes must match."""
     return _mse(input, target, reduction, "mse_loss")
 
 
-def l1_loss(input, target, reduction: str = "mean") -> Tensor:
+def l1_loss(input: TensorLike, target: TensorLike, reduction: str = "mean") -> Tensor:
     """Mean absolute error |input - target|; shapes must match."""
     return _l1(input, target, reduction, "l1_loss")
 
 
-def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+def huber_loss(input: TensorLike, target: TensorLike, reduction: str = "mean",
+               delta: float = 1.0) -> Tensor:
     """0.5 d**2 where |d| < delta, else delta (|d| - delta / 2), with d = input - target."""
     return _huber(input, target, reduction, delta, "huber_loss")
 
 
-def binary_cross_entropy(input, target, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(input: TensorLike, target: TensorLike, reduction: str = "mean") -> Tensor:
     """BCE of probabilities in [0, 1] (logs clamped to >= -100 like PyTorch)."""
     return _binary(_bce, input, target, reduction, "binary_cross_entropy")
 
 
-def binary_cross_entropy_with_logits(input, target, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy_with_logits(input: TensorLike, target: TensorLike,
+                                     reduction: str = "mean") -> Tensor:
     """Sigmoid + BCE as one stable node (gradient sigmoid(z) - y)."""
     return _binary(_bce_logits, input, target, reduction, "binary_cross_entropy_with_logits")
 
 
-def cross_entropy(input, target, reduction: str = "mean",
+def cross_entropy(input: TensorLike, target: TensorLike, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
     """Softmax + cross-entropy as one node; target: int labels (N,) or probabilities (N, C)."""
     return _cross_entropy(input, target, reduction, label_smoothing)
 
 
-def nll_loss(input, target, reduction: str = "mean") -> Tensor:
+def nll_loss(input: TensorLike, target: TensorLike, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of int labels given log-probabilities (N, C)."""
     return _nll(input, target, reduction)

@@ -7,6 +7,8 @@ layer (an `except` clause costs nothing when no error is raised).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,6 +23,12 @@ from ..ops.shape import reshape
 from ..tensor import Tensor
 from . import init
 from .module import Module, Parameter
+
+if TYPE_CHECKING:
+    from numpy.typing import DTypeLike
+
+    from ..backend.devices import DeviceLike
+    from ..tensor_base import TensorLike
 
 __all__ = [
     "Linear", "ReLU", "LeakyReLU", "Tanh", "Sigmoid", "GELU", "ELU", "Softplus", "Softmax",
@@ -82,11 +90,21 @@ def _param(fill, shape, device, dtype) -> Parameter:
     return Parameter(_filled(fill, shape, device, dtype))
 
 
+def _default_init_(weight: Parameter, bias: Parameter | None) -> None:
+    """PyTorch's default for Linear and convolution layers, in place: kaiming_uniform_ with
+    a=sqrt(5) for the weight, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for the bias."""
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in = init.calculate_fan_in_and_fan_out(weight)[0]
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        init.uniform_(bias, -bound, bound)
+
+
 class Linear(Module):
     """y = x @ weight.T + bias, weight (out_features, in_features), PyTorch's default init."""
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
-                 device="cpu", dtype=None) -> None:
+                 device: DeviceLike = "cpu", dtype: DTypeLike | None = None) -> None:
         super().__init__()
         self.in_features, self.out_features = int(in_features), int(out_features)
         self.weight = _param(0.0, (self.out_features, self.in_features), device, dtype)
@@ -98,12 +116,9 @@ class Linear(Module):
 
     def reset_parameters(self) -> None:
         """kaiming_uniform(a=sqrt(5)) weight and U(-1/sqrt(in), 1/sqrt(in)) bias, as PyTorch."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        _default_init_(self.weight, self.bias)
 
-    def forward(self, x):
+    def forward(self, x: TensorLike) -> Tensor:
         return self._forward_fused(x, None)
 
     def _forward_fused(self, x, activation: str | None):
@@ -134,7 +149,7 @@ class Linear(Module):
 class ReLU(Module):
     """max(x, 0)."""
 
-    def forward(self, x):
+    def forward(self, x: TensorLike) -> Tensor:
         return relu(x)
 
 
@@ -145,7 +160,7 @@ class LeakyReLU(Module):
         super().__init__()
         self.negative_slope = negative_slope
 
-    def forward(self, x):
+    def forward(self, x: TensorLike) -> Tensor:
         return leaky_relu(x, self.negative_slope)
 
     def extra_repr(self) -> str:
@@ -155,21 +170,21 @@ class LeakyReLU(Module):
 class Tanh(Module):
     """tanh(x)."""
 
-    def forward(self, x):
+    def forward(self, x: TensorLike) -> Tensor:
         return tanh(x)
 
 
 class Sigmoid(Module):
     """1 / (1 + exp(-x))."""
 
-    def forward(self, x):
+    def forward(self, x: TensorLike) -> Tensor:
         return sigmoid(x)
 
 
 class GELU(Module):
     """x * Phi(x), the exact (erf) form."""
 
-    def forward(self, x):
+    def forward(self, x: TensorLike) -> Tensor:
         return gelu(x)
 
 
@@ -180,7 +195,7 @@ class ELU(Module):
         super().__init__()
         self.alpha = alpha
 
-    def forward(self, x):
+    def forward(self, x: TensorLike) -> Tensor:
         return elu(x, self.alpha)
 
     def extra_repr(self) -> str:
@@ -194,7 +209,7 @@ class Softplus(Module):
         super().__init__()
         self.beta = beta
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         if self.beta == 1.0:
             return softplus(x)
         return softplus(x * self.beta) / self.beta
@@ -210,7 +225,7 @@ class Softmax(Module):
         super().__init__()
         self.axis = axis
 
-    def forward(self, x):
+    def forward(self, x: TensorLike) -> Tensor:
         return softmax(x, self.axis)
 
     def extra_repr(self) -> str:
@@ -220,7 +235,7 @@ class Softmax(Module):
 class LogSoftmax(Softmax):
     """x - logsumexp(x) along `axis`."""
 
-    def forward(self, x):
+    def forward(self, x: TensorLike) -> Tensor:
         return log_softmax(x, self.axis)
 
 
@@ -236,7 +251,7 @@ class Dropout(Module):
             raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
         self.p = p
 
-    def forward(self, x):
+    def forward(self, x: TensorLike) -> Tensor:
         return dropout(x, self.p, self.training)
 
     def extra_repr(self) -> str:
@@ -250,7 +265,7 @@ class Flatten(Module):
         super().__init__()
         self.start_axis, self.end_axis = start_axis, end_axis
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         shape = x.shape
         n = len(shape)
         s = self.start_axis + n if self.start_axis < 0 else self.start_axis
@@ -266,7 +281,7 @@ class Flatten(Module):
 class Identity(Module):
     """Returns its input unchanged."""
 
-    def forward(self, x):
+    def forward(self, x: Any) -> Any:
         return x
 
 
@@ -278,9 +293,15 @@ class BatchNorm1d(Module):
     with the running stats.
     """
 
+    weight: Parameter | None  # None without affine
+    bias: Parameter | None
+    running_mean: Tensor | None  # buffers (None without track_running_stats)
+    running_var: Tensor | None
+    num_batches_tracked: Tensor | None
+
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True,
-                 device="cpu", dtype=None) -> None:
+                 device: DeviceLike = "cpu", dtype: DTypeLike | None = None) -> None:
         super().__init__()
         self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
@@ -294,24 +315,25 @@ class BatchNorm1d(Module):
 
     def reset_running_stats(self) -> None:
         """Running mean 0, running variance 1, no batches seen."""
-        if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+        for t, value in ((self.running_mean, 0), (self.running_var, 1),
+                         (self.num_batches_tracked, 0)):
+            if t is not None:
+                t.data[...] = value
 
-    def forward(self, x):
+    def forward(self, x: Any) -> Tensor:
         counting = self.training and self.track_running_stats
+        counted = self.num_batches_tracked if counting else None  # None: nothing to count
         momentum = self.momentum
-        if counting and momentum is None:  # cumulative average over the batches seen
-            seen = self.num_batches_tracked.data  # on a GPU: stays there (no wait to read it)
+        if counted is not None and momentum is None:  # cumulative average over the batches
+            seen = counted.data  # on a GPU: stays there (no wait to read it)
             momentum = 1.0 / ((float(seen) if isinstance(seen, np.ndarray) else seen) + 1)
         try:
             out = batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                             self.training, momentum, self.eps)
+                             self.training, 0.0 if momentum is None else momentum, self.eps)
         except ShapeError as exc:
             raise _layer_error(self, x, _norm_detail(exc, self.num_features)) from None
-        if counting:
-            self.num_batches_tracked.data += 1
+        if counted is not None:
+            counted.data += 1
         return out
 
     def extra_repr(self) -> str:
@@ -329,8 +351,12 @@ def _norm_detail(exc: ShapeError, c: int) -> str:
 class LayerNorm(Module):
     """Normalise over the last axes (`normalized_shape`), then scale and shift (one node)."""
 
-    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
-                 bias: bool = True, device="cpu", dtype=None) -> None:
+    weight: Parameter | None  # None without elementwise_affine
+    bias: Parameter | None
+
+    def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5,
+                 elementwise_affine: bool = True, bias: bool = True,
+                 device: DeviceLike = "cpu", dtype: DTypeLike | None = None) -> None:
         super().__init__()
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
         self.normalized_shape = ns = tuple(int(n) for n in shape)
@@ -340,7 +366,7 @@ class LayerNorm(Module):
         self.register_parameter("bias", _param(0.0, ns, device, dtype) if affine and bias
                                 else None)
 
-    def forward(self, x):
+    def forward(self, x: TensorLike) -> Tensor:
         try:
             return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
         except ShapeError:

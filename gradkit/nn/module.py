@@ -8,8 +8,8 @@ lookup and calling a module costs one extra Python call, nothing more.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator, Mapping
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -17,6 +17,9 @@ from ..backend.devices import to_device, to_numpy
 from ..tensor import Tensor
 from .summary import summarize
 from .training import TrainingMixin
+
+if TYPE_CHECKING:
+    from numpy.typing import DTypeLike
 
 __all__ = ["Parameter", "Module", "StateDictError", "IncompatibleKeys"]
 
@@ -29,7 +32,7 @@ class Parameter(Tensor):
 
     __slots__ = ()
 
-    def __init__(self, data=None, requires_grad: bool = True) -> None:
+    def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         if data is None:
             data = np.empty(0, dtype=np.float32)
         if isinstance(data, Tensor):
@@ -45,7 +48,8 @@ class Parameter(Tensor):
 class StateDictError(ValueError):
     """A state dict that does not fit the module (keys, shapes or dtypes)."""
 
-    def __init__(self, message: str, missing=(), unexpected=(), mismatched=()) -> None:
+    def __init__(self, message: str, missing: Iterable[str] = (),
+                 unexpected: Iterable[str] = (), mismatched: Iterable[str] = ()) -> None:
         super().__init__(message)
         self.missing = list(missing)
         self.unexpected = list(unexpected)
@@ -69,6 +73,9 @@ class Module(TrainingMixin):
     `forward`, and call the instance."""
 
     training: bool
+    _parameters: dict[str, Parameter | None]
+    _buffers: dict[str, Tensor | None]
+    _modules: dict[str, Module | None]
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", {})
@@ -76,11 +83,11 @@ class Module(TrainingMixin):
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "training", True)
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         """The computation; every subclass defines it."""
         raise NotImplementedError(f"{type(self).__name__} has no forward() method")
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
 
     # ---- registration ---------------------------------------------------------------------
@@ -306,7 +313,7 @@ class Module(TrainingMixin):
             p.requires_grad_(requires_grad)
         return self
 
-    def to(self, device=None, dtype=None) -> Module:
+    def to(self, device: str | None = None, dtype: DTypeLike | None = None) -> Module:
         """Move parameters and buffers to `device` (and floating ones to `dtype`) in place.
 
         The Parameter objects stay the same (their `.data` is replaced), so an optimizer
@@ -332,7 +339,8 @@ class Module(TrainingMixin):
         """How many scalars the parameters hold (only those requiring grad, if asked)."""
         return sum(p.size for p in self.parameters() if p.requires_grad or not trainable_only)
 
-    def summary(self, input_shape: tuple | None = None, print_fn=print) -> str:
+    def summary(self, input_shape: int | tuple[int, ...] | None = None,
+                print_fn: Callable[[str], object] | None = print) -> str:
         """Print (with `print_fn`; None prints nothing) and return a Keras-like table.
 
         `input_shape` excludes the batch axis; with it, a zero batch runs through the model

@@ -88,7 +88,7 @@ def _table(root: Module, lines: list[list[str]], note: str) -> str:
     return "\n".join(out + ([note] if note else []))
 
 
-def summarize(root: Module, input_shape=None) -> str:
+def summarize(root: Module, input_shape: int | tuple[int, ...] | None = None) -> str:
     """The summary table of `root` as text (see Module.summary)."""
     rows = _rows(root)
     if input_shape is None:

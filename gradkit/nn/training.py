@@ -11,7 +11,8 @@ calling a model must stay as cheap as calling a function.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+import os
+from typing import TYPE_CHECKING, Any, Protocol
 
 
 class Trainer(Protocol):
@@ -47,23 +48,31 @@ class TrainingMixin:
 
     stop_training = False  # set True (e.g. from a callback) to end fit after this batch
     automatic_optimization = True  # False: train_step does backward/step itself
+    optimizer: Any  # set by compile()
+    history: Any  # the History of the last fit()
 
-    def compile(self, optimizer="adam", loss=None, metrics=None) -> None:
+    if TYPE_CHECKING:  # Module defines it; declared here for the type checker only
+        def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+
+    def compile(self, optimizer: Any = "adam", loss: Any = None, metrics: Any = None) -> None:
         """Choose the optimizer, loss and metrics that `fit`/`evaluate` use.
 
-        optimizer: "sgd", "adam", "adamw", "rmsprop", "adagrad" (Keras's default learning
-        rates: 0.01 for SGD, 0.001 for the others), an Optimizer, or a callable
-        `f(params) -> Optimizer`; it becomes `model.optimizer`.
-        loss: "cross_entropy", "mse", "mae", "bce", "bce_with_logits", "huber", "nll", a loss
-        module, or a callable `f(y_pred, y_true) -> Tensor`.
+        optimizer: "sgd", "adam", "adamw", "rmsprop", "adagrad" (the names of
+        `gradkit.optim.registry`, with Keras's default learning rates: 0.01 for SGD, 0.001
+        for the others), an Optimizer, or a callable `f(params) -> Optimizer`; it becomes
+        `model.optimizer`.
+        loss: "cross_entropy", "mse", "mae", "bce", "bce_with_logits", "huber", "nll" (the
+        names of `gradkit.nn.registry.LOSSES`), a loss module, or a callable
+        `f(y_pred, y_true) -> Tensor`.
         metrics: names ("accuracy", "mae", "f1", ...), `gradkit.metrics.Metric` objects or
         functions `f(y_true, y_pred) -> float`.
         """
         _trainer().compile(self, optimizer, loss, metrics)
 
-    def fit(self, x=None, y=None, epochs: int = 1, batch_size: int = 32,
-            validation_split: float = 0.0, validation_data=None, shuffle: bool = True,
-            callbacks=None, verbose: int = 1, initial_epoch: int = 0, distributed=False):
+    def fit(self, x: Any = None, y: Any = None, epochs: int = 1, batch_size: int = 32,
+            validation_split: float = 0.0, validation_data: Any = None, shuffle: bool = True,
+            callbacks: list | None = None, verbose: int = 1, initial_epoch: int = 0,
+            distributed: Any = False) -> Any:
         """Train for `epochs` epochs; returns a `History` (also kept as `model.history`).
 
         x, y: NumPy arrays or Tensors, or a DataLoader / Dataset of (x, y) batches as x (then
@@ -91,20 +100,21 @@ class TrainingMixin:
                    shuffle=shuffle, callbacks=callbacks, verbose=verbose,
                    initial_epoch=initial_epoch, distributed=distributed)
 
-    def evaluate(self, x=None, y=None, batch_size: int = 256, verbose: int = 0,
-                 callbacks=None) -> dict:
+    def evaluate(self, x: Any = None, y: Any = None, batch_size: int = 256, verbose: int = 0,
+                 callbacks: list | None = None) -> dict:
         """Loss and metrics over (x, y) or a DataLoader, e.g. {"loss": ..., "accuracy": ...}
         (eval mode, no gradients)."""
         return _trainer().evaluate(self, x, y, batch_size=batch_size, verbose=verbose,
                         callbacks=callbacks)
 
-    def predict(self, x, batch_size: int = 256, verbose: int = 0, callbacks=None):
+    def predict(self, x: Any, batch_size: int = 256, verbose: int = 0,
+                callbacks: list | None = None) -> Any:
         """The model's outputs for x (array, Tensor or DataLoader) as a NumPy array (eval mode,
         no gradients)."""
         return _trainer().predict(self, x, batch_size=batch_size, verbose=verbose,
                                   callbacks=callbacks)
 
-    def train_step(self, batch) -> Any:
+    def train_step(self, batch: Any) -> Any:
         """One training step's loss; override to customise (Lightning's training_step).
 
         Return the loss Tensor, or a dict with "loss" and optionally "y_pred" (to update the
@@ -116,20 +126,20 @@ class TrainingMixin:
         """
         return _trainer().step(self, batch, "train_step")
 
-    def test_step(self, batch) -> Any:
+    def test_step(self, batch: Any) -> Any:
         """One evaluation step (under no_grad, eval mode); same return forms as train_step."""
         return _trainer().step(self, batch, "test_step")
 
-    def predict_step(self, batch) -> Any:
+    def predict_step(self, batch: Any) -> Any:
         """One prediction step: the model applied to the batch's inputs (its first item)."""
         return self(batch[0] if isinstance(batch, (tuple, list)) else batch)
 
     # ---- saving (the work is in gradkit.io) ----------------------------------------------
-    def save_weights(self, path) -> str:
+    def save_weights(self, path: str | os.PathLike[str]) -> str:
         """Write this model's `state_dict()` to `path` as safetensors (atomically)."""
         return _trainer().save_weights(self, path)
 
-    def load_weights(self, path, strict: bool = True):
+    def load_weights(self, path: str | os.PathLike[str], strict: bool = True) -> Any:
         """Load weights from a safetensors file in place (keys and shapes checked); also
         reads `gk.save` files, checkpoints and PyTorch's `safetensors.torch.save_file`."""
         return _trainer().load_weights(self, path, strict)

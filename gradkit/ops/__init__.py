@@ -1,8 +1,8 @@
-"""Every differentiable op, and the Tensor methods and operators that call them."""
+"""Every differentiable op, as a function; importing this package binds the Tensor methods."""
 
 from __future__ import annotations
 
-from ..tensor import Tensor
+from ..tensor import _bind_ops
 from .elementwise import (
     abs,
     add,
@@ -42,6 +42,7 @@ from .elementwise import (
     square,
     sub,
     tanh,
+    to_device_op,
     where,
 )
 from .indexing import getitem
@@ -70,50 +71,44 @@ from .shape import (
     flip,
     pad,
     reshape,
+    reshape_packed,
     split,
     squeeze,
     stack,
     swapaxes,
     transpose,
+    transpose_packed,
     tril,
     triu,
 )
 
-_METHODS = {
-    "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "sign": sign, "tanh": tanh,
-    "sigmoid": sigmoid, "relu": relu, "leaky_relu": leaky_relu, "gelu": gelu, "elu": elu,
-    "softplus": softplus, "sin": sin, "cos": cos, "square": square, "reciprocal": reciprocal,
-    "maximum": maximum, "minimum": minimum, "clip": clip, "pow": pow,
-    "sum": sum, "mean": mean, "max": max, "min": min, "prod": prod, "var": var, "std": std,
-    "logsumexp": logsumexp, "argmax": argmax, "argmin": argmin, "any": any, "all": all,
-    "matmul": matmul, "dot": dot,
-    "reshape": reshape, "flatten": flatten, "transpose": transpose, "swapaxes": swapaxes,
-    "expand_dims": expand_dims, "squeeze": squeeze, "broadcast_to": broadcast_to,
-    "split": split, "flip": flip, "pad": pad, "tril": tril, "triu": triu,
-    "softmax": softmax, "log_softmax": log_softmax, "cumsum": cumsum,
-}
+# THE one hook between Tensor and the ops (see gradkit/tensor.py): every op that a Tensor
+# method or operator calls, by name. Bound once, here, when gradkit.ops is imported.
+_bind_ops(
+    add=add, sub=sub, mul=mul, div=div, pow=pow, floor_divide=floor_divide,
+    remainder=remainder, neg=neg, matmul=matmul, dot=dot,
+    less=less, less_equal=less_equal, greater=greater, greater_equal=greater_equal,
+    equal=equal, not_equal=not_equal,
+    logical_and=logical_and, logical_or=logical_or, logical_xor=logical_xor,
+    getitem=getitem, astype=astype, to_device_op=to_device_op,
+    exp=exp, log=log, sqrt=sqrt, abs=abs, sign=sign, tanh=tanh, sigmoid=sigmoid, relu=relu,
+    leaky_relu=leaky_relu, gelu=gelu, elu=elu, softplus=softplus, sin=sin, cos=cos,
+    square=square, reciprocal=reciprocal, maximum=maximum, minimum=minimum, clip=clip,
+    sum=sum, mean=mean, max=max, min=min, prod=prod, var=var, std=std, logsumexp=logsumexp,
+    argmax=argmax, argmin=argmin, any=any, all=all, cumsum=cumsum,
+    softmax=softmax, log_softmax=log_softmax,
+    reshape_packed=reshape_packed, flatten=flatten, transpose_packed=transpose_packed,
+    swapaxes=swapaxes, expand_dims=expand_dims, squeeze=squeeze, broadcast_to=broadcast_to,
+    split=split, flip=flip, pad=pad, tril=tril, triu=triu,
+)
 
-_OPERATORS = {
-    "__add__": add, "__sub__": sub, "__mul__": mul, "__truediv__": div, "__pow__": pow,
-    "__matmul__": matmul, "__floordiv__": floor_divide, "__mod__": remainder,
-    "__lt__": less, "__le__": less_equal, "__gt__": greater, "__ge__": greater_equal,
-    "__eq__": equal, "__ne__": not_equal,
-    "__and__": logical_and, "__or__": logical_or, "__xor__": logical_xor,
-    "__radd__": lambda a, b: add(b, a), "__rsub__": lambda a, b: sub(b, a),
-    "__rmul__": lambda a, b: mul(b, a), "__rtruediv__": lambda a, b: div(b, a),
-    "__rpow__": lambda a, b: pow(b, a), "__rmatmul__": lambda a, b: matmul(b, a),
-    "__neg__": neg, "__abs__": abs, "__getitem__": getitem,
-    "__invert__": lambda a: Tensor._wrap(~a.data),
-    "__pos__": lambda a: a,
-    "__iter__": lambda a: (getitem(a, i) for i in range(len(a))),
-}
-
-for _name, _fn in {**_METHODS, **_OPERATORS}.items():
-    setattr(Tensor, _name, _fn)
-Tensor.T = property(lambda self: transpose(self), doc="The tensor with its axes reversed.")
-Tensor.mT = property(lambda self: swapaxes(self, -1, -2), doc="Swap the last two axes.")
-
-__all__ = sorted(_METHODS) + [
+__all__ = [
+    "abs", "all", "any", "argmax", "argmin", "broadcast_to", "clip", "cos", "cumsum", "dot",
+    "elu", "exp", "expand_dims", "flatten", "flip", "gelu", "leaky_relu", "log",
+    "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "pad",
+    "pow", "prod", "reciprocal", "relu", "reshape", "sigmoid", "sign", "sin", "softmax",
+    "softplus", "split", "sqrt", "square", "squeeze", "std", "sum", "swapaxes", "tanh",
+    "transpose", "tril", "triu", "var",
     "add", "sub", "mul", "div", "neg", "where", "astype", "concatenate", "stack", "einsum",
     "getitem", "one_hot", "linear", "cross_entropy", "dropout", "erf", "less", "less_equal",
     "greater", "greater_equal", "equal", "not_equal",

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from ..backend.devices import DEFAULT_FLOAT
 from ..errors import DeviceError, DTypeError, ShapeError
 from ..tensor import Tensor, as_tensor
 
+if TYPE_CHECKING:
+    from ..tensor_base import TensorLike
+
 _NUMBER = (int, float, bool, np.number, np.bool_)
 
 
-def float_tensor(x, opname: str) -> Tensor:
+def float_tensor(x: TensorLike, opname: str) -> Tensor:
     """`x` as a floating tensor: integer/bool tensors are promoted to float32 (constants)."""
     x = as_tensor(x)
     if x.data.dtype.kind not in "fc":
@@ -19,7 +25,7 @@ def float_tensor(x, opname: str) -> Tensor:
     return x
 
 
-def _scalar_dtype(value, dtype: np.dtype) -> np.dtype:
+def _scalar_dtype(value: Any, dtype: np.dtype) -> np.dtype:
     """The dtype a Python scalar takes next to a tensor of `dtype` (NumPy's weak scalars)."""
     if isinstance(value, (bool, np.bool_)):
         return dtype
@@ -39,7 +45,7 @@ def _check_devices(a: Tensor, b: Tensor, opname: str) -> None:
         )
 
 
-def operands(a, b, opname: str) -> tuple[Tensor, Tensor]:
+def operands(a: Any, b: Any, opname: str) -> tuple[Tensor, Tensor]:
     """Two operands as tensors on one device with one dtype.
 
     Floats win over ints (an int tensor meeting a float becomes float32, never float64);
@@ -71,7 +77,7 @@ def operands(a, b, opname: str) -> tuple[Tensor, Tensor]:
     return operands(t, c, opname) if ta else operands(c, t, opname)
 
 
-def shape_error(opname: str, *shapes, detail: str = "") -> ShapeError:
+def shape_error(opname: str, *shapes: Sequence[int], detail: str = "") -> ShapeError:
     msg = f"{opname}: incompatible shapes " + " and ".join(str(tuple(s)) for s in shapes)
     return ShapeError(msg + (f" ({detail})" if detail else ""))
 
@@ -81,7 +87,7 @@ def check_float(t: Tensor, opname: str) -> None:
         raise DTypeError(f"{opname}: needs a floating tensor, got {t.data.dtype}")
 
 
-def norm_axis(axis, ndim: int, opname: str):
+def norm_axis(axis: Any, ndim: int, opname: str) -> Any:
     """Validate `axis` (None, int or tuple) and return it with non-negative entries."""
     if axis is None:
         return None

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from ..backend import random as gkrandom
 from ..backend.devices import DEFAULT_FLOAT, DEFAULT_INT, device_scope, namespace
 from ..tensor import Tensor
 
+if TYPE_CHECKING:
+    from numpy.typing import DTypeLike
 
-def _shape(shape) -> tuple:
+    from ..backend.devices import DeviceLike
+    from ..tensor_base import TensorLike
+
+
+def _shape(shape: Sequence[Any]) -> tuple[int, ...]:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     try:
@@ -21,30 +30,33 @@ def _shape(shape) -> tuple:
     return dims
 
 
-def _finish(arr, requires_grad: bool) -> Tensor:
+def _finish(arr: Any, requires_grad: bool) -> Tensor:
     t = Tensor._wrap(arr)
     return t.requires_grad_(True) if requires_grad else t
 
 
-def _build(device, make, requires_grad: bool = False) -> Tensor:
+def _build(device: DeviceLike, make: Callable[[Any], Any], requires_grad: bool = False) -> Tensor:
     """make(xp), run with `device` current (so CuPy allocates there), as a Tensor."""
     with device_scope(device):
         return _finish(make(namespace(device)), requires_grad)
 
 
-def zeros(*shape, dtype=None, requires_grad: bool = False, device="cpu") -> Tensor:
+def zeros(*shape: int | Sequence[int], dtype: DTypeLike | None = None, requires_grad: bool = False,
+          device: DeviceLike = "cpu") -> Tensor:
     """A tensor of zeros (float32 unless `dtype`)."""
     return _build(device, lambda xp: xp.zeros(_shape(shape), dtype=dtype or DEFAULT_FLOAT),
                   requires_grad)
 
 
-def ones(*shape, dtype=None, requires_grad: bool = False, device="cpu") -> Tensor:
+def ones(*shape: int | Sequence[int], dtype: DTypeLike | None = None, requires_grad: bool = False,
+         device: DeviceLike = "cpu") -> Tensor:
     """A tensor of ones (float32 unless `dtype`)."""
     return _build(device, lambda xp: xp.ones(_shape(shape), dtype=dtype or DEFAULT_FLOAT),
                   requires_grad)
 
 
-def full(shape, value, dtype=None, requires_grad: bool = False, device="cpu") -> Tensor:
+def full(shape: int | Sequence[int], value: float, dtype: DTypeLike | None = None,
+         requires_grad: bool = False, device: DeviceLike = "cpu") -> Tensor:
     """A tensor filled with `value` (its dtype follows gradkit's rules unless `dtype`)."""
     if dtype is None:
         dtype = (bool if isinstance(value, bool) else DEFAULT_INT if isinstance(value, int)
@@ -53,29 +65,34 @@ def full(shape, value, dtype=None, requires_grad: bool = False, device="cpu") ->
     return _build(device, lambda xp: xp.full(shape, value, dtype=dtype), requires_grad)
 
 
-def _like(t, fill, dtype, requires_grad, device):
+def _like(t: TensorLike, fill: float, dtype: DTypeLike | None, requires_grad: bool,
+          device: DeviceLike) -> Tensor:
     t = t if isinstance(t, Tensor) else Tensor(t)
     return _build(device or t.device, lambda xp: xp.full(t.shape, fill, dtype=dtype or t.dtype),
                   requires_grad)
 
 
-def zeros_like(t, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+def zeros_like(t: TensorLike, dtype: DTypeLike | None = None, requires_grad: bool = False,
+               device: DeviceLike = None) -> Tensor:
     """Zeros with the shape (and dtype, device) of `t`."""
     return _like(t, 0, dtype, requires_grad, device)
 
 
-def ones_like(t, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+def ones_like(t: TensorLike, dtype: DTypeLike | None = None, requires_grad: bool = False,
+              device: DeviceLike = None) -> Tensor:
     """Ones with the shape (and dtype, device) of `t`."""
     return _like(t, 1, dtype, requires_grad, device)
 
 
-def full_like(t, value, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+def full_like(t: TensorLike, value: float, dtype: DTypeLike | None = None,
+              requires_grad: bool = False, device: DeviceLike = None) -> Tensor:
     """`value` everywhere, with the shape (and dtype, device) of `t`."""
     return _like(t, value, dtype, requires_grad, device)
 
 
-def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False,
-           device="cpu") -> Tensor:
+def arange(start: float, stop: float | None = None, step: float = 1,
+           dtype: DTypeLike | None = None, requires_grad: bool = False,
+           device: DeviceLike = "cpu") -> Tensor:
     """Evenly spaced values in [start, stop); int64 for int arguments, else float32."""
     if stop is None:
         start, stop = 0, start
@@ -87,21 +104,22 @@ def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False,
     return _build(device, lambda xp: xp.arange(start, stop, step, dtype=dtype), requires_grad)
 
 
-def linspace(start, stop, num: int = 50, dtype=None, requires_grad: bool = False,
-             device="cpu") -> Tensor:
+def linspace(start: float, stop: float, num: int = 50, dtype: DTypeLike | None = None,
+             requires_grad: bool = False, device: DeviceLike = "cpu") -> Tensor:
     """`num` evenly spaced values from start to stop (inclusive), float32."""
     return _build(device, lambda xp: xp.linspace(start, stop, num, dtype=dtype or DEFAULT_FLOAT),
                   requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False,
-        device="cpu") -> Tensor:
+def eye(n: int, m: int | None = None, dtype: DTypeLike | None = None,
+        requires_grad: bool = False, device: DeviceLike = "cpu") -> Tensor:
     """The identity matrix (n x m)."""
     return _build(device, lambda xp: xp.eye(n, m, dtype=dtype or DEFAULT_FLOAT),
                   requires_grad)
 
 
-def randn(*shape, dtype=None, requires_grad: bool = False, device="cpu") -> Tensor:
+def randn(*shape: int | Sequence[int], dtype: DTypeLike | None = None, requires_grad: bool = False,
+          device: DeviceLike = "cpu") -> Tensor:
     """Standard normal samples from gradkit's seeded generator."""
     dtype = np.dtype(dtype or DEFAULT_FLOAT)
     sample = dtype if dtype.itemsize >= 4 else np.float32
@@ -110,7 +128,8 @@ def randn(*shape, dtype=None, requires_grad: bool = False, device="cpu") -> Tens
         dims, dtype=sample).astype(dtype, copy=False), requires_grad)
 
 
-def rand(*shape, dtype=None, requires_grad: bool = False, device="cpu") -> Tensor:
+def rand(*shape: int | Sequence[int], dtype: DTypeLike | None = None, requires_grad: bool = False,
+         device: DeviceLike = "cpu") -> Tensor:
     """Uniform samples in [0, 1) from gradkit's seeded generator."""
     dtype = np.dtype(dtype or DEFAULT_FLOAT)
     sample = dtype if dtype.itemsize >= 4 else np.float32
@@ -119,7 +138,8 @@ def rand(*shape, dtype=None, requires_grad: bool = False, device="cpu") -> Tenso
         dims, dtype=sample).astype(dtype, copy=False), requires_grad)
 
 
-def randint(low: int, high: int | None = None, size=(), dtype=None, device="cpu") -> Tensor:
+def randint(low: int, high: int | None = None, size: int | Sequence[int] = (),
+            dtype: DTypeLike | None = None, device: DeviceLike = "cpu") -> Tensor:
     """Random integers in [low, high) (int64)."""
     if high is None:
         low, high = 0, low

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -11,14 +13,20 @@ from ..errors import DTypeError
 from ..tensor import Tensor, _make, as_tensor
 from ._util import _check_devices, float_tensor, operands, shape_error
 
+if TYPE_CHECKING:
+    from numpy.typing import DTypeLike
+
+    from ..backend.devices import DeviceLike
+    from ..tensor_base import TensorLike
+
 # ---- binary arithmetic -------------------------------------------------------------------
 
 
-def _broadcast_failed(opname, a, b):
+def _broadcast_failed(opname: str, a: Tensor, b: Tensor) -> Exception:
     return shape_error(opname, a.shape, b.shape, detail="they do not broadcast")
 
 
-def add(a, b) -> Tensor:
+def add(a: TensorLike, b: TensorLike) -> Tensor:
     """a + b (broadcasting)."""
     a, b = operands(a, b, "add")
     try:
@@ -28,7 +36,7 @@ def add(a, b) -> Tensor:
     return _make(out, (a, b), lambda g: (g, g), "add")
 
 
-def sub(a, b) -> Tensor:
+def sub(a: TensorLike, b: TensorLike) -> Tensor:
     """a - b (broadcasting)."""
     a, b = operands(a, b, "sub")
     try:
@@ -38,7 +46,7 @@ def sub(a, b) -> Tensor:
     return _make(out, (a, b), lambda g: (g, -g if b.requires_grad else None), "sub")
 
 
-def mul(a, b) -> Tensor:
+def mul(a: TensorLike, b: TensorLike) -> Tensor:
     """a * b (broadcasting)."""
     a, b = operands(a, b, "mul")
     x, y = a.data, b.data
@@ -53,7 +61,7 @@ def mul(a, b) -> Tensor:
     return _make(out, (a, b), vjp, "mul")
 
 
-def div(a, b) -> Tensor:
+def div(a: TensorLike, b: TensorLike) -> Tensor:
     """a / b (true division; integer operands give float32)."""
     a, b = operands(a, b, "div")
     if a.data.dtype.kind != "f":
@@ -71,7 +79,7 @@ def div(a, b) -> Tensor:
     return _make(out, (a, b), vjp, "div")
 
 
-def pow(a, b) -> Tensor:  # noqa: A001 - NumPy's name
+def pow(a: TensorLike, b: TensorLike) -> Tensor:  # noqa: A001 - NumPy's name
     """a ** b (broadcasting)."""
     if isinstance(b, (int, float)) and isinstance(a, Tensor):
         return _pow_scalar(float_tensor(a, "pow") if isinstance(b, float) else a, b)
@@ -94,7 +102,7 @@ def pow(a, b) -> Tensor:  # noqa: A001 - NumPy's name
     return _make(out, (a, b), vjp, "pow")
 
 
-def _pow_scalar(a: Tensor, p) -> Tensor:
+def _pow_scalar(a: Tensor, p: float) -> Tensor:
     x = a.data
     out = x * x if p == 2 else x**p
 
@@ -106,17 +114,17 @@ def _pow_scalar(a: Tensor, p) -> Tensor:
     return _make(out, (a,), vjp, "pow")
 
 
-def maximum(a, b) -> Tensor:
+def maximum(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise maximum; a tie sends half the gradient to each side."""
     return _minmax(a, b, "maximum")
 
 
-def minimum(a, b) -> Tensor:
+def minimum(a: TensorLike, b: TensorLike) -> Tensor:
     """Elementwise minimum; a tie sends half the gradient to each side."""
     return _minmax(a, b, "minimum")
 
 
-def _minmax(a, b, name):
+def _minmax(a: TensorLike, b: TensorLike, name: str) -> Tensor:
     a, b = operands(a, b, name)
     x, y = a.data, b.data
     xp = a._xp
@@ -134,7 +142,7 @@ def _minmax(a, b, name):
     return _make(out, (a, b), vjp, name)
 
 
-def where(cond, a, b) -> Tensor:
+def where(cond: TensorLike, a: TensorLike, b: TensorLike) -> Tensor:
     """Choose from `a` where `cond` is true, else from `b` (broadcasting)."""
     a, b = operands(a, b, "where")
     if isinstance(cond, Tensor):
@@ -159,7 +167,7 @@ def where(cond, a, b) -> Tensor:
     return _make(out, (a, b), vjp, "where")
 
 
-def clip(x, lo=None, hi=None) -> Tensor:
+def clip(x: TensorLike, lo: float | None = None, hi: float | None = None) -> Tensor:
     """Limit values to [lo, hi] (either may be None); gradient passes inside the range."""
     if lo is None and hi is None:
         raise ValueError("clip: give at least one of lo and hi")
@@ -179,7 +187,8 @@ def clip(x, lo=None, hi=None) -> Tensor:
     return _make(out, (x,), vjp, "clip")
 
 
-def neg(x) -> Tensor:
+def neg(x: TensorLike) -> Tensor:
+    """-x."""
     x = as_tensor(x)
     return _make(-x.data, (x,), lambda g: (-g,), "neg")
 
@@ -187,10 +196,11 @@ def neg(x) -> Tensor:
 # ---- unary maths, one line of gradient each ---------------------------------------------
 
 
-def _unary(name: str, forward, grad, doc: str):
+def _unary(name: str, forward: Callable[..., Any], grad: Callable[..., Any],
+           doc: str) -> Callable[[TensorLike], Tensor]:
     """Build a differentiable unary op from `forward(xp, x)` and `grad(xp, g, x, out)`."""
 
-    def op(x) -> Tensor:
+    def op(x: TensorLike) -> Tensor:
         x = float_tensor(x, name)
         d = x.data
         xp = x._xp
@@ -205,10 +215,10 @@ def _unary(name: str, forward, grad, doc: str):
 _SQRT_2PI = math.sqrt(2 * math.pi)
 
 
-_special = {}
+_special: dict[str, Any] = {}
 
 
-def _erf_impl(xp):
+def _erf_impl(xp: Any) -> Any:
     """The best erf at hand: SciPy/CuPy's when installed, else a NumPy fallback."""
     key = xp.__name__
     if key not in _special:
@@ -226,7 +236,7 @@ def _erf_impl(xp):
 _math_erf = np.frompyfunc(math.erf, 1, 1)
 
 
-def erf(xp, x):
+def erf(xp: Any, x: Any) -> Any:
     """The error function elementwise, in any namespace.
 
     Uses SciPy (or CuPy) when available. Without SciPy, float64 goes through `math.erf`
@@ -245,20 +255,20 @@ def erf(xp, x):
     return (xp.sign(x) * (1 - t * xp.exp(-z * z + poly))).astype(x.dtype)
 
 
-def _gelu(xp, x):
+def _gelu(xp: Any, x: Any) -> Any:
     return 0.5 * x * (1 + erf(xp, x / math.sqrt(2)))
 
 
-def _gelu_grad(xp, g, x, out):
+def _gelu_grad(xp: Any, g: Any, x: Any, out: Any) -> Any:
     cdf = 0.5 * (1 + erf(xp, x / math.sqrt(2)))
     return g * (cdf + x * xp.exp(-0.5 * x * x) / _SQRT_2PI)
 
 
-def _softplus(xp, x):
+def _softplus(xp: Any, x: Any) -> Any:
     return xp.logaddexp(0, x).astype(x.dtype, copy=False)
 
 
-def _sigmoid(xp, x):
+def _sigmoid(xp: Any, x: Any) -> Any:
     return 0.5 * xp.tanh(0.5 * x) + 0.5
 
 
@@ -288,7 +298,7 @@ softplus = _unary(
 )
 
 
-def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
+def leaky_relu(x: TensorLike, negative_slope: float = 0.01) -> Tensor:
     """x where x > 0, else negative_slope * x."""
     x = float_tensor(x, "leaky_relu")
     d = x.data
@@ -297,7 +307,7 @@ def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
     return _make(out, (x,), lambda g: (x._xp.where(pos, g, g * negative_slope),), "leaky_relu")
 
 
-def elu(x, alpha: float = 1.0) -> Tensor:
+def elu(x: TensorLike, alpha: float = 1.0) -> Tensor:
     """x where x > 0, else alpha * (exp(x) - 1)."""
     x = float_tensor(x, "elu")
     d = x.data
@@ -311,7 +321,7 @@ def elu(x, alpha: float = 1.0) -> Tensor:
 # ---- dtype and device moves ---------------------------------------------------------------
 
 
-def astype(x, dtype) -> Tensor:
+def astype(x: TensorLike, dtype: DTypeLike) -> Tensor:
     """A copy with another dtype; differentiable between floating dtypes."""
     x = as_tensor(x)
     dtype = np.dtype(dtype)
@@ -322,7 +332,7 @@ def astype(x, dtype) -> Tensor:
     return _make(out, (x,), lambda g: (g.astype(src),), "astype")
 
 
-def to_device_op(x: Tensor, device) -> Tensor:
+def to_device_op(x: Tensor, device: DeviceLike) -> Tensor:
     """`x` moved to `device`; gradients flow back to the source device."""
     out = to_device(x.data, device)
     if out is x.data:
@@ -334,8 +344,9 @@ def to_device_op(x: Tensor, device) -> Tensor:
 # ---- comparisons and logic (never differentiable) -------------------------------------------
 
 
-def _compare(name: str, fn):
-    def op(a, b) -> Tensor:
+def _compare(name: str,
+             fn: Callable[[Any, Any], Any]) -> Callable[[TensorLike, TensorLike], Tensor]:
+    def op(a: TensorLike, b: TensorLike) -> Tensor:
         a, b = operands(a, b, name)
         try:
             return Tensor._wrap(fn(a.data, b.data))

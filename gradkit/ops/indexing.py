@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from ..backend.devices import is_gpu_array, scatter_add, to_device
 from ..errors import DeviceError, ShapeError
 from ..tensor import Tensor, _make, as_tensor
 
+if TYPE_CHECKING:
+    from ..tensor_base import Index, TensorLike
+
 _BASIC = (int, slice, type(None), type(Ellipsis), np.integer)
 
 
-def _raw_index(index, x: Tensor):
+def _raw_index(index: Index, x: Tensor) -> Any:
     """Replace tensors and lists in an index with arrays of `x`'s namespace.
 
     On a GPU tensor, host index arrays (NumPy, lists, CPU tensors) are copied to its device
@@ -36,13 +41,13 @@ def _raw_index(index, x: Tensor):
     return index
 
 
-def _is_basic(index) -> bool:
+def _is_basic(index: Any) -> bool:
     if isinstance(index, tuple):
         return all(isinstance(i, _BASIC) and not isinstance(i, bool) for i in index)
     return isinstance(index, _BASIC) and not isinstance(index, bool)
 
 
-def getitem(x, index) -> Tensor:
+def getitem(x: TensorLike, index: Index) -> Tensor:
     """x[index]; repeated integer indices add up their gradients."""
     x = as_tensor(x)
     d = x.data

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import string
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ShapeError
 from ..tensor import Tensor, _make
 from ._util import operands
 
+if TYPE_CHECKING:
+    from ..tensor_base import TensorLike
 
-def matmul(a, b) -> Tensor:
+
+def matmul(a: TensorLike, b: TensorLike) -> Tensor:
     """Matrix product with NumPy's rules (1-D operands, batch broadcasting)."""
     a, b = operands(a, b, "matmul")
     x, y = a.data, b.data
@@ -40,7 +45,7 @@ def matmul(a, b) -> Tensor:
     return _make(out, (a, b), vjp, "matmul")
 
 
-def _matmul_error(sx: tuple, sy: tuple) -> ShapeError:
+def _matmul_error(sx: tuple[int, ...], sy: tuple[int, ...]) -> ShapeError:
     if not sx or not sy:
         return ShapeError(
             f"matmul: operands must have at least one axis, got shapes {sx} and {sy}"
@@ -55,7 +60,7 @@ def _matmul_error(sx: tuple, sy: tuple) -> ShapeError:
     return ShapeError(f"matmul: batch shapes of {sx} and {sy} do not broadcast")
 
 
-def dot(a, b) -> Tensor:
+def dot(a: TensorLike, b: TensorLike) -> Tensor:
     """Dot product of 1-D or 2-D tensors (vector·vector, matrix·vector, matrix·matrix)."""
     a, b = operands(a, b, "dot")
     if not (1 <= a.ndim <= 2 and 1 <= b.ndim <= 2):
@@ -69,7 +74,7 @@ def dot(a, b) -> Tensor:
 # ---- einsum ------------------------------------------------------------------------------
 
 
-def _parse(spec: str, arrays) -> tuple[list[str], str]:
+def _parse(spec: str, arrays: Sequence[Any]) -> tuple[list[str], str]:
     """Explicit subscripts per operand and for the output, with '...' expanded to letters."""
     spec = spec.replace(" ", "")
     lhs, arrow, rhs = spec.partition("->")
@@ -102,7 +107,7 @@ def _parse(spec: str, arrays) -> tuple[list[str], str]:
     return out_subs, out
 
 
-def einsum(spec: str, *tensors) -> Tensor:
+def einsum(spec: str, *tensors: TensorLike) -> Tensor:
     """Einstein summation (NumPy's `einsum`), differentiable w.r.t. every operand."""
     ts = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     if len(ts) > 1:
@@ -127,7 +132,8 @@ def einsum(spec: str, *tensors) -> Tensor:
     return _make(out, tuple(ts), vjp, "einsum")
 
 
-def _einsum_grad(xp, g, out_sub, subs, arrays, i):
+def _einsum_grad(xp: Any, g: Any, out_sub: str, subs: list[str], arrays: list[Any],
+                 i: int) -> Any:
     target, arr = subs[i], arrays[i]
     uniq = "".join(dict.fromkeys(target))
     others = [(s, a) for j, (s, a) in enumerate(zip(subs, arrays)) if j != i]

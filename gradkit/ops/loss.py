@@ -1,20 +1,25 @@
 """Fused loss nodes on raw arrays: nll_loss and the two binary cross-entropies.
 
-(Softmax + cross-entropy is `cross_entropy` in ops/nn.py.) Each takes
+(Softmax + cross-entropy is `cross_entropy` in ops/neural.py.) Each takes
 `reduction="mean" | "sum" | "none"` and has a one-line gradient rule.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..backend.deferred import check_later
 from ..backend.devices import xp_of
-from ..backend.kernels import count_outside_unit
+from ..backend.kernels import count_outside_unit, row_index
 from ..errors import ShapeError
 from ..tensor import Tensor, _make
 from ._util import float_tensor, operands
 from .neural import _labels
+
+if TYPE_CHECKING:
+    from ..tensor_base import TensorLike
 
 _REDUCTIONS = ("mean", "sum", "none")
 _BCE_EPS = 1e-12  # PyTorch's floor for p * (1 - p) in the BCE gradient
@@ -57,7 +62,7 @@ def _pair(input, target, opname: str) -> tuple[Tensor, Tensor]:
     return x, t
 
 
-def nll_loss(log_probs, target, reduction: str = "mean") -> Tensor:
+def nll_loss(log_probs: TensorLike, target: TensorLike, reduction: str = "mean") -> Tensor:
     """-log_probs[i, target[i]] for (N, C) log-probabilities and int labels (N,) (or (C,), ())."""
     check_reduction(reduction, "nll_loss")
     x = float_tensor(log_probs, "nll_loss")
@@ -70,7 +75,7 @@ def nll_loss(log_probs, target, reduction: str = "mean") -> Tensor:
     y = xp.asarray(_labels(target, c, "nll_loss")).reshape(-1)
     if y.shape[0] != n:
         raise ShapeError(f"nll_loss: {n} rows of input but {y.shape[0]} labels")
-    rows = xp.arange(n)
+    rows = row_index(n, xp)
     losses = -d2[rows, y]
     out = _reduce(xp, losses[0] if single else losses, reduction, d.dtype)
 
@@ -105,7 +110,8 @@ def _check_probabilities(pd) -> None:
         )
 
 
-def binary_cross_entropy(input, target, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(input: TensorLike, target: TensorLike,
+                         reduction: str = "mean") -> Tensor:
     """-(y log p + (1 - y) log(1 - p)) for probabilities p, each log clamped to >= -100."""
     check_reduction(reduction, "binary_cross_entropy")
     p, y = _pair(input, target, "binary_cross_entropy")
@@ -126,7 +132,8 @@ def binary_cross_entropy(input, target, reduction: str = "mean") -> Tensor:
     return _make(out, (p, y), vjp, "binary_cross_entropy")
 
 
-def binary_cross_entropy_with_logits(input, target, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy_with_logits(input: TensorLike, target: TensorLike,
+                                     reduction: str = "mean") -> Tensor:
     """Sigmoid + binary cross-entropy in one stable node: max(z, 0) - z y + log1p(exp(-|z|))."""
     check_reduction(reduction, "binary_cross_entropy_with_logits")
     z, y = _pair(input, target, "binary_cross_entropy_with_logits")

@@ -3,19 +3,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..backend import kernels as ck
 from ..backend import random as gkrandom
 from ..backend.deferred import check_later
 from ..backend.devices import device_name, xp_of
-from ..backend.kernels import row_index
 from ..errors import DTypeError, ShapeError
 from ..tensor import Tensor, _make, as_tensor
 from ._util import float_tensor, norm_axis, operands
 
+if TYPE_CHECKING:
+    from ..tensor_base import TensorLike
 
-def softmax(x, axis: int = -1) -> Tensor:
+
+def softmax(x: TensorLike, axis: int = -1) -> Tensor:
     """exp(x) / sum(exp(x)) along `axis`, computed without overflow."""
     x = float_tensor(x, "softmax")
     d = x.data
@@ -31,19 +36,12 @@ def softmax(x, axis: int = -1) -> Tensor:
     return _make(p, (x,), vjp, "softmax")
 
 
-def _log_softmax_array(xp, d, axis):
-    if xp is np and d.shape[axis] == 2:  # two classes: one logaddexp, half the calls
-        return d - np.logaddexp.reduce(d, axis=axis, keepdims=True)
-    z = d - d.max(axis=axis, keepdims=True)
-    return z - xp.log(xp.exp(z).sum(axis=axis, keepdims=True))
-
-
-def log_softmax(x, axis: int = -1) -> Tensor:
+def log_softmax(x: TensorLike, axis: int = -1) -> Tensor:
     """x - logsumexp(x) along `axis`, computed without overflow."""
     x = float_tensor(x, "log_softmax")
     xp = x._xp
     axis = norm_axis(axis, x.ndim, "log_softmax")
-    out = _log_softmax_array(xp, x.data, axis)
+    out = ck.log_softmax(x.data, axis)
 
     def vjp(g):
         return (g - xp.exp(out) * g.sum(axis=axis, keepdims=True),)
@@ -59,7 +57,8 @@ def _labels(labels, num_classes: int, opname: str, check: bool = True):
 
     Host labels are checked at once. Labels on a GPU are counted by a kernel and the error
     raised at the next read of a value (gradkit.deferred), so no batch waits for the GPU;
-    `check=False` leaves the range to the caller (a fused kernel that counts them itself).
+    `check=False` leaves the range to the caller (cross_entropy, whose
+    `kernels.log_softmax_xent` counts them in the same pass).
     """
     y = labels.data if isinstance(labels, Tensor) else labels
     y = np.asarray(y) if xp_of(y) is np else y
@@ -90,7 +89,7 @@ def _label_error(opname: str, num_classes: int, size: int):
         "back; the loss of those rows is NaN or wrong)")
 
 
-def one_hot(labels, num_classes: int) -> Tensor:
+def one_hot(labels: TensorLike, num_classes: int) -> Tensor:
     """float32 one-hot rows for integer labels (a new last axis of length num_classes)."""
     if not isinstance(num_classes, (int, np.integer)) or num_classes <= 0:
         raise ValueError(f"one_hot: num_classes must be a positive int, got {num_classes!r}")
@@ -105,23 +104,28 @@ def one_hot(labels, num_classes: int) -> Tensor:
     return t if device is None or device == device_name(out) else t.to(device)
 
 
-def _bias_tanh_(y, bias):
-    if bias is not None:
-        y += bias
-    return xp_of(y).tanh(y, out=y)
-
-
 # Activations that fuse into `linear`: `forward(y, bias)` adds the bias (None: none) and
 # applies the activation in place on the node's own fresh x @ W.T, and the gradient through
 # the activation needs only its output y (the same expressions as the unfused `relu` and
 # `tanh` ops, so the numbers are the same).
-FUSED_ACTIVATIONS = {
+FUSED_ACTIVATIONS: dict[str, tuple[Callable, Callable]] = {
     "relu": (ck.bias_relu_, ck.relu_backward),
-    "tanh": (_bias_tanh_, ck.tanh_backward),
+    "tanh": (ck.bias_tanh_, ck.tanh_backward),
 }
 
 
-def linear(x, weight, bias=None, activation: str | None = None) -> Tensor:
+def _fused_activation(activation: str | None) -> tuple:
+    """(forward, backward) of a fused activation's kernels ((None, None) for none)."""
+    if activation is None:
+        return None, None
+    if activation not in FUSED_ACTIVATIONS:
+        raise ValueError(f"linear: activation must be one of "
+                         f"{sorted(FUSED_ACTIVATIONS)} or None, got {activation!r}")
+    return FUSED_ACTIVATIONS[activation]
+
+
+def linear(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None,
+           activation: str | None = None) -> Tensor:
     """x @ weight.T + bias as one node (weight has shape (out_features, in_features)).
 
     `activation` ("relu" or "tanh") is applied inside the same node: the same numbers as
@@ -136,21 +140,16 @@ def linear(x, weight, bias=None, activation: str | None = None) -> Tensor:
             f"linear: input of shape {xd.shape} does not match in_features={w.shape[1]} "
             f"(its last axis must be {w.shape[1]})"
         )
-    act_grad = None
-    if activation is not None:
-        if activation not in FUSED_ACTIVATIONS:
-            raise ValueError(f"linear: activation must be one of "
-                             f"{sorted(FUSED_ACTIVATIONS)} or None, got {activation!r}")
-        act_forward, act_grad = FUSED_ACTIVATIONS[activation]
+    act_forward, act_grad = _fused_activation(activation)
     x2 = xd.reshape(-1, w.shape[1]) if xd.ndim != 2 else xd
     out = x2 @ w.T  # a fresh array: the bias and the activation go in place
-    parents = (x, weight)
+    parents: tuple[Tensor, ...] = (x, weight)
     if bias is not None:
         weight, bias = operands(weight, bias, "linear")
         if bias.shape != (w.shape[0],):
             raise ShapeError(f"linear: bias must have shape ({w.shape[0]},), got {bias.shape}")
         parents = (x, weight, bias)
-    if act_grad is not None:  # bias and activation in place (one kernel on a GPU for ReLU)
+    if act_forward is not None:  # bias and activation in place (one kernel on a GPU for ReLU)
         act_forward(out, None if bias is None else bias.data)
     elif bias is not None:
         out += bias.data
@@ -170,12 +169,13 @@ def linear(x, weight, bias=None, activation: str | None = None) -> Tensor:
         gw = g2.T @ x2 if weight.requires_grad else None
         if len(parents) == 2:
             return gx, gw
-        return gx, gw, (g2.sum(axis=0) if bias.requires_grad else None)
+        return gx, gw, (g2.sum(axis=0) if parents[2].requires_grad else None)
 
     return _make(out, parents, vjp, "linear" if activation is None else f"linear+{activation}")
 
 
-def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: float = 0.0):
+def cross_entropy(logits: TensorLike, target: TensorLike, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
     """Softmax + cross-entropy as one node. `target`: int labels (N,) or probabilities (N, C)."""
     logits = float_tensor(logits, "cross_entropy")
     z = logits.data
@@ -187,75 +187,86 @@ def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: floa
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], "
                          f"got {label_smoothing}")
-    xp = logits._xp
+    tdata = target.data if isinstance(target, Tensor) else target
+    if (tdata.dtype if hasattr(tdata, "dtype") else np.asarray(tdata).dtype).kind in "iu":
+        return _xent_labels(logits, target, reduction, label_smoothing)
+    return _xent_probabilities(logits, target, reduction, label_smoothing)
+
+
+def _xent_labels(logits: Tensor, target, reduction: str, ls: float) -> Tensor:
+    """cross_entropy against int labels: the fused log-softmax + pick, (softmax - onehot) back."""
+    z, xp = logits.data, logits._xp
+    z2 = z[None] if z.ndim == 1 else z
+    n, c = z2.shape
+    on_host = xp_of(target.data if isinstance(target, Tensor) else target) is np
+    y = _labels(target, c, "cross_entropy", check=on_host)  # GPU labels: counted below
+    if type(y) is not type(z2):
+        y = xp.asarray(y)
+    if y.ndim != 1:
+        y = y.reshape(-1)
+    if y.shape[0] != n:
+        raise ShapeError(f"cross_entropy: {n} rows of logits but {y.shape[0]} labels")
+    logp, losses, bad = ck.log_softmax_xent(z2, y, ls, count_bad=not on_host)
+    if not on_host:  # counted on the device, raised at the next read (no stall)
+        check_later(bad, _label_error("cross_entropy", c, n))
+
+    def vjp(g):
+        dz = ck.softmax_xent_grad(logp, y, _row_grads(g, reduction, n), ls)
+        return (dz[0] if z.ndim == 1 else dz,)
+
+    return _xent_node(logits, losses, reduction, (logits,), vjp)
+
+
+def _xent_probabilities(logits: Tensor, target, reduction: str, ls: float) -> Tensor:
+    """cross_entropy against class probabilities (N, C) (or (C,) for (C,) logits)."""
+    z, xp = logits.data, logits._xp
     single = z.ndim == 1
     z2 = z[None] if single else z
     n, c = z2.shape
-    t_tensor = None
-    tdata = target.data if isinstance(target, Tensor) else target
-    if (tdata.dtype if hasattr(tdata, "dtype") else np.asarray(tdata).dtype).kind in "iu":
-        fused = (xp is not np and c <= ck.FUSED_XENT_MAX_CLASSES
-                 and z.dtype in (np.float32, np.float64))
-        on_host = xp_of(tdata) is np
-        y = _labels(target, c, "cross_entropy", check=not fused or on_host)
-        if type(y) is not type(z2):
-            y = xp.asarray(y)
-        if y.ndim != 1:
-            y = y.reshape(-1)
-        if y.shape[0] != n:
-            raise ShapeError(f"cross_entropy: {n} rows of logits but {y.shape[0]} labels")
-        q = None
-        if fused:  # log-softmax, the picked losses and the label check in one kernel
-            logp, losses, bad = ck.log_softmax_xent(z2, y, label_smoothing)
-            if not on_host:
-                check_later(bad, _label_error("cross_entropy", c, n))
-        else:
-            logp = _log_softmax_array(xp, z2, 1)
-            losses = -logp[row_index(n) if xp is np else xp.arange(n), y]
-            if label_smoothing:
-                losses = ((1 - label_smoothing) * losses
-                          - label_smoothing / c * logp.sum(axis=1))
-    else:
-        t_tensor = float_tensor(target, "cross_entropy")
-        q = t_tensor.data.reshape(n, c) if single else t_tensor.data
-        if q.shape != (n, c):
-            if t_tensor.shape == z.shape[:-1]:  # one float per row: labels stored as floats
-                raise DTypeError(
-                    f"cross_entropy: targets of shape {t_tensor.shape} look like class labels "
-                    f"but have dtype {t_tensor.dtype}; labels must be integers "
-                    f"(y.astype('int64')), or pass probabilities of shape {z.shape}")
-            raise ShapeError(f"cross_entropy: logits {z.shape} but probability targets "
-                             f"{t_tensor.shape}")
-        logp = _log_softmax_array(xp, z2, 1)
-        if label_smoothing:
-            q = (1 - label_smoothing) * q + label_smoothing / c
-        losses = -(q * logp).sum(axis=1)
-    if reduction == "none":
-        out = losses[0] if single else losses
-    else:  # sum / n: np.mean's numbers without its Python overhead
-        out = losses.sum() / n if reduction == "mean" else losses.sum()
+    t = float_tensor(target, "cross_entropy")
+    q = t.data.reshape(n, c) if single else t.data
+    if q.shape != (n, c):
+        if t.shape == z.shape[:-1]:  # one float per row: labels stored as floats
+            raise DTypeError(
+                f"cross_entropy: targets of shape {t.shape} look like class labels "
+                f"but have dtype {t.dtype}; labels must be integers "
+                f"(y.astype('int64')), or pass probabilities of shape {z.shape}")
+        raise ShapeError(f"cross_entropy: logits {z.shape} but probability targets {t.shape}")
+    logp = ck.log_softmax(z2, 1)
+    if ls:
+        q = (1 - ls) * q + ls / c
+    losses = -(q * logp).sum(axis=1)
 
     def vjp(g):
-        gi = g * (1.0 / n) if reduction == "mean" else g
-        gi = gi if reduction != "none" else gi.reshape(-1, 1)
-        if q is None:  # (softmax - onehot) * gi: one kernel on a GPU
-            dz = ck.softmax_xent_grad(logp, y, gi, label_smoothing)
-        else:
-            dz = (xp.exp(logp) * q.sum(axis=1, keepdims=True) - q) * gi
-        gz = dz[0] if single else dz
-        if t_tensor is None:
-            return (gz,)
-        gt = None
-        if t_tensor.requires_grad:
-            gt = -logp * gi * (1 - label_smoothing)
-            gt = gt[0] if single else gt
-        return gz, gt
+        gi = _row_grads(g, reduction, n)
+        dz = (xp.exp(logp) * q.sum(axis=1, keepdims=True) - q) * gi
+        gt = -logp * gi * (1 - ls) if t.requires_grad else None
+        if single:
+            return dz[0], (None if gt is None else gt[0])
+        return dz, gt
 
-    parents = (logits,) if t_tensor is None else (logits, t_tensor)
-    return _make(xp.asarray(out, dtype=z.dtype), parents, vjp, "cross_entropy")
+    return _xent_node(logits, losses, reduction, (logits, t), vjp)
 
 
-def dropout(x, p: float = 0.5, training: bool = True) -> Tensor:
+def _row_grads(g, reduction: str, n: int):
+    """The upstream gradient of each row's loss: 0-d for 'mean'/'sum', an (N, 1) column for
+    'none'."""
+    if reduction == "mean":
+        return g * (1.0 / n)
+    return g.reshape(-1, 1) if reduction == "none" else g
+
+
+def _xent_node(logits: Tensor, losses, reduction: str, parents: tuple, vjp) -> Tensor:
+    """Reduce the per-row losses and record the cross_entropy node."""
+    z = logits.data
+    if reduction == "none":
+        out = losses[0] if z.ndim == 1 else losses
+    else:  # sum / n: np.mean's numbers without its Python overhead
+        out = losses.sum() / losses.shape[0] if reduction == "mean" else losses.sum()
+    return _make(logits._xp.asarray(out, dtype=z.dtype), parents, vjp, "cross_entropy")
+
+
+def dropout(x: TensorLike, p: float = 0.5, training: bool = True) -> Tensor:
     """Zero each element with probability p and scale the rest by 1/(1-p) (when training)."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")

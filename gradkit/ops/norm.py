@@ -7,14 +7,20 @@ dx = invstd * (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * x_hat)).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from ..errors import ShapeError
 from ..tensor import Tensor, _make
 from ._util import _check_devices, float_tensor
 
+if TYPE_CHECKING:
+    from ..tensor_base import TensorLike
+
 
 def _affine_arrays(x: Tensor, weight, bias, shape: tuple, bshape: tuple, opname: str):
     """weight and bias arrays (None where absent), checked and reshaped to broadcast."""
-    out = []
+    out: list = []
     for t, label in ((weight, "weight"), (bias, "bias")):
         if t is None:
             out.append(None)
@@ -56,8 +62,9 @@ def _input_grad(g, w, xhat, invstd, stat_axes):
     return invstd * (gh - m1 - xhat * m2)
 
 
-def batch_norm(x, running_mean: Tensor | None = None, running_var: Tensor | None = None,
-               weight: Tensor | None = None, bias: Tensor | None = None,
+def batch_norm(x: TensorLike, running_mean: Tensor | None = None,
+               running_var: Tensor | None = None, weight: Tensor | None = None,
+               bias: Tensor | None = None,
                training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Batch normalisation of (N, C) or (N, C, L) input over every axis but C (one node).
 
@@ -75,16 +82,16 @@ def batch_norm(x, running_mean: Tensor | None = None, running_var: Tensor | None
     axes = (0,) if d.ndim == 2 else (0, 2)
     bshape = (1, d.shape[1]) + (1,) * (d.ndim - 2)
     w, b = _affine_arrays(x, weight, bias, (d.shape[1],), bshape, "batch_norm")
-    running = running_mean is not None and running_var is not None
-    if training or not running:
+    stats = None if running_mean is None or running_var is None else (
+        running_mean.data, running_var.data)
+    stat_axes: tuple | None = axes
+    if training or stats is None:
         mean, xc, var = _batch_stats(d, axes, training)
-        if training and running:
-            _update_running(running_mean.data, running_var.data, mean, var,
-                            d.size // d.shape[1], momentum)
-        stat_axes = axes
+        if training and stats is not None:
+            _update_running(*stats, mean, var, d.size // d.shape[1], momentum)
     else:
-        xc = d - running_mean.data.reshape(bshape)
-        var, stat_axes = running_var.data.reshape(bshape), None
+        xc = d - stats[0].reshape(bshape)
+        var, stat_axes = stats[1].reshape(bshape), None
     return _normalise_node(x, weight, bias, w, b, xc, var, eps, axes, stat_axes, "batch_norm")
 
 
@@ -108,7 +115,8 @@ def _update_running(rm, rv, mean, var, n, momentum):
     rv += (momentum * n / (n - 1)) * var.reshape(rv.shape)
 
 
-def layer_norm(x, normalized_shape, weight: Tensor | None = None, bias: Tensor | None = None,
+def layer_norm(x: TensorLike, normalized_shape: int | Sequence[int],
+               weight: Tensor | None = None, bias: Tensor | None = None,
                eps: float = 1e-5) -> Tensor:
     """Normalise over the last len(normalized_shape) axes, then scale and shift (one node)."""
     x = float_tensor(x, "layer_norm")

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import builtins
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..tensor import Tensor, _make, as_tensor
 from ._util import float_tensor, norm_axis
 
+if TYPE_CHECKING:
+    from ..tensor_base import Axis, TensorLike
 
-def _kept_shape(shape: tuple, axis) -> tuple:
+
+def _kept_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
     """`shape` with the reduced axes set to 1 (what keepdims=True would give)."""
     if axis is None:
         return (1,) * len(shape)
@@ -18,7 +22,7 @@ def _kept_shape(shape: tuple, axis) -> tuple:
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
-def _count(shape: tuple, axis) -> int:
+def _count(shape: tuple[int, ...], axis: Any) -> int:
     if axis is None:
         return int(np.prod(shape, dtype=np.int64))
     axes = axis if isinstance(axis, tuple) else (axis,)
@@ -26,7 +30,8 @@ def _count(shape: tuple, axis) -> int:
 
 
 
-def sum(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001 - NumPy's name
+def sum(x: TensorLike, axis: Axis = None,
+        keepdims: bool = False) -> Tensor:  # noqa: A001 - NumPy's name
     """Sum over `axis` (all axes when None)."""
     x = as_tensor(x)
     d = x.data
@@ -37,7 +42,7 @@ def sum(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001 - NumPy's
     return _make(out, (x,), lambda g: (xp.broadcast_to(g.reshape(kshape), d.shape),), "sum")
 
 
-def mean(x, axis=None, keepdims: bool = False) -> Tensor:
+def mean(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Mean over `axis` (all axes when None); integer tensors give float32."""
     x = float_tensor(x, "mean")
     d = x.data
@@ -53,7 +58,7 @@ def mean(x, axis=None, keepdims: bool = False) -> Tensor:
     return _make(out, (x,), vjp, "mean")
 
 
-def _extreme(x, axis, keepdims, name):
+def _extreme(x: TensorLike, axis: Axis, keepdims: bool, name: str) -> Tensor:
     x = as_tensor(x)
     d = x.data
     if d.size == 0:
@@ -70,17 +75,19 @@ def _extreme(x, axis, keepdims, name):
     return _make(out, (x,), vjp, name)
 
 
-def max(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001 - NumPy's name
+def max(x: TensorLike, axis: Axis = None,
+        keepdims: bool = False) -> Tensor:  # noqa: A001 - NumPy's name
     """Maximum over `axis`; tied maxima share the gradient equally."""
     return _extreme(x, axis, keepdims, "max")
 
 
-def min(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001 - NumPy's name
+def min(x: TensorLike, axis: Axis = None,
+        keepdims: bool = False) -> Tensor:  # noqa: A001 - NumPy's name
     """Minimum over `axis`; tied minima share the gradient equally."""
     return _extreme(x, axis, keepdims, "min")
 
 
-def prod(x, axis=None, keepdims: bool = False) -> Tensor:
+def prod(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Product over `axis`; the gradient is exact even where inputs are zero."""
     x = as_tensor(x)
     d = x.data
@@ -107,7 +114,8 @@ def prod(x, axis=None, keepdims: bool = False) -> Tensor:
     return _make(out, (x,), vjp, "prod")
 
 
-def var(x, axis=None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+def var(x: TensorLike, axis: Axis = None, keepdims: bool = False,
+        ddof: int = 0) -> Tensor:
     """Variance over `axis` with `ddof` delta degrees of freedom."""
     x = float_tensor(x, "var")
     d = x.data
@@ -122,12 +130,13 @@ def var(x, axis=None, keepdims: bool = False, ddof: int = 0) -> Tensor:
     return _make(out, (x,), lambda g: (g.reshape(kshape) * (scale * centred),), "var")
 
 
-def std(x, axis=None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+def std(x: TensorLike, axis: Axis = None, keepdims: bool = False,
+        ddof: int = 0) -> Tensor:
     """Standard deviation over `axis` with `ddof` delta degrees of freedom."""
     return var(x, axis, keepdims, ddof) ** 0.5
 
 
-def logsumexp(x, axis=None, keepdims: bool = False) -> Tensor:
+def logsumexp(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """log(sum(exp(x))) over `axis`, computed without overflow."""
     x = float_tensor(x, "logsumexp")
     d = x.data
@@ -144,23 +153,23 @@ def logsumexp(x, axis=None, keepdims: bool = False) -> Tensor:
     return _make(out, (x,), lambda g: (g.reshape(kshape) * (e / s),), "logsumexp")
 
 
-def _axes(axis, ndim):
+def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
     return axis if isinstance(axis, tuple) else (axis,)
 
 
-def argmax(x, axis=None, keepdims: bool = False) -> Tensor:
+def argmax(x: TensorLike, axis: int | None = None, keepdims: bool = False) -> Tensor:
     """Index of the maximum (flattened when axis is None); int64, not differentiable."""
     return _arg(x, axis, keepdims, "argmax")
 
 
-def argmin(x, axis=None, keepdims: bool = False) -> Tensor:
+def argmin(x: TensorLike, axis: int | None = None, keepdims: bool = False) -> Tensor:
     """Index of the minimum (flattened when axis is None); int64, not differentiable."""
     return _arg(x, axis, keepdims, "argmin")
 
 
-def _arg(x, axis, keepdims, name):
+def _arg(x: TensorLike, axis: int | None, keepdims: bool, name: str) -> Tensor:
     x = as_tensor(x)
     d = x.data
     if d.size == 0:
@@ -172,7 +181,7 @@ def _arg(x, axis, keepdims, name):
     return Tensor._wrap(x._xp.asarray(out, dtype=np.int64))
 
 
-def cumsum(x, axis=None) -> Tensor:
+def cumsum(x: TensorLike, axis: int | None = None) -> Tensor:
     """Cumulative sum along `axis` (over the flattened tensor when None)."""
     x = as_tensor(x)
     d = x.data
@@ -186,17 +195,19 @@ def cumsum(x, axis=None) -> Tensor:
     return _make(out, (x,), lambda g: (_rev_cumsum(xp, g, axis),), "cumsum")
 
 
-def _rev_cumsum(xp, g, axis):
+def _rev_cumsum(xp: Any, g: Any, axis: int) -> Any:
     return xp.flip(xp.cumsum(xp.flip(g, axis=axis), axis=axis), axis=axis)
 
 
-def any(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001 - NumPy's name
+def any(x: TensorLike, axis: Axis = None,
+        keepdims: bool = False) -> Tensor:  # noqa: A001 - NumPy's name
     """True where any element along `axis` is non-zero (not differentiable)."""
     x = as_tensor(x)
     return Tensor._wrap(x._xp.asarray(x.data.any(axis=axis, keepdims=keepdims)))
 
 
-def all(x, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001 - NumPy's name
+def all(x: TensorLike, axis: Axis = None,
+        keepdims: bool = False) -> Tensor:  # noqa: A001 - NumPy's name
     """True where every element along `axis` is non-zero (not differentiable)."""
     x = as_tensor(x)
     return Tensor._wrap(x._xp.asarray(x.data.all(axis=axis, keepdims=keepdims)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -11,52 +12,66 @@ from ..tensor import Tensor, _make, as_tensor
 from ._util import norm_axis, operands
 from .indexing import getitem
 
+if TYPE_CHECKING:
+    from ..tensor_base import Axis, TensorLike
 
-def _shape_arg(shape) -> tuple:
+
+def _shape_arg(shape: Sequence[Any]) -> tuple[int, ...]:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
     return tuple(int(s) for s in shape)
 
 
-def reshape(x, *shape) -> Tensor:
+def reshape(x: TensorLike, *shape: int | Sequence[int]) -> Tensor:
     """The same elements in a new shape (one entry may be -1)."""
+    return reshape_packed(x, shape)
+
+
+def reshape_packed(x: TensorLike, shape: Sequence[Any]) -> Tensor:
+    """`reshape` with its shape arguments in one sequence (Tensor.reshape calls it: no
+    re-packing of `*shape` on the hot path)."""
     x = as_tensor(x)
-    shape = _shape_arg(shape)
+    dims = _shape_arg(shape)
     d = x.data
     try:
-        out = d.reshape(shape)
+        out = d.reshape(dims)
     except ValueError:
         raise ShapeError(
             f"reshape: cannot reshape a tensor of shape {d.shape} ({d.size} elements) "
-            f"into {shape}"
+            f"into {dims}"
         ) from None
     return _make(out, (x,), lambda g: (g.reshape(d.shape),), "reshape")
 
 
-def flatten(x, start_axis: int = 0) -> Tensor:
+def flatten(x: TensorLike, start_axis: int = 0) -> Tensor:
     """Merge the axes from `start_axis` on into one."""
     x = as_tensor(x)
     if x.ndim == 0:
-        return reshape(x, (1,))
+        return reshape_packed(x, (1,))
     start = norm_axis(start_axis, x.ndim, "flatten")
-    return reshape(x, x.shape[:start] + (-1,))
+    return reshape_packed(x, x.shape[:start] + (-1,))
 
 
-def transpose(x, *axes) -> Tensor:
+def transpose(x: TensorLike, *axes: int | Sequence[int] | None) -> Tensor:
     """Permute axes (reverse them when none are given)."""
+    return transpose_packed(x, axes)
+
+
+def transpose_packed(x: TensorLike, axes: Sequence[Any]) -> Tensor:
+    """`transpose` with its axes arguments in one sequence (what Tensor.transpose calls)."""
     x = as_tensor(x)
-    axes = _shape_arg(axes) if axes and axes[0] is not None else None
+    perm = _shape_arg(axes) if axes and axes[0] is not None else None
     d = x.data
-    if axes is not None and sorted(norm_axis(axes, d.ndim, "transpose")) != list(range(d.ndim)):
-        raise ShapeError(f"transpose: axes {axes} are not a permutation of {d.ndim} axes")
-    out = d.transpose(axes)
+    if perm is not None and sorted(norm_axis(perm, d.ndim, "transpose")) != list(range(d.ndim)):
+        raise ShapeError(f"transpose: axes {perm} are not a permutation of {d.ndim} axes")
+    out = d.transpose(perm)
     inv = None  # the inverse permutation, as host ints (CuPy wants plain ints)
-    if axes is not None:
-        inv = tuple(int(i) for i in np.argsort([a % d.ndim for a in axes]))
+    if perm is not None:
+        inv = tuple(int(i) for i in np.argsort([a % d.ndim for a in perm]))
     return _make(out, (x,), lambda g: (g.transpose(inv),), "transpose")
 
 
-def swapaxes(x, axis1: int, axis2: int) -> Tensor:
+def swapaxes(x: TensorLike, axis1: int, axis2: int) -> Tensor:
     """Exchange two axes."""
     x = as_tensor(x)
     a1 = norm_axis(axis1, x.ndim, "swapaxes")
@@ -65,7 +80,7 @@ def swapaxes(x, axis1: int, axis2: int) -> Tensor:
     return _make(out, (x,), lambda g: (x._xp.swapaxes(g, a1, a2),), "swapaxes")
 
 
-def expand_dims(x, axis) -> Tensor:
+def expand_dims(x: TensorLike, axis: int | Sequence[int]) -> Tensor:
     """Insert a length-1 axis at `axis`."""
     x = as_tensor(x)
     d = x.data
@@ -76,7 +91,7 @@ def expand_dims(x, axis) -> Tensor:
     return _make(out, (x,), lambda g: (g.reshape(d.shape),), "expand_dims")
 
 
-def squeeze(x, axis=None) -> Tensor:
+def squeeze(x: TensorLike, axis: Axis = None) -> Tensor:
     """Remove length-1 axes (only `axis` when given)."""
     x = as_tensor(x)
     d = x.data
@@ -88,7 +103,7 @@ def squeeze(x, axis=None) -> Tensor:
     return _make(out, (x,), lambda g: (g.reshape(d.shape),), "squeeze")
 
 
-def broadcast_to(x, shape) -> Tensor:
+def broadcast_to(x: TensorLike, shape: Sequence[int]) -> Tensor:
     """A read-only broadcast view in `shape`; the gradient sums back."""
     x = as_tensor(x)
     shape = tuple(shape)
@@ -99,7 +114,7 @@ def broadcast_to(x, shape) -> Tensor:
     return _make(out, (x,), lambda g: (g,), "broadcast_to")
 
 
-def _same_device(tensors: Sequence, opname: str) -> list[Tensor]:
+def _same_device(tensors: Sequence[TensorLike], opname: str) -> list[Tensor]:
     if not tensors:
         raise ValueError(f"{opname}: needs at least one tensor")
     ts = [as_tensor(t) for t in tensors]
@@ -110,7 +125,7 @@ def _same_device(tensors: Sequence, opname: str) -> list[Tensor]:
     return ts
 
 
-def concatenate(tensors: Sequence, axis: int = 0) -> Tensor:
+def concatenate(tensors: Sequence[TensorLike], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis."""
     ts = _same_device(tensors, "concatenate")
     xp = ts[0]._xp
@@ -124,7 +139,7 @@ def concatenate(tensors: Sequence, axis: int = 0) -> Tensor:
     return _make(out, tuple(ts), lambda g: tuple(xp.split(g, cuts, axis=axis)), "concatenate")
 
 
-def stack(tensors: Sequence, axis: int = 0) -> Tensor:
+def stack(tensors: Sequence[TensorLike], axis: int = 0) -> Tensor:
     """Join same-shaped tensors along a new axis."""
     ts = _same_device(tensors, "stack")
     xp = ts[0]._xp
@@ -141,7 +156,8 @@ def stack(tensors: Sequence, axis: int = 0) -> Tensor:
     return _make(out, tuple(ts), vjp, "stack")
 
 
-def split(x, indices_or_sections, axis: int = 0) -> list[Tensor]:
+def split(x: TensorLike, indices_or_sections: int | Sequence[int],
+          axis: int = 0) -> list[Tensor]:
     """Split into pieces (equal sections, or at the given indices), like NumPy."""
     x = as_tensor(x)
     axis = norm_axis(axis, x.ndim, "split")
@@ -159,7 +175,7 @@ def split(x, indices_or_sections, axis: int = 0) -> list[Tensor]:
     return [getitem(x, lead + (slice(lo, max(lo, hi)),)) for lo, hi in zip(bounds, bounds[1:])]
 
 
-def flip(x, axis=None) -> Tensor:
+def flip(x: TensorLike, axis: Axis = None) -> Tensor:
     """Reverse the order of elements along `axis` (all axes when None)."""
     x = as_tensor(x)
     axis = norm_axis(axis, x.ndim, "flip")
@@ -167,7 +183,7 @@ def flip(x, axis=None) -> Tensor:
     return _make(xp.flip(x.data, axis=axis), (x,), lambda g: (xp.flip(g, axis=axis),), "flip")
 
 
-def pad(x, pad_width, value=0) -> Tensor:
+def pad(x: TensorLike, pad_width: Any, value: float = 0) -> Tensor:
     """Pad with a constant `value`; `pad_width` as in NumPy's `pad`."""
     x = as_tensor(x)
     xp = x._xp
@@ -183,7 +199,7 @@ def pad(x, pad_width, value=0) -> Tensor:
     return _make(out, (x,), lambda g: (g[inner],), "pad")
 
 
-def _triangle(x, k, name):
+def _triangle(x: TensorLike, k: int, name: str) -> Tensor:
     x = as_tensor(x)
     if x.ndim < 2:
         raise ShapeError(f"{name}: needs at least 2 axes, got shape {x.shape}")
@@ -191,11 +207,11 @@ def _triangle(x, k, name):
     return _make(fn(x.data, k), (x,), lambda g: (fn(g, k),), name)
 
 
-def tril(x, k: int = 0) -> Tensor:
+def tril(x: TensorLike, k: int = 0) -> Tensor:
     """Lower triangle (elements above the k-th diagonal set to zero)."""
     return _triangle(x, k, "tril")
 
 
-def triu(x, k: int = 0) -> Tensor:
+def triu(x: TensorLike, k: int = 0) -> Tensor:
     """Upper triangle (elements below the k-th diagonal set to zero)."""
     return _triangle(x, k, "triu")

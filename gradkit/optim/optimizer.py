@@ -1,8 +1,13 @@
-"""The `Optimizer` base: parameter groups, validation, zero_grad, lr, state and state_dict.
+"""The `Optimizer` base: parameter groups, validation, zero_grad, lr, state and state_dict,
+and the loop of `step()` over groups and parameters.
 
-Subclasses give their defaults and implement `_step_group(group)` (the update rule, done in
-place on `p.data` and on their state buffers; `p.grad.data` is only ever read) and
-`_init_state(p, group)` (the per-parameter buffers, created on the first step).
+`step()` visits every parameter that has a gradient; for each it creates the state on the
+first visit (`_init_state`), counts `state["step"]` when the state keeps one, forms the
+gradient to step along (`weight_decay` and `maximize`, by `backend.kernels.grad_term`) and
+calls the subclass's update rule, `_update(p, g, state, opts, fresh)`: in place on `p.data`
+and on the state buffers, with `opts` the group's options as Python floats. Gradient arrays
+are only ever read. A subclass gives its defaults, `_validate`, `_init_state`,
+`_required_state` and `_STATE_KEYS` (for `load_state_dict`), and `_update`.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import enable_grad
+from ..backend import kernels as ck
 from ..backend.devices import to_device, to_numpy, xp_of
 from ..errors import ShapeError
 from ..tensor import Tensor
@@ -23,7 +29,7 @@ _SCHEDULER_KEYS = ("initial_lr",)  # group keys that lr schedulers add
 _SCRATCH_MIN_SIZE = 4096  # parameters at least this big get a scratch array for updates
 
 
-def check_real(owner: str, name: str, value) -> None:
+def check_real(owner: str, name: str, value: Any) -> None:
     """Raise unless `value` is a finite real number (the message names `owner` and `name`)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{owner}: {name} must be a number, got {value!r}")
@@ -31,14 +37,14 @@ def check_real(owner: str, name: str, value) -> None:
         raise ValueError(f"{owner}: invalid {name}={value!r}; it must be finite")
 
 
-def check_nonnegative(owner: str, name: str, value) -> None:
+def check_nonnegative(owner: str, name: str, value: Any) -> None:
     """Raise unless `value` is a finite real number >= 0."""
     check_real(owner, name, value)
     if not value >= 0:
         raise ValueError(f"{owner}: invalid {name}={value!r}; it must be >= 0")
 
 
-def check_unit_interval(owner: str, name: str, value) -> None:
+def check_unit_interval(owner: str, name: str, value: Any) -> None:
     """Raise unless `value` is a real number in [0, 1)."""
     check_nonnegative(owner, name, value)
     if not value < 1:
@@ -120,9 +126,14 @@ class Optimizer:
                 raise ValueError(f"{name}: {where} appears more than once in the parameters")
             seen.add(id(p))
 
+    _NONNEGATIVE: tuple[str, ...] = ()  # options that must be finite numbers >= 0 (besides lr)
+
     def _validate(self, group: dict[str, Any]) -> None:
-        """Check a group's options (subclasses extend; the base checks lr)."""
-        check_nonnegative(type(self).__name__, "lr", group["lr"])
+        """Check a group's options (subclasses extend; the base checks lr and _NONNEGATIVE)."""
+        name = type(self).__name__
+        check_nonnegative(name, "lr", group["lr"])
+        for key in self._NONNEGATIVE:
+            check_nonnegative(name, key, group[key])
 
     # ---- learning rate ------------------------------------------------------------------
     @property
@@ -158,7 +169,39 @@ class Optimizer:
         return loss
 
     def _step_group(self, group: dict[str, Any]) -> None:
-        raise NotImplementedError
+        """Update every parameter of `group` that has a gradient (see the module docstring)."""
+        opts = _options(group)
+        wd, maximize = opts.get("weight_decay", 0.0), opts.get("maximize", False)
+        decay = bool(wd or maximize) and not self._DECAYS_ITSELF
+        stateful = self._keeps_state(opts)
+        grad_of, update = self._grad_of, self._update
+        for p in group["params"]:
+            g = grad_of(p)
+            if g is None:
+                continue
+            state = self._state_of(p, group) if stateful else {}
+            if "step" in state:
+                state["step"] += 1
+            fresh = False
+            if decay:
+                g, fresh = ck.grad_term(p.data, g, wd, maximize)
+            update(p, g, state, opts, fresh)
+
+    _DECAYS_ITSELF = False  # True: `_update` gets the raw gradient and applies weight decay
+
+    def _update(self, p: Tensor, g: Any, state: dict[str, Any], opts: dict[str, Any],
+                fresh: bool) -> None:
+        """The update rule for one parameter: change `p.data` (and `state`) in place.
+
+        `g` is the gradient to step along (decayed and negated as the options say, unless
+        `_DECAYS_ITSELF`); `fresh` says it is a temporary of this step that may be
+        overwritten (otherwise it is the gradient itself, never to be written).
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no update rule (_update)")
+
+    def _keeps_state(self, opts: dict[str, Any]) -> bool:
+        """Whether parameters under these options keep state (plain SGD keeps none)."""
+        return True
 
     def _scaled(self, p: Tensor, a, factor: float):
         """`a * factor`, written into a scratch array kept for `p` (not part of the state),
@@ -291,6 +334,30 @@ class Optimizer:
                 )
             out[key] = to_device(host, p.device)
         return out
+
+
+def _options(group: dict[str, Any]) -> dict[str, Any]:
+    """A group's options as the update reads them: numbers as Python floats (weak scalars in
+    NumPy 2 and CuPy, so float32 parameters stay float32), tuples of them (betas) too."""
+    opts = dict(group)
+    del opts["params"]
+    for k, v in opts.items():
+        if type(v) is not float and type(v) is not bool:
+            opts[k] = _as_float(v)
+    return opts
+
+
+_FLOATS = (float, int, np.floating, np.integer)  # the common numbers, checked first (fast)
+
+
+def _as_float(value: Any) -> Any:
+    if type(value) is float or isinstance(value, bool):
+        return value
+    if isinstance(value, _FLOATS):
+        return float(value)
+    if isinstance(value, tuple):
+        return tuple(_as_float(v) for v in value)
+    return float(value) if isinstance(value, numbers.Real) else value  # e.g. Fraction
 
 
 def _host_copy(value):

@@ -1,9 +1,11 @@
 """SGD, Adam, AdamW, RMSprop and Adagrad: PyTorch's update rules (its foreach=False path).
 
-Every update works on raw arrays: in place on `p.data` and on the state buffers (in-place
-ufuncs, `out=`), with at most one or two temporaries per parameter, never writing to a
-gradient array. Hyper-parameters are turned into Python floats, which NumPy 2 and CuPy treat
-as weak scalars, so float32 parameters stay float32 all the way.
+Each class writes only its update rule, `_update`, for one parameter; the base class
+(`optimizer.py`) loops over groups and parameters, makes the state and applies weight decay
+and `maximize`. Every update works on raw arrays: in place on `p.data` and on the state
+buffers (in-place ufuncs, `out=`), with at most one or two temporaries per parameter, never
+writing to a gradient array. Adam's rule is `backend.kernels.adam_update_`, one kernel on a
+GPU.
 """
 
 from __future__ import annotations
@@ -11,30 +13,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import numpy as np
-
+from ..backend import kernels as ck
 from ..backend.devices import xp_of
-from ..backend.kernels import adam_update_
-from .optimizer import Optimizer, check_nonnegative, check_real, check_unit_interval
-
-
-def _grad_term(w, g, weight_decay: float, maximize: bool):
-    """`±g + weight_decay * w` as PyTorch forms it; returns (array, whether it is a new one)."""
-    if weight_decay:
-        d = w * weight_decay
-        if maximize:
-            d -= g
-        else:
-            d += g
-        return d, True
-    if maximize:
-        return -g, True
-    return g, False
+from ..tensor import Tensor
+from .optimizer import Optimizer, check_real, check_unit_interval
 
 
 class SGD(Optimizer):
     """Stochastic gradient descent, optionally with momentum (heavy-ball or Nesterov)."""
 
+    _NONNEGATIVE = ("momentum", "weight_decay")
     _STATE_KEYS = frozenset({"momentum_buffer"})
 
     def __init__(self, params: Iterable, lr: float, momentum: float = 0.0,
@@ -46,8 +34,6 @@ class SGD(Optimizer):
 
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)
-        check_nonnegative("SGD", "momentum", group["momentum"])
-        check_nonnegative("SGD", "weight_decay", group["weight_decay"])
         check_real("SGD", "dampening", group["dampening"])
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError(
@@ -55,41 +41,40 @@ class SGD(Optimizer):
                 f"momentum={group['momentum']!r}, dampening={group['dampening']!r}"
             )
 
-    def _step_group(self, group: dict[str, Any]) -> None:
-        lr, momentum = float(group["lr"]), float(group["momentum"])
-        dampening, wd = float(group["dampening"]), float(group["weight_decay"])
-        nesterov, maximize = group["nesterov"], group["maximize"]
-        for p in group["params"]:
-            g = self._grad_of(p)
-            if g is None:
-                continue
-            w = p.data
-            d, owned = _grad_term(w, g, wd, maximize) if wd or maximize else (g, False)
-            if momentum != 0:
-                st = self._state_of(p, group)
-                buf = st.get("momentum_buffer")
-                if buf is None:  # the first gradient, as PyTorch starts it
-                    buf = st["momentum_buffer"] = d if owned else d.copy()
-                else:
-                    buf *= momentum
-                    buf += d * (1 - dampening) if dampening else d
-                if nesterov:  # d + momentum * buf
-                    n = buf * momentum
-                    n += d
-                    d, owned = n, True
-                else:
-                    d, owned = buf, False
-            if owned:
-                d *= lr
-                w -= d
+    def _keeps_state(self, opts: dict[str, Any]) -> bool:
+        return opts["momentum"] != 0
+
+    def _update(self, p: Tensor, g: Any, state: dict[str, Any], opts: dict[str, Any],
+                fresh: bool) -> None:
+        lr, momentum, d = opts["lr"], opts["momentum"], g
+        if momentum != 0:
+            buf = state.get("momentum_buffer")
+            if buf is None:  # the first gradient, as PyTorch starts it
+                buf = state["momentum_buffer"] = d if fresh else d.copy()
             else:
-                w -= self._scaled(p, d, lr)
+                buf *= momentum
+                dampening = opts["dampening"]
+                buf += d * (1 - dampening) if dampening else d
+            if opts["nesterov"]:  # d + momentum * buf
+                n = buf * momentum
+                n += d
+                d, fresh = n, True
+            else:
+                d, fresh = buf, False
+        w = p.data
+        if fresh:
+            d *= lr
+            w -= d
+        else:
+            w -= self._scaled(p, d, lr)
 
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba), with optional AMSGrad; AdamW's decoupled decay in the subclass."""
 
     _DECOUPLED = False
+    _DECAYS_ITSELF = True  # adam_update_ applies weight decay and maximize (in its kernel)
+    _NONNEGATIVE = ("eps", "weight_decay")
     _STATE_KEYS = frozenset({"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"})
 
     def __init__(self, params: Iterable, lr: float = 1e-3,
@@ -109,8 +94,6 @@ class Adam(Optimizer):
         for i, beta in enumerate(betas):
             check_unit_interval(name, f"betas[{i}]", beta)
         group["betas"] = tuple(betas)
-        check_nonnegative(name, "eps", group["eps"])
-        check_nonnegative(name, "weight_decay", group["weight_decay"])
 
     def _required_state(self, group: dict[str, Any]) -> set[str]:
         keys = {"step", "exp_avg", "exp_avg_sq"}
@@ -123,42 +106,14 @@ class Adam(Optimizer):
             st["max_exp_avg_sq"] = xp.zeros_like(p.data)
         return st
 
-    def _step_group(self, group: dict[str, Any]) -> None:
-        lr, eps, wd = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
-        beta1, beta2 = float(group["betas"][0]), float(group["betas"][1])
-        amsgrad, maximize, decoupled = group["amsgrad"], group["maximize"], self._DECOUPLED
-        for p in group["params"]:
-            g = self._grad_of(p)
-            if g is None:
-                continue
-            w, xp = p.data, xp_of(p.data)
-            st = self._state_of(p, group)
-            st["step"] = step = st["step"] + 1
-            if xp is not np:  # one fused kernel per parameter on a GPU
-                adam_update_(w, g, st["exp_avg"], st["exp_avg_sq"], lr=lr, beta1=beta1,
-                             beta2=beta2, eps=eps, step=step, weight_decay=wd,
-                             decoupled=decoupled, maximize=maximize,
-                             max_v=st.get("max_exp_avg_sq") if amsgrad else None)
-                continue
-            if decoupled and wd:
-                w *= 1 - lr * wd
-            g = _grad_term(w, g, 0.0 if decoupled else wd, maximize)[0]
-            m, v = st["exp_avg"], st["exp_avg_sq"]
-            tmp = xp.subtract(g, m)  # m.lerp_(g, 1 - beta1)
-            tmp *= 1 - beta1
-            m += tmp
-            xp.multiply(g, 1 - beta2, out=tmp)  # v = beta2 * v + (1 - beta2) * g * g
-            tmp *= g
-            v *= beta2
-            v += tmp
-            if amsgrad:
-                v = xp.maximum(st["max_exp_avg_sq"], v, out=st["max_exp_avg_sq"])
-            xp.sqrt(v, out=tmp)
-            tmp /= (1 - beta2**step) ** 0.5
-            tmp += eps
-            xp.divide(m, tmp, out=tmp)
-            tmp *= lr / (1 - beta1**step)
-            w -= tmp
+    def _update(self, p: Tensor, g: Any, state: dict[str, Any], opts: dict[str, Any],
+                fresh: bool) -> None:
+        beta1, beta2 = opts["betas"]
+        ck.adam_update_(p.data, g, state["exp_avg"], state["exp_avg_sq"], lr=opts["lr"],
+                        beta1=beta1, beta2=beta2, eps=opts["eps"], step=state["step"],
+                        weight_decay=opts["weight_decay"], decoupled=self._DECOUPLED,
+                        maximize=opts["maximize"],
+                        max_v=state["max_exp_avg_sq"] if opts["amsgrad"] else None)
 
 
 class AdamW(Adam):
@@ -177,6 +132,7 @@ class AdamW(Adam):
 class RMSprop(Optimizer):
     """RMSprop (Hinton), optionally centered and with momentum."""
 
+    _NONNEGATIVE = ("alpha", "eps", "weight_decay", "momentum")
     _STATE_KEYS = frozenset({"step", "square_avg", "grad_avg", "momentum_buffer"})
 
     def __init__(self, params: Iterable, lr: float = 1e-2, alpha: float = 0.99,
@@ -185,11 +141,6 @@ class RMSprop(Optimizer):
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                         momentum=momentum, centered=centered, maximize=maximize)
         super().__init__(params, defaults)
-
-    def _validate(self, group: dict[str, Any]) -> None:
-        super()._validate(group)
-        for key in ("alpha", "eps", "weight_decay", "momentum"):
-            check_nonnegative("RMSprop", key, group[key])
 
     def _required_state(self, group: dict[str, Any]) -> set[str]:
         keys = {"step", "square_avg"}
@@ -204,48 +155,41 @@ class RMSprop(Optimizer):
         return {"step": 0, **{k: xp.zeros_like(p.data) for k in self._required_state(group)
                               if k != "step"}}
 
-    def _step_group(self, group: dict[str, Any]) -> None:
-        lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
-        wd, momentum = float(group["weight_decay"]), float(group["momentum"])
-        centered, maximize = group["centered"], group["maximize"]
-        for p in group["params"]:
-            g = self._grad_of(p)
-            if g is None:
-                continue
-            w, xp = p.data, xp_of(p.data)
-            st = self._state_of(p, group)
-            st["step"] += 1
-            g = _grad_term(w, g, wd, maximize)[0]
-            sq = st["square_avg"]
-            tmp = xp.multiply(g, 1 - alpha)  # sq = alpha * sq + (1 - alpha) * g * g
-            tmp *= g
-            sq *= alpha
-            sq += tmp
-            if centered:
-                ga = st["grad_avg"]
-                xp.subtract(g, ga, out=tmp)  # ga.lerp_(g, 1 - alpha)
-                tmp *= 1 - alpha
-                ga += tmp
-                xp.multiply(ga, ga, out=tmp)
-                xp.subtract(sq, tmp, out=tmp)
-                xp.sqrt(tmp, out=tmp)
-            else:
-                xp.sqrt(sq, out=tmp)
-            tmp += eps
-            xp.divide(g, tmp, out=tmp)
-            if momentum > 0:
-                buf = st["momentum_buffer"]
-                buf *= momentum
-                buf += tmp
-                xp.multiply(buf, lr, out=tmp)
-            else:
-                tmp *= lr
-            w -= tmp
+    def _update(self, p: Tensor, g: Any, state: dict[str, Any], opts: dict[str, Any],
+                fresh: bool) -> None:
+        alpha, xp = opts["alpha"], xp_of(g)
+        sq = state["square_avg"]
+        tmp = xp.multiply(g, 1 - alpha)  # sq = alpha * sq + (1 - alpha) * g * g
+        tmp *= g
+        sq *= alpha
+        sq += tmp
+        if opts["centered"]:
+            ga = state["grad_avg"]
+            xp.subtract(g, ga, out=tmp)  # ga.lerp_(g, 1 - alpha)
+            tmp *= 1 - alpha
+            ga += tmp
+            xp.multiply(ga, ga, out=tmp)
+            xp.subtract(sq, tmp, out=tmp)
+            xp.sqrt(tmp, out=tmp)
+        else:
+            xp.sqrt(sq, out=tmp)
+        tmp += opts["eps"]
+        xp.divide(g, tmp, out=tmp)
+        if opts["momentum"] > 0:
+            buf = state["momentum_buffer"]
+            buf *= opts["momentum"]
+            buf += tmp
+            xp.multiply(buf, opts["lr"], out=tmp)
+        else:
+            tmp *= opts["lr"]
+        w = p.data
+        w -= tmp
 
 
 class Adagrad(Optimizer):
     """Adagrad (Duchi et al.): per-coordinate steps shrinking with the summed squared grads."""
 
+    _NONNEGATIVE = ("lr_decay", "weight_decay", "initial_accumulator_value", "eps")
     _STATE_KEYS = frozenset({"step", "sum"})
 
     def __init__(self, params: Iterable, lr: float = 1e-2, lr_decay: float = 0.0,
@@ -256,11 +200,6 @@ class Adagrad(Optimizer):
                         maximize=maximize)
         super().__init__(params, defaults)
 
-    def _validate(self, group: dict[str, Any]) -> None:
-        super()._validate(group)
-        for key in ("lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
-            check_nonnegative("Adagrad", key, group[key])
-
     def _required_state(self, group: dict[str, Any]) -> set[str]:
         return {"step", "sum"}
 
@@ -268,22 +207,15 @@ class Adagrad(Optimizer):
         init = float(group["initial_accumulator_value"])
         return {"step": 0, "sum": xp_of(p.data).full_like(p.data, init)}
 
-    def _step_group(self, group: dict[str, Any]) -> None:
-        lr, lr_decay, eps = float(group["lr"]), float(group["lr_decay"]), float(group["eps"])
-        wd, maximize = float(group["weight_decay"]), group["maximize"]
-        for p in group["params"]:
-            g = self._grad_of(p)
-            if g is None:
-                continue
-            w, xp = p.data, xp_of(p.data)
-            st = self._state_of(p, group)
-            st["step"] = step = st["step"] + 1
-            g = _grad_term(w, g, wd, maximize)[0]
-            clr = lr / (1 + (step - 1) * lr_decay)
-            tmp = xp.multiply(g, g)
-            st["sum"] += tmp
-            xp.sqrt(st["sum"], out=tmp)
-            tmp += eps
-            xp.divide(g, tmp, out=tmp)
-            tmp *= clr
-            w -= tmp
+    def _update(self, p: Tensor, g: Any, state: dict[str, Any], opts: dict[str, Any],
+                fresh: bool) -> None:
+        xp = xp_of(g)
+        clr = opts["lr"] / (1 + (state["step"] - 1) * opts["lr_decay"])
+        tmp = xp.multiply(g, g)
+        state["sum"] += tmp
+        xp.sqrt(state["sum"], out=tmp)
+        tmp += opts["eps"]
+        xp.divide(g, tmp, out=tmp)
+        tmp *= clr
+        w = p.data
+        w -= tmp

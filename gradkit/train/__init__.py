@@ -12,29 +12,11 @@ as the hook that `Module.fit` and the other training methods call (`gradkit.nn.t
 """
 
 from .. import callbacks
-from ..callbacks import (
-    Callback,
-    CSVLogger,
-    EarlyStopping,
-    History,
-    LambdaCallback,
-    ModelCheckpoint,
-    MonitorCallback,
-    OverfitDetector,
-    ProgressBar,
-    ReduceLROnPlateau,
-    TensorBoard,
-    TerminateOnNaN,
-    find_overfitting,
-)
+from ..callbacks import *  # noqa: F403 - every callback name, listed once in callbacks.__all__
 from ..nn.training import install_trainer
 from . import fit
 from .hook import ModuleTrainer
 
 install_trainer(ModuleTrainer())
 
-__all__ = [
-    "callbacks", "fit", "History", "Callback", "MonitorCallback", "EarlyStopping",
-    "ModelCheckpoint", "ReduceLROnPlateau", "CSVLogger", "TensorBoard", "TerminateOnNaN",
-    "LambdaCallback", "ProgressBar", "OverfitDetector", "find_overfitting",
-]
+__all__ = ["callbacks", "fit", *callbacks.__all__]

@@ -5,14 +5,18 @@ Every error names the call (`fit`, `evaluate`, `validation_data`...) and says ho
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..autograd import no_grad
 from ..backend.devices import to_device, xp_of
+from ..nn.module import Module
 from ..tensor import Tensor
+from .config import TrainConfig
 
 
-def check_lengths(x, y, where: str) -> None:
+def check_lengths(x: Any, y: Any, where: str) -> None:
     """Non-empty x, and as many targets as samples."""
     if len(x) == 0:
         raise ValueError(f"{where}: x is empty (0 samples); there is nothing to train on")
@@ -21,7 +25,7 @@ def check_lengths(x, y, where: str) -> None:
                          "match (one target per sample)")
 
 
-def check_finite(a, name: str, where: str) -> None:
+def check_finite(a: Any, name: str, where: str) -> None:
     """Refuse NaN/inf in a float array (one fast reduction; the details only on failure)."""
     if a.dtype.kind not in "fc":
         return
@@ -40,7 +44,7 @@ def check_finite(a, name: str, where: str) -> None:
     )
 
 
-def probe_output(model, x, device: str):
+def probe_output(model: Module, x: Any, device: str) -> Tensor | None:
     """The model's output for the first two samples (eval mode, no graph), or None when the
     output is not a single tensor. Errors (e.g. a wrong input shape) surface here."""
     modes = [(m, m.training) for m in model.modules()]
@@ -55,7 +59,7 @@ def probe_output(model, x, device: str):
     return out if isinstance(out, Tensor) else None
 
 
-def check_targets(cfg, out_shape: tuple, y, where: str) -> None:
+def check_targets(cfg: TrainConfig, out_shape: tuple, y: Any, where: str) -> None:
     """Targets that the compiled loss can take, given the model's output shape."""
     if cfg.loss_kind == "labels":
         _check_labels(cfg.loss_name, out_shape, y, where)

@@ -1,6 +1,7 @@
 """`compile()`: turn optimizer, loss and metric names into objects and keep them on the model.
 
-String optimizers get Keras's default learning rates (`"sgd"` 0.01, the others 0.001).
+Names come from the registries: optimizers from `gradkit.optim.registry` (with Keras's
+default learning rates: `"sgd"` 0.01, the others 0.001), losses from `gradkit.nn.registry`.
 A loss is called as `loss(y_pred, y_true)` (PyTorch's order); a metric as
 `metric(y_true, y_pred)` (Keras's and scikit-learn's order).
 """
@@ -10,29 +11,14 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .. import metrics as gk_metrics
 from ..nn import losses as L
-from ..optim import SGD, Adagrad, Adam, AdamW, RMSprop
+from ..nn import registry
+from ..nn.module import Module
+from ..optim import registry as optimizers
 from ..optim.optimizer import Optimizer
-
-OPTIMIZERS: dict[str, tuple[type, float]] = {
-    "sgd": (SGD, 0.01), "adam": (Adam, 1e-3), "adamw": (AdamW, 1e-3),
-    "rmsprop": (RMSprop, 1e-3), "adagrad": (Adagrad, 1e-3),
-}
-
-LOSSES: dict[str, type] = {
-    "cross_entropy": L.CrossEntropyLoss, "mse": L.MSELoss, "mae": L.L1Loss, "l1": L.L1Loss,
-    "bce": L.BCELoss, "bce_with_logits": L.BCEWithLogitsLoss, "huber": L.HuberLoss,
-    "nll": L.NLLLoss,
-}
-
-# How fit checks and adapts targets for each kind of loss (None: a custom callable).
-_KINDS: dict[type, str] = {
-    L.CrossEntropyLoss: "labels", L.NLLLoss: "labels", L.MSELoss: "pointwise",
-    L.L1Loss: "pointwise", L.HuberLoss: "pointwise", L.BCELoss: "binary",
-    L.BCEWithLogitsLoss: "binary",
-}
 
 
 @dataclass
@@ -45,7 +31,14 @@ class TrainConfig:
     metrics: list = field(default_factory=list)
 
 
-def compile_model(model, optimizer="adam", loss=None, metrics=None) -> None:
+#: What compile() takes as the optimizer: a name, an Optimizer, or f(params) -> Optimizer.
+OptimizerSpec = str | Optimizer | Callable[[list], Optimizer]
+#: ... and as the loss: a name, a loss module or f(y_pred, y_true) -> Tensor, or None.
+LossSpec = str | Callable | None
+
+
+def compile_model(model: Module, optimizer: OptimizerSpec = "adam", loss: LossSpec = None,
+                  metrics: Any = None) -> None:
     """Resolve and attach optimizer (`model.optimizer`), loss and metrics to `model`."""
     opt = resolve_optimizer(model, optimizer)
     loss_fn, loss_name, kind = resolve_loss(loss)
@@ -54,7 +47,7 @@ def compile_model(model, optimizer="adam", loss=None, metrics=None) -> None:
     object.__setattr__(model, "_train_config", TrainConfig(loss_fn, loss_name, kind, metric_objs))
 
 
-def config_of(model, where: str) -> TrainConfig:
+def config_of(model: Module, where: str) -> TrainConfig:
     """The model's TrainConfig, or a clear error when compile() was not called."""
     cfg = model.__dict__.get("_train_config")
     if cfg is None or model.__dict__.get("optimizer") is None:
@@ -66,14 +59,14 @@ def config_of(model, where: str) -> TrainConfig:
     return cfg
 
 
-def _trainable(model) -> list:
+def _trainable(model: Module) -> list:
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
         raise ValueError(f"compile: {type(model).__name__} has no trainable parameters")
     return params
 
 
-def resolve_optimizer(model, optimizer) -> Optimizer:
+def resolve_optimizer(model: Module, optimizer: OptimizerSpec) -> Optimizer:
     """An Optimizer from a name, an Optimizer, or a callable taking the parameter list."""
     if isinstance(optimizer, Optimizer):
         owned = {id(p) for p in model.parameters()}
@@ -82,12 +75,8 @@ def resolve_optimizer(model, optimizer) -> Optimizer:
                              "(was it built for another model?)")
         return optimizer
     if isinstance(optimizer, str):
-        key = optimizer.lower()
-        if key not in OPTIMIZERS:
-            raise ValueError(f"compile: unknown optimizer {optimizer!r}; choose from "
-                             f"{sorted(OPTIMIZERS)} or pass an optimizer object")
-        cls, lr = OPTIMIZERS[key]
-        return cls(_trainable(model), lr=lr)
+        optimizers.get_optimizer(optimizer, "compile", " or pass an optimizer object")
+        return optimizers.create(optimizer, _trainable(model))
     if callable(optimizer):
         opt = optimizer(_trainable(model))
         if not isinstance(opt, Optimizer):
@@ -98,25 +87,22 @@ def resolve_optimizer(model, optimizer) -> Optimizer:
                     f"got {optimizer!r}")
 
 
-def resolve_loss(loss) -> tuple[Callable | None, str, str | None]:
+def resolve_loss(loss: LossSpec) -> tuple[Callable | None, str, str | None]:
     """(loss callable, display name, kind) from a name, a loss module or a callable."""
     if loss is None:
         return None, "loss", None
     if isinstance(loss, str):
-        key = loss.lower()
-        if key not in LOSSES:
-            raise ValueError(f"compile: unknown loss {loss!r}; choose from {sorted(LOSSES)} "
-                             "or pass a loss object or a function f(y_pred, y_true)")
-        loss = LOSSES[key]()
-        return loss, key, _KINDS[type(loss)]
+        cls = registry.get_loss(loss, "compile",
+                                " or pass a loss object or a function f(y_pred, y_true)")
+        return cls(), loss.lower(), registry.LOSS_KINDS[cls]
     if callable(loss):
         name = type(loss).__name__ if hasattr(loss, "forward") else getattr(
             loss, "__name__", "loss")
-        return loss, name, _KINDS.get(type(loss))
+        return loss, name, registry.LOSS_KINDS.get(type(loss))
     raise TypeError(f"compile: loss must be a name, a loss module or a callable, got {loss!r}")
 
 
-def resolve_metrics(metrics, loss_fn) -> list:
+def resolve_metrics(metrics: Any, loss_fn: Callable | None) -> list:
     """Metric objects with unique names (string metrics threshold logits at 0 for
     `bce_with_logits`)."""
     if metrics is None:

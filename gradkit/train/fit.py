@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import copy
 import numbers
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from ..autograd import no_grad
 from ..backend.devices import to_numpy, xp_of
@@ -20,6 +22,7 @@ from ..callbacks.history import History
 from ..callbacks.overfit import OverfitDetector
 from ..callbacks.progress import ProgressBar, format_logs
 from ..distributed.training import DistributedFit
+from ..nn.module import Module
 from ..tensor import Tensor
 from . import inputs, steps
 from .config import compile_model, config_of
@@ -28,7 +31,7 @@ from .running import BatchLogs, Running
 __all__ = ["compile_model", "fit", "evaluate", "predict"]
 
 
-def model_device(model) -> str:
+def model_device(model: Module) -> str:
     """The device of the model's first parameter ('cpu' for a model without any)."""
     p = next(model.parameters(), None)
     return "cpu" if p is None else p.device
@@ -84,10 +87,10 @@ def _pick_history(model, callbacks, initial_epoch: int) -> History:
     return previous if initial_epoch > 0 and isinstance(previous, History) else History()
 
 
-def fit(model, x=None, y=None, epochs: int = 1, batch_size: int = 32,
-        validation_split: float = 0.0, validation_data=None, shuffle: bool = True,
-        callbacks=None, verbose: int | str = 1, initial_epoch: int = 0,
-        distributed=False) -> History:
+def fit(model: Module, x: Any = None, y: Any = None, epochs: int = 1, batch_size: int = 32,
+        validation_split: float = 0.0, validation_data: Any = None, shuffle: bool = True,
+        callbacks: list | None = None, verbose: int | str = 1, initial_epoch: int = 0,
+        distributed: Any = False) -> History:
     """Train `model` (see `Module.fit`); returns the History."""
     cfg = config_of(model, "fit")
     epochs = _check_int(epochs, "epochs", 0)
@@ -191,8 +194,9 @@ def _backward(loss) -> None:
     loss.backward()
 
 
-def run_eval(model, loader, step, running: Running, cbs: CallbackList | None = None,
-             reduce=None) -> dict:
+def run_eval(model: Module, loader: Iterable, step: Callable, running: Running,
+             cbs: CallbackList | None = None,
+             reduce: Callable[[dict, int], dict] | None = None) -> dict:
     """Loss and metrics over a loader in eval mode under no_grad (the model's modes are
     restored afterwards). `reduce(logs, count)` combines the ranks' logs (distributed fit)."""
     running.reset()
@@ -214,8 +218,8 @@ def run_eval(model, loader, step, running: Running, cbs: CallbackList | None = N
     return logs
 
 
-def evaluate(model, x=None, y=None, batch_size: int = 256, verbose: int = 0,
-             callbacks=None) -> dict[str, float]:
+def evaluate(model: Module, x: Any = None, y: Any = None, batch_size: int = 256,
+             verbose: int = 0, callbacks: list | None = None) -> dict[str, float]:
     """Loss and metrics over (x, y) or a DataLoader, as a dict (see `Module.evaluate`)."""
     cfg = config_of(model, "evaluate")
     batch_size = _check_int(batch_size, "batch_size", 1)
@@ -229,7 +233,8 @@ def evaluate(model, x=None, y=None, batch_size: int = 256, verbose: int = 0,
     return logs
 
 
-def predict(model, x, batch_size: int = 256, verbose: int = 0, callbacks=None):
+def predict(model: Module, x: Any, batch_size: int = 256, verbose: int = 0,
+            callbacks: list | None = None) -> Any:
     """The model's outputs for x as NumPy array(s) (see `Module.predict`)."""
     batch_size = _check_int(batch_size, "batch_size", 1)
     loader = inputs.predict_loader(x, batch_size, model_device(model))

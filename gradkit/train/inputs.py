@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import Any
 
 import numpy as np
 
 from ..backend import cuda
 from ..backend.devices import to_device
 from ..data import DataLoader, Dataset, TensorDataset
+from ..nn.module import Module
 from ..tensor import Tensor
 from . import checks
+from .config import TrainConfig
 
 
-def to_array(a, name: str, where: str):
+def to_array(a: Any, name: str, where: str) -> Any:
     """A NumPy/CuPy array from an array, Tensor or nested list (no copy when possible)."""
     if isinstance(a, Tensor):
         arr = a.data
@@ -39,7 +42,7 @@ def to_array(a, name: str, where: str):
     return arr
 
 
-def is_loader(x) -> bool:
+def is_loader(x: Any) -> bool:
     return isinstance(x, (DataLoader, Dataset))
 
 
@@ -69,15 +72,16 @@ def _on_gpu(arrays, device: str):
     return TensorDataset(*(to_device(a, device) for a in arrays))
 
 
-def check_split(validation_split) -> float:
+def check_split(validation_split: object) -> float:
+    """`validation_split` as a float in [0, 1), or a ValueError."""
     if (isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real)
-            or not 0 <= validation_split < 1):
+            or not 0 <= float(validation_split) < 1):
         raise ValueError(f"fit: validation_split must be a number in [0, 1), got "
                          f"{validation_split!r}")
     return float(validation_split)
 
 
-def split_tail(x, y, fraction: float) -> tuple:
+def split_tail(x: Any, y: Any, fraction: float) -> tuple:
     """((x_train, y_train), (x_val, y_val)): the last `fraction` of samples is validation."""
     n = len(x)
     split_at = int(math.ceil(n * (1.0 - fraction)))
@@ -91,11 +95,12 @@ def split_tail(x, y, fraction: float) -> tuple:
 class Checker:
     """Runs the pre-training checks against one model/loss, probing the model only once."""
 
-    def __init__(self, model, cfg, device: str, targets: bool) -> None:
+    def __init__(self, model: Module, cfg: TrainConfig | None, device: str,
+                 targets: bool) -> None:
         self.model, self.cfg, self.device, self.targets = model, cfg, device, targets
-        self.out_shape = None
+        self.out_shape: tuple[int, ...] | None = None
 
-    def __call__(self, x, y, where: str) -> None:
+    def __call__(self, x: Any, y: Any, where: str) -> None:
         checks.check_lengths(x, y, where)
         checks.check_finite(x, "x", where)
         if y is None:
@@ -110,12 +115,15 @@ class Checker:
 
     def dataset(self, loader: DataLoader, where: str) -> None:
         """Check a loader's data when it is a TensorDataset of (x,) or (x, y)."""
-        arrays = getattr(loader.dataset, "arrays", None)
-        if isinstance(loader.dataset, TensorDataset) and len(arrays) in (1, 2):
+        dataset = loader.dataset
+        if not isinstance(dataset, TensorDataset):
+            return
+        arrays = dataset.arrays
+        if len(arrays) in (1, 2):
             self(arrays[0], arrays[1] if len(arrays) == 2 else None, where)
 
 
-def xy_arrays(x, y, where: str, need_y: bool) -> tuple:
+def xy_arrays(x: Any, y: Any, where: str, need_y: bool) -> tuple:
     x = to_array(x, "x", where)
     y = None if y is None else to_array(y, "y", where)
     if y is None and need_y:
@@ -124,8 +132,8 @@ def xy_arrays(x, y, where: str, need_y: bool) -> tuple:
     return x, y
 
 
-def fit_loaders(checker: Checker, x, y, batch_size: int, validation_split: float,
-                validation_data, shuffle: bool, need_y: bool) -> tuple:
+def fit_loaders(checker: Checker, x: Any, y: Any, batch_size: int, validation_split: float,
+                validation_data: Any, shuffle: bool, need_y: bool) -> tuple:
     """(train loader, validation loader or None) for fit, checked before training."""
     device = checker.device
     if validation_split and validation_data is not None:
@@ -155,7 +163,7 @@ def fit_loaders(checker: Checker, x, y, batch_size: int, validation_split: float
     return train, val
 
 
-def eval_loader(checker: Checker, x, y, batch_size: int, where: str,
+def eval_loader(checker: Checker, x: Any, y: Any, batch_size: int, where: str,
                 unpack: bool = False) -> DataLoader:
     """A checked, unshuffled loader for evaluate / validation_data (`unpack`: x is (x, y))."""
     if unpack and not is_loader(x):
@@ -175,7 +183,7 @@ def eval_loader(checker: Checker, x, y, batch_size: int, where: str,
     return _loader((x, y), batch_size, False, checker.device)
 
 
-def predict_loader(x, batch_size: int, device: str) -> DataLoader:
+def predict_loader(x: Any, batch_size: int, device: str) -> DataLoader:
     """An unshuffled loader over the inputs only."""
     if is_loader(x):
         return _loader(x, batch_size, False, device)

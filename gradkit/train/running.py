@@ -7,6 +7,7 @@ callback reads batch logs), so a GPU never waits on the loop between batches.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -22,6 +23,9 @@ class Running:
 
     __slots__ = ("metrics", "prefix", "loss_sum", "count", "extras", "metric_count")
 
+    loss_sum: Any  # a device scalar (or a float) once a batch was added, else None
+    extras: dict[str, Any] | None
+
     def __init__(self, metrics: list, prefix: str = "") -> None:
         self.metrics, self.prefix = metrics, prefix
         self.reset()
@@ -31,7 +35,8 @@ class Running:
         for m in self.metrics:
             m.reset()
 
-    def update(self, loss, n: int, y=None, y_pred=None, extras=None) -> None:
+    def update(self, loss: Any, n: int, y: Any = None, y_pred: Any = None,
+               extras: dict | None = None) -> None:
         """Add one batch of `n` samples (loss is the batch's mean loss)."""
         d = _raw(loss)
         if self.loss_sum is None:
@@ -58,7 +63,8 @@ class Running:
 
     def result(self) -> dict[str, float]:
         """The epoch's means so far, as Python floats (reads the device once per value)."""
-        p, logs = self.prefix, {}
+        p = self.prefix
+        logs: dict[str, float] = {}
         if not self.count:
             return logs
         logs[p + "loss"] = self.loss_mean()
@@ -79,6 +85,8 @@ class BatchLogs(Mapping):
 
     __slots__ = ("batch", "size", "_running", "_values")
 
+    _values: dict[str, Any] | None
+
     def __init__(self, running: Running, batch: int, size: int) -> None:
         self.batch, self.size, self._running, self._values = batch, size, running, None
 
@@ -87,7 +95,7 @@ class BatchLogs(Mapping):
             self._values = {"batch": self.batch, "size": self.size, **self._running.result()}
         return self._values
 
-    def __getitem__(self, key: str):
+    def __getitem__(self, key: str) -> Any:
         if key == "batch":
             return self.batch
         if key == "size":

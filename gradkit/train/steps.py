@@ -10,14 +10,17 @@ against the batch's targets) and further scalars (averaged over the epoch and lo
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+from ..nn.module import Module
 from ..nn.training import TrainingMixin
 from ..tensor import Tensor
+from .config import TrainConfig
 
 _RESERVED = ("loss", "y_pred", "y_true")
 
 
-def overrides(model, name: str) -> bool:
+def overrides(model: Module, name: str) -> bool:
     """True when the model's class replaces TrainingMixin's `name` method."""
     return getattr(type(model), name) is not getattr(TrainingMixin, name)
 
@@ -37,7 +40,7 @@ def _missing_loss(y_pred, y):
                        "to compute one")
 
 
-def loss_step(model, cfg, where: str) -> Callable:
+def loss_step(model: Module, cfg: TrainConfig, where: str) -> Callable:
     """`step(batch) -> (loss, y_true, y_pred, None)` for an (x, y) batch; y_true is the
     target as the loss and the metrics see it."""
     loss = cfg.loss if cfg.loss is not None else _missing_loss
@@ -64,13 +67,13 @@ def _xy(batch, where: str):
                      "batch structures")
 
 
-def default_step(model, cfg, batch, where: str = "train_step") -> dict:
+def default_step(model: Module, cfg: TrainConfig, batch: Any, where: str = "train_step") -> dict:
     """What `TrainingMixin.train_step/test_step` return: {"loss", "y_pred", "y_true"}."""
     loss, y, y_pred, _ = loss_step(model, cfg, where)(batch)
     return {"loss": loss, "y_pred": y_pred, "y_true": y}
 
 
-def parse_output(out, batch, where: str) -> tuple:
+def parse_output(out: Any, batch: Any, where: str) -> tuple:
     """(loss, y_true, y_pred, extras) from what an overridden step returned."""
     y = batch[1] if isinstance(batch, (tuple, list)) and len(batch) == 2 else None
     if isinstance(out, dict):
@@ -85,28 +88,28 @@ def parse_output(out, batch, where: str) -> tuple:
                     f"got {type(out).__name__}")
 
 
-def train_step_fn(model, cfg) -> Callable:
+def train_step_fn(model: Module, cfg: TrainConfig) -> Callable:
     """The per-batch training computation (without backward / optimizer step)."""
     if overrides(model, "train_step"):
         return lambda batch: parse_output(model.train_step(batch), batch, "train_step")
     return loss_step(model, cfg, "train_step")
 
 
-def test_step_fn(model, cfg) -> Callable:
+def test_step_fn(model: Module, cfg: TrainConfig) -> Callable:
     """The per-batch evaluation computation (called under no_grad)."""
     if overrides(model, "test_step"):
         return lambda batch: parse_output(model.test_step(batch), batch, "test_step")
     return loss_step(model, cfg, "test_step")
 
 
-def predict_step_fn(model) -> Callable:
+def predict_step_fn(model: Module) -> Callable:
     """The per-batch prediction: the model applied to the batch's inputs."""
     if overrides(model, "predict_step"):
         return model.predict_step
     return lambda batch: model(batch[0] if isinstance(batch, (tuple, list)) else batch)
 
 
-def batch_size_of(batch, y) -> int:
+def batch_size_of(batch: Any, y: Any) -> int:
     """Samples in a batch: from the targets, else from the first tensor in it."""
     if y is not None:
         return len(y)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import warnings
+from typing import Any
 
 from .curves import plot_decision_boundary, plot_history, require_matplotlib
 from .graph import ComputationGraph, draw_graph
@@ -26,7 +27,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     """`gk.viz.WeightHistory`: round one's name of `gk.callbacks.WeightHistory` (deprecated).
 
     The callback lives with the other callbacks, a layer above viz; this alias looks it up by

@@ -8,10 +8,22 @@ so that notebooks and `plt.show()` display it. Each function returns the Figure.
 
 from __future__ import annotations
 
+import os
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
+if TYPE_CHECKING:  # matplotlib is an optional extra
+    from matplotlib.figure import Figure
 
-def require_matplotlib():
+    from ..nn import Module
+
+#: Where a picture is saved: a file name or path (PNG unless the function says otherwise).
+PathArg = str | os.PathLike[str]
+
+
+def require_matplotlib() -> ModuleType:
     """The matplotlib module, or an ImportError naming the extra that installs it."""
     try:
         import matplotlib
@@ -47,7 +59,7 @@ def _finish(fig, path):
     return fig
 
 
-def plot_history(history, path=None):
+def plot_history(history: Any, path: PathArg | None = None) -> Figure:
     """Training vs validation curves, one panel per quantity (loss first, then metrics).
 
     `history` is a `History` or its `.history` dict. The loss panel marks the epoch of the
@@ -91,7 +103,8 @@ def _threshold(model) -> float:
     return 0.0 if cfg is not None and cfg.loss_name == "bce_with_logits" else 0.5
 
 
-def plot_decision_boundary(model, x, y, path=None, resolution: int = 200):
+def plot_decision_boundary(model: Module, x: Any, y: Any, path: PathArg | None = None,
+                           resolution: int = 200) -> Figure:
     """Colour the plane by the model's predicted class and scatter the 2-D points (x, y).
 
     Outputs (N, C) are classes by argmax; (N,) or (N, 1) scores are thresholded at 0.5

@@ -12,12 +12,17 @@ matplotlib is imported only when a function draws (pip install 'gradkit[viz]').
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .. import metrics
-from ..nn import Flatten, Linear, Module
-from .curves import _figure, _finish
+from ..nn import Flatten, Linear, Module, Parameter
+from .curves import PathArg, _figure, _finish
+
+if TYPE_CHECKING:  # matplotlib is an optional extra
+    from matplotlib.figure import Figure
 
 __all__ = ["plot_weights", "plot_confusion_matrix", "plot_misclassified"]
 
@@ -30,7 +35,7 @@ def _host(a) -> np.ndarray:
     return np.asarray(a)
 
 
-def linear_weights(model) -> list[tuple[str, object]]:
+def linear_weights(model: Module) -> list[tuple[str, Parameter]]:
     """(name, Parameter) of every 2-D weight (Linear layers), in model order."""
     return [(n, p) for n, p in model.named_parameters() if n.endswith("weight") and p.ndim == 2]
 
@@ -53,7 +58,8 @@ def _per_epoch(history) -> tuple[list[int], dict[str, list[float]]]:
                     f"max |W| values, or rows with 'max_w'; got {type(history).__name__}")
 
 
-def plot_weights(model_or_history, history=None, path=None, bins: int = 60):
+def plot_weights(model_or_history: Any, history: Any = None, path: PathArg | None = None,
+                 bins: int = 60) -> Figure:
     """Weight pictures for the MNIST lab.
 
     plot_weights(model): a histogram of each Linear layer's weights.
@@ -113,8 +119,9 @@ def _labels(y) -> np.ndarray:
     return y.astype(np.int64)
 
 
-def plot_confusion_matrix(y_true, y_pred, class_names=None, path=None, normalize: bool = False,
-                          title: str = "confusion matrix"):
+def plot_confusion_matrix(y_true: Any, y_pred: Any, class_names: Sequence[str] | None = None,
+                          path: PathArg | None = None, normalize: bool = False,
+                          title: str = "confusion matrix") -> Figure:
     """Counts of (true class, predicted class): rows true, columns predicted.
 
     y_pred may be labels or scores/probabilities (N, C) (argmax is taken). With
@@ -161,8 +168,10 @@ def _image_shape(x: np.ndarray, image_shape) -> tuple[int, ...]:
     return side, side
 
 
-def plot_misclassified(model, x, y, n: int = 25, path=None, class_names=None,
-                       image_shape=None, batch_size: int = 1024):
+def plot_misclassified(model: Module, x: Any, y: Any, n: int = 25, path: PathArg | None = None,
+                       class_names: Sequence[str] | None = None,
+                       image_shape: Sequence[int] | None = None,
+                       batch_size: int = 1024) -> Figure:
     """A grid of the first `n` samples of (x, y) that `model` gets wrong, each titled
     'true → predicted (probability)'.
 

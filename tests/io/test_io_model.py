@@ -188,3 +188,36 @@ def test_shared_layers_are_refused_with_a_hint(tmp_path):
     with pytest.raises(ConfigError, match="appears twice.*save_weights"):
         gk.save(nn.Sequential(layer, layer), tmp_path / "s.safetensors")
     assert not list(tmp_path.iterdir())
+
+
+class _Scale(nn.Module):
+    """A stand-in for a newly registered layer: its arguments are attributes of their names."""
+
+    def __init__(self, factor: float = 2.0, bias: bool = True, device="cpu", dtype=None) -> None:
+        super().__init__()
+        self.factor = factor
+        self.register_parameter("bias", nn.Parameter(gk.zeros(1, dtype=dtype)) if bias else None)
+
+    def forward(self, x):
+        return x * self.factor + (0 if self.bias is None else self.bias)
+
+
+class _Opaque(nn.Module):
+    def __init__(self, width: int = 3) -> None:
+        super().__init__()
+        self.hidden_width = width
+
+
+def test_a_registered_layer_is_described_from_its_constructor(monkeypatch):
+    from gradkit.nn import registry
+
+    monkeypatch.setattr(registry, "MODULES", {**registry.MODULES, "_Scale": _Scale,
+                                              "_Opaque": _Opaque})
+    arch = gk.io.architecture(_Scale(3.0, bias=False))
+    assert arch == {"class": "_Scale", "config": {"factor": 3.0, "bias": False}}
+    rebuilt = gk.io.build(arch)
+    assert type(rebuilt) is _Scale and rebuilt.factor == 3.0 and rebuilt.bias is None
+    wide = gk.io.architecture(_Scale(dtype="float64"))
+    assert wide["config"] == {"factor": 2.0, "bias": True, "dtype": "float64"}
+    with pytest.raises(ConfigError, match="'width' is not an attribute"):
+        gk.io.architecture(_Opaque())

@@ -10,7 +10,11 @@ from gradkit.nn import functional as F
 API_NAMES = ["linear", "relu", "tanh", "sigmoid", "softmax", "log_softmax", "dropout",
              "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "huber_loss",
              "binary_cross_entropy", "binary_cross_entropy_with_logits", "one_hot", "gelu",
-             "leaky_relu", "elu", "softplus", "batch_norm", "layer_norm"]
+             "leaky_relu", "elu", "softplus", "batch_norm", "layer_norm",
+             # round two: convolution and pooling
+             "conv1d", "conv2d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d",
+             "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "dropout2d", "pad",
+             "interpolate"]
 
 
 def test_every_name_is_there():

@@ -53,7 +53,7 @@ def test_fused_linear_node_is_one_node_and_backward_twice_accumulates(rng):
     x, w, b = _leaves(rng, np.float32)
     out = linear(x, w, b, "relu")
     assert out._op == "linear+relu" and out._parents == (x, w, b)
-    out.sum().backward()
+    out.sum().backward(retain_graph=True)
     once = w.grad.numpy().copy()
     out.sum().backward()  # the graph (and the activation output it keeps) is intact
     np.testing.assert_allclose(w.grad.numpy(), 2 * once, rtol=1e-6)
@@ -97,6 +97,66 @@ def test_sequential_fuses_and_matches_layer_by_layer(rng, grad_mode):
     if grad_mode:
         out = model(x)
         assert out._op == "linear+relu" and out._parents[0]._op == "linear+tanh"
+
+
+def _layer_by_layer(model, x):
+    for m in model:
+        x = m(x)  # each layer's own forward: no fusion
+    return x
+
+
+def test_sequential_fuses_subclasses_that_keep_the_forward(rng):
+    class Named(nn.Linear):  # adds a method, keeps Linear.forward
+        def describe(self):
+            return f"{self.in_features} -> {self.out_features}"
+
+    class MyReLU(nn.ReLU):
+        pass
+
+    class MyTanh(nn.Tanh):
+        extra = 1
+
+    model = nn.Sequential(Named(3, 5), MyReLU(), Named(5, 4), MyTanh())
+    x = gk.tensor(rng.standard_normal((6, 3)).astype(np.float32))
+    out = model(x)
+    assert out._op == "linear+tanh" and out._parents[0]._op == "linear+relu"  # fused
+    np.testing.assert_array_equal(out.numpy(), _layer_by_layer(model, x).numpy())
+
+
+def test_sequential_does_not_fuse_a_linear_whose_forward_or_call_is_its_own(rng):
+    calls = []
+
+    class Doubled(nn.Linear):
+        def forward(self, x):
+            calls.append("forward")
+            return super().forward(x) * 2.0
+
+    class Hooked(nn.Linear):
+        def __call__(self, x):
+            calls.append("call")
+            return super().__call__(x)
+
+    x = gk.tensor(rng.standard_normal((6, 3)).astype(np.float32))
+    gk.manual_seed(0)
+    model = nn.Sequential(Doubled(3, 5), nn.ReLU())
+    out = model(x)
+    assert calls == ["forward"] and out._op == "relu"  # not fused: its forward ran
+    lin = model[0]
+    want = gk.relu(gk.ops.linear(x, lin.weight, lin.bias) * 2.0)
+    np.testing.assert_array_equal(out.numpy(), want.numpy())
+    calls.clear()
+    out = nn.Sequential(Hooked(3, 5), nn.Tanh())(x)
+    assert calls == ["call"] and out._op == "tanh"
+
+
+def test_sequential_fusion_follows_layers_changed_after_the_first_call(rng):
+    x = gk.tensor(rng.standard_normal((4, 3)).astype(np.float32))
+    model = nn.Sequential(nn.Linear(3, 5), nn.ReLU())
+    assert model(x)._op == "linear+relu"
+    model[1].__dict__["forward"] = lambda t: gk.tanh(t)  # e.g. summary's spy
+    assert model(x)._op == "tanh"
+    del model[1].__dict__["forward"]
+    assert model(x)._op == "linear+relu"
 
 
 def test_sequential_does_not_fuse_subclasses_or_patched_layers(rng):

@@ -294,3 +294,32 @@ def test_bad_parameter_lists_are_refused():
         optim.SGD([p, p], lr=0.1)
     with pytest.raises(ValueError, match="not a leaf tensor"):
         optim.SGD([p * 2.0], lr=0.1)
+
+
+# ---- the base class loops; a subclass writes only its update rule ------------------------
+def test_a_subclass_writes_only_its_update_rule():
+    seen = []
+
+    class SignSGD(optim.Optimizer):
+        def __init__(self, params, lr=0.1, weight_decay=0.0, maximize=False):
+            super().__init__(params, dict(lr=lr, weight_decay=weight_decay, maximize=maximize))
+
+        def _init_state(self, p, group):
+            return {"step": 0}
+
+        def _update(self, p, g, state, opts, fresh):
+            seen.append((state["step"], type(opts["lr"]), fresh))
+            w = p.data
+            w -= opts["lr"] * np.sign(g)
+
+    a, b = gk.tensor([1.0, -2.0], requires_grad=True), gk.zeros(2, requires_grad=True)
+    opt = SignSGD([a, b], lr=np.float64(0.5), weight_decay=1.0)
+    a.grad = gk.tensor([-0.25, 0.5])  # + weight_decay * a: [0.75, -1.5]
+    opt.step()
+    opt.step()
+    np.testing.assert_allclose(a.data, [0.0, -1.0])
+    assert a.dtype == np.float32 and b.grad is None and b not in opt.state
+    assert seen == [(1, float, True), (2, float, True)] and opt.state[a]["step"] == 2
+    with pytest.raises(NotImplementedError, match="Optimizer has no update rule"):
+        b.grad = gk.ones(2)
+        optim.Optimizer([b], {"lr": 0.1}).step()

@@ -1,0 +1,380 @@
+"""Pooling over the last 1 or 2 axes (max, average, adaptive average), padding with a mode,
+and the sliding-window helpers conv.py shares.
+
+A pooling window is separable (its max or sum is that over its rows of each row's), so a 2-D
+pool is two 1-D passes, W then H (the order that keeps PyTorch's first maximum in row-major
+order on ties), each a loop over one axis' k taps with whole strided slices (no per-pixel
+Python); max pooling keeps each pass' winning tap as uint8 for its gradient. New arrays
+follow their input's memory order: a pool after a conv's NHWC block makes no transposing copy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..backend.devices import xp_of
+from ..errors import ShapeError
+from ..tensor import Tensor, _make, as_tensor
+from ._util import float_tensor
+from .shape import pad as constant_pad
+
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+_NP_PAD: dict[str, Any] = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+# ---- shared helpers ------------------------------------------------------------------------
+
+
+def ntuple(value, n: int, name: str, opname: str, minimum: int = 1) -> tuple:
+    """`value` (an int, or n ints) as a tuple of n ints, each >= minimum."""
+    def is_int(v):
+        return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+    if is_int(value):
+        out = (int(value),) * n
+    elif isinstance(value, (tuple, list)) and len(value) == n and all(map(is_int, value)):
+        out = tuple(int(v) for v in value)
+    else:
+        raise TypeError(f"{opname}: {name} must be an int or a tuple of {n} ints, got {value!r}")
+    if min(out) < minimum:
+        raise ValueError(f"{opname}: {name} must be >= {minimum}, got {value!r}")
+    return out
+
+
+def axis_ranges(n_in: int, n_out: int, k: int, s: int, d: int, lo: int) -> list:
+    """Per kernel tap t: (o0, o1, slice) such that input[slice] feeds outputs o0..o1-1 (input
+    index o*s + t*d - lo); None for a tap that sees only padding."""
+    out: list = []
+    for t in range(k):
+        off = t * d - lo
+        o0 = max(0, (s - 1 - off) // s)
+        o1 = min(n_out, (n_in - 1 - off) // s + 1)
+        if o1 <= o0:
+            out.append(None)
+        else:
+            out.append((o0, o1, slice(o0 * s + off, (o1 - 1) * s + off + 1, s)))
+    return out
+
+
+def out_size(n: int, k: int, s: int, d: int, lo: int, hi: int) -> int:
+    """A convolution's output length (input n padded by lo and hi)."""
+    return (n + lo + hi - d * (k - 1) - 1) // s + 1
+
+
+def pad_array(d, widths, mode: str, value=0.0):
+    """`d` padded by NumPy-style `widths`; mode constant/zeros, reflect, replicate, circular."""
+    xp = xp_of(d)
+    if mode in ("zeros", "constant"):
+        return xp.pad(d, widths, constant_values=value)
+    return xp.pad(d, widths, mode=_NP_PAD[mode])
+
+
+def unpad_grad(g, widths, mode: str):
+    """The gradient of `pad_array`: each padded position's gradient added to its source."""
+    for axis, (lo, hi) in enumerate(widths):
+        if not lo and not hi:
+            continue
+        n = g.shape[axis] - lo - hi
+        lead = (slice(None),) * axis
+        out = g[lead + (slice(lo, lo + n),)]
+        if mode not in ("zeros", "constant"):
+            out = out.copy()
+            src = np.pad(np.arange(n), (lo, hi), mode=_NP_PAD[mode])
+            for r in [*range(lo), *range(lo + n, lo + n + hi)]:  # border lines, not pixels
+                out[lead + (int(src[r]),)] += g[lead + (r,)]
+        g = out
+    return g
+
+
+def _at(axis: int, s) -> tuple:
+    return (slice(None),) * axis + (s,)
+
+
+def _like(d, shape, dtype=None, zero: bool = False):
+    """A new array of `shape` laid out in `d`'s memory order (zeros when `zero`)."""
+    xp = xp_of(d)
+    order = sorted(range(d.ndim), key=lambda i: -d.strides[i])
+    buf = (xp.zeros if zero else xp.empty)(tuple(shape[i] for i in order),
+                                            dtype=dtype or d.dtype)
+    return buf.transpose([order.index(i) for i in range(d.ndim)])
+
+
+def _resized(shape: tuple, axis: int, n: int) -> tuple:  # `shape` with n at `axis`
+    return shape[:axis] + (n,) + shape[axis + 1:]
+
+
+def _pool_out(n: int, k: int, s: int, p: int, d: int, ceil: bool) -> int:
+    """PyTorch's pooling output size (a ceil-mode window must start inside input or left pad)."""
+    o = (n + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil else 0)) // s + 1
+    return o - 1 if ceil and (o - 1) * s >= n + p else o
+
+
+def pool_axes(shape, nd, kernel_size, stride, padding, dilation, ceil_mode, opname) -> list:
+    """(k, s, d, pad, n_in, n_out) for each of the last `nd` axes, checked like PyTorch."""
+    if len(shape) not in (nd + 1, nd + 2):
+        want = "(N, C, L) or (C, L)" if nd == 1 else "(N, C, H, W) or (C, H, W)"
+        raise ShapeError(f"{opname}: expected input of shape {want}, got {tuple(shape)}")
+    k = ntuple(kernel_size, nd, "kernel_size", opname)
+    s = k if stride is None or stride == () else ntuple(stride, nd, "stride", opname)
+    p = ntuple(padding, nd, "padding", opname, minimum=0)
+    d = ntuple(dilation, nd, "dilation", opname)
+    out = []
+    for i in range(nd):
+        if p[i] > k[i] // 2:
+            raise ValueError(f"{opname}: padding {p} must be at most half the kernel size {k}")
+        n = shape[len(shape) - nd + i]
+        o = _pool_out(n, k[i], s[i], p[i], d[i], ceil_mode)
+        if o < 1:
+            raise ShapeError(f"{opname}: input of shape {tuple(shape)} is too small for "
+                             f"kernel_size={k} (padding={p}, dilation={d})")
+        out.append((k[i], s[i], d[i], p[i], n, o))
+    return out
+
+
+# ---- max and average pooling ---------------------------------------------------------------
+
+
+def _first_tap(d, axis: int, ranges: list, n_out: int, fill):
+    """The output of a pass, started from tap 0 when it covers every output, else `fill`."""
+    r = ranges[0]
+    if r is not None and r[0] == 0 and r[1] == n_out:
+        return d[_at(axis, r[2])].copy(order="K"), 1
+    out = _like(d, _resized(d.shape, axis, n_out))
+    out[...] = fill
+    return out, 0
+
+
+def _pair(ranges: list, n_out: int):
+    """The two taps' input slices of a 2-wide window whose taps both feed every output."""
+    if len(ranges) == 2 and all(r is not None and r[0] == 0 and r[1] == n_out for r in ranges):
+        return ranges[0][2], ranges[1][2]
+    return None
+
+
+def _max_pass(d, axis: int, geo: tuple):
+    """Max over one axis' windows: (values, winning tap: uint8, or bool for 2 taps)."""
+    k, s, dl, lo, n_in, n_out = geo
+    xp = xp_of(d)
+    ranges = axis_ranges(n_in, n_out, k, s, dl, lo)
+    pair = _pair(ranges, n_out)
+    if pair is not None:  # the common 2x2 pool: one compare, one maximum
+        v0 = d[_at(axis, pair[0])]
+        out = xp.maximum(v0, d[_at(axis, pair[1])])
+        return out, out > v0  # = (tap 1 > tap 0), reading the half-size result
+    out, start = _first_tap(d, axis, ranges, n_out, -np.inf)
+    idx = _like(out, out.shape, np.uint8, zero=True)
+    for t in range(start, k):
+        r = ranges[t]
+        if r is None:
+            continue
+        v, osl = d[_at(axis, r[2])], _at(axis, slice(r[0], r[1]))
+        o, i = out[osl], idx[osl]
+        better = v > o
+        xp.maximum(o, v, out=o)
+        xp.maximum(i, better * np.uint8(t), out=i)
+    return out, idx
+
+
+def _sum_pass(d, axis: int, geo: tuple):
+    k, s, dl, lo, n_in, n_out = geo
+    ranges = axis_ranges(n_in, n_out, k, s, dl, lo)
+    out, start = _first_tap(d, axis, ranges, n_out, 0)
+    for r in ranges[start:]:
+        if r is not None:
+            out[_at(axis, slice(r[0], r[1]))] += d[_at(axis, r[2])]
+    return out
+
+
+def _pass_grad(g, idx, axis: int, geo: tuple):
+    """The gradient of a max pass (`idx`: its winning taps) or of a sum pass (`idx` None)."""
+    k, s, dl, lo, n_in, n_out = geo
+    xp, ranges = xp_of(g), axis_ranges(n_in, n_out, k, s, dl, lo)
+    disjoint = s > dl * (k - 1)  # no input feeds two windows: write, don't add
+    ref = g if idx is None else idx  # a max pool's gradient takes its input's memory order
+    pair = _pair(ranges, n_out) if idx is not None and idx.dtype == bool else None
+    if pair is not None and disjoint:  # g * b to tap 1, g - g * b to tap 0 (both exact)
+        gx = _like(ref, _resized(g.shape, axis, n_in), g.dtype, zero=n_in != 2 * n_out)
+        d0, d1 = gx[_at(axis, pair[0])], gx[_at(axis, pair[1])]
+        xp.multiply(g, idx, out=d1)
+        xp.subtract(g, d1, out=d0)
+        return gx
+    gx = _like(ref, _resized(g.shape, axis, n_in), g.dtype, zero=True)
+    for t, r in enumerate(ranges):
+        if r is None:
+            continue
+        osl, dst = _at(axis, slice(r[0], r[1])), gx[_at(axis, r[2])]
+        if idx is not None and disjoint:
+            xp.multiply(g[osl], idx[osl] == t, out=dst)
+            continue
+        part = g[osl] if idx is None else g[osl] * (idx[osl] == t)
+        if disjoint:
+            dst[...] = part
+        else:
+            dst += part
+    return gx
+
+
+def _max_pool(x, nd, kernel_size, stride, padding, dilation, ceil_mode, opname) -> Tensor:
+    x = float_tensor(x, opname)
+    d = x.data
+    geos = pool_axes(d.shape, nd, kernel_size, stride, padding, dilation, ceil_mode, opname)
+    passes = [(d.ndim - nd + i, geos[i]) for i in reversed(range(nd))]  # W, then H
+    y, saved = d, []
+    for axis, geo in passes:
+        y, idx = _max_pass(y, axis, geo)
+        saved.append(idx)
+
+    def vjp(g):
+        for (axis, geo), idx in reversed(list(zip(passes, saved))):
+            g = _pass_grad(g, idx, axis, geo)
+        return (g,)
+
+    return _make(y, (x,), vjp, opname)
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False) -> Tensor:
+    """Max over (kh, kw) windows of (N, C, H, W) (or (C, H, W)) input, as PyTorch's (stride
+    defaults to the kernel size; padding is -inf; the first maximum takes the gradient)."""
+    return _max_pool(x, 2, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
+
+
+def max_pool1d(x, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False) -> Tensor:
+    """Max over length-k windows of (N, C, L) (or (C, L)) input, as PyTorch's."""
+    return _max_pool(x, 1, kernel_size, stride, padding, dilation, ceil_mode, "max_pool1d")
+
+
+def _divisor(geo: tuple, count_include_pad: bool):
+    """PyTorch's window sizes along one axis (padding counted or not; never the ceil overhang)."""
+    k, s, _, p, n, o = geo
+    start = np.arange(o) * s - p
+    end = np.minimum(start + k, n + p)
+    if not count_include_pad:
+        return np.minimum(end, n) - np.maximum(start, 0)
+    return end - start
+
+
+def _avg_pool(x, nd, kernel_size, stride, padding, ceil_mode, count_include_pad,
+              divisor_override, opname) -> Tensor:
+    x = float_tensor(x, opname)
+    d = x.data
+    xp = xp_of(d)
+    geos = pool_axes(d.shape, nd, kernel_size, stride, padding, 1, ceil_mode, opname)
+    passes = [(d.ndim - nd + i, geos[i]) for i in reversed(range(nd))]
+    y = d
+    for axis, geo in passes:
+        y = _sum_pass(y, axis, geo)
+    if divisor_override:
+        div = xp.asarray(float(divisor_override), dtype=d.dtype)
+    else:
+        sizes = [_divisor(geo, count_include_pad) for geo in geos]
+        grid = sizes[0] if nd == 1 else np.multiply.outer(sizes[0], sizes[1])
+        div = xp.asarray(grid, dtype=d.dtype)
+    y /= div
+
+    def vjp(g):
+        g = g / div
+        for axis, geo in reversed(passes):
+            g = _pass_grad(g, None, axis, geo)
+        return (g,)
+
+    return _make(y, (x,), vjp, opname)
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override=None) -> Tensor:
+    """Mean over (kh, kw) windows of (N, C, H, W) input, as PyTorch's."""
+    return _avg_pool(x, 2, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override, "avg_pool2d")
+
+
+def avg_pool1d(x, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> Tensor:
+    """Mean over length-k windows of (N, C, L) input, as PyTorch's."""
+    return _avg_pool(x, 1, kernel_size, stride, padding, ceil_mode, count_include_pad, None,
+                     "avg_pool1d")
+
+
+# ---- adaptive pooling (a matrix per axis: the windows are irregular) ---------------------------
+
+
+def _along(d, m, axis: int):
+    """out[..., i, ...] = sum_j m[i, j] * d[..., j, ...] along `axis`."""
+    return xp_of(d).moveaxis(xp_of(d).tensordot(d, m, axes=([axis], [1])), -1, axis)
+
+
+def _adaptive_matrix(n_in: int, n_out: int):
+    """PyTorch's adaptive windows [floor(i*n/o), ceil((i+1)*n/o)) as an averaging matrix."""
+    i, j = np.arange(n_out)[:, None], np.arange(n_in)
+    start, end = (i * n_in) // n_out, -((-(i + 1) * n_in) // n_out)
+    return ((j >= start) & (j < end)) / (end - start)
+
+
+def _with_matrices(x: Tensor, mats: list, opname: str) -> Tensor:
+    """Apply one (n_out, n_in) matrix to each of the last len(mats) axes (None: leave it)."""
+    first = x.ndim - len(mats)
+    ms = [(first + i, x._xp.asarray(m, dtype=x.dtype)) for i, m in enumerate(mats)
+          if m is not None]
+    y = x.data
+    for a, m in ms:
+        y = _along(y, m, a)
+
+    def vjp(g):
+        for a, m in ms:
+            g = _along(g, m.T, a)
+        return (g,)
+
+    return _make(y, (x,), vjp, opname)
+
+
+def _adaptive_avg(x, output_size, nd: int, opname: str) -> Tensor:
+    x = float_tensor(x, opname)
+    if x.ndim not in (nd + 1, nd + 2):
+        raise ShapeError(f"{opname}: expected a {nd + 1}-D or {nd + 2}-D input, got shape "
+                         f"{x.shape}")
+    many = isinstance(output_size, (tuple, list))
+    sizes = tuple(output_size) if many else (output_size,) * nd
+    ins = x.shape[x.ndim - nd:]
+    outs = [n if o is None else int(o) for n, o in zip(ins, sizes)]
+    if len(sizes) != nd or min(outs) < 1:
+        raise ValueError(f"{opname}: output_size must be a positive int or {nd} of them (None: "
+                         f"the input's size), got {output_size!r}")
+    mats = [None if o == n else _adaptive_matrix(n, o) for n, o in zip(ins, outs)]
+    return _with_matrices(x, mats, opname)
+
+
+def adaptive_avg_pool2d(x, output_size) -> Tensor:
+    """Average pooling of (N, C, H, W) to `output_size` (an int, or (h, w) with None for "the
+    same size"), PyTorch's windows; exact as one matrix product per axis."""
+    return _adaptive_avg(x, output_size, 2, "adaptive_avg_pool2d")
+
+
+def adaptive_avg_pool1d(x, output_size) -> Tensor:
+    """Average pooling of (N, C, L) to length `output_size`, PyTorch's windows."""
+    return _adaptive_avg(x, output_size, 1, "adaptive_avg_pool1d")
+
+
+# ---- padding with a mode ----------------------------------------------------------------------
+
+
+def pad_mode(x, pad_width, mode: str = "constant", value=0.0) -> Tensor:
+    """Pad by NumPy-style `pad_width` with `mode`: constant (`value`), reflect (no edge
+    repeat), replicate (the edge) or circular (wrap), as PyTorch's pad modes; differentiable."""
+    x = as_tensor(x)
+    if mode == "constant":
+        return constant_pad(x, pad_width, value)
+    if mode not in _NP_PAD:
+        raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', "
+                         f"got {mode!r}")
+    d = x.data
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (d.ndim, 2)).tolist()
+    for n, (lo, hi) in zip(d.shape, widths):
+        if lo < 0 or hi < 0 or (mode == "reflect" and max(lo, hi) >= n) or (
+                mode == "circular" and max(lo, hi) > n):
+            raise ValueError(f"pad: {mode} padding {widths} does not fit shape {d.shape}")
+    widths = [tuple(w) for w in widths]
+    return _make(pad_array(d, widths, mode), (x,), lambda g: (unpad_grad(g, widths, mode),),
+                 "pad")
