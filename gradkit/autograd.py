@@ -12,102 +12,13 @@ raises naming it. Grad mode is per thread and asyncio task: see `_GradMode`."""
 from __future__ import annotations
 
 import contextvars
-import functools
 import operator
-import threading
 from typing import Any
 
 import numpy as np
 
 from .errors import AutogradError
-
-# ---- grad mode ------------------------------------------------------------------------------
-
-
-# the innermost running block's cell
-_CELL: contextvars.ContextVar[list] = contextvars.ContextVar("gradkit_grad_mode")
-_ON = [True]  # the cell outside every block (never changed)
-
-
-class _GradMode:
-    """`GRAD_MODE.enabled`: whether ops record in the calling thread or task (truthiness).
-
-    Each `no_grad`/`enable_grad` block sets a ContextVar to its cell, a list: empty (falsy)
-    while a `no_grad` block runs, else truthy. A new thread starts outside every block; a
-    context copied inside a block (an asyncio task) reads its cell, so it follows the block
-    while it runs and records once it ended. While no `no_grad` block runs anywhere,
-    `enabled` is a slot holding True, every op's fast path; while one runs (any thread or
-    task) GRAD_MODE's class is `_PerContextGradMode`, whose `enabled` is the caller's cell
-    (one C-level read). A lock keeps the count of running blocks and the class in step."""
-
-    __slots__ = ("enabled",)
-
-    def __init__(self) -> None:
-        self.enabled = True
-
-
-class _PerContextGradMode(_GradMode):
-    __slots__ = ()
-    enabled = property(_CELL.get)  # shadows the slot; outside every block: GRAD_MODE (truthy)
-
-
-GRAD_MODE = _GradMode()
-_LOCK = threading.Lock()
-_running_no_grad = 0  # no_grad blocks running now, in all threads and tasks (under _LOCK)
-
-
-def _count_no_grad(delta: int) -> None:
-    global _running_no_grad
-    with _LOCK:
-        _running_no_grad += delta
-        GRAD_MODE.__class__ = _PerContextGradMode if _running_no_grad else _GradMode
-
-
-class no_grad:
-    """Context manager, and decorator (`@gk.no_grad` or `@gk.no_grad()`), inside which no graph
-    is recorded, in this thread or asyncio task only: other threads and tasks keep recording."""
-
-    _flag = False
-
-    def __new__(cls, fn=None):
-        if fn is not None and not callable(fn):
-            raise TypeError(f"{cls.__name__}() takes no arguments (or a function to decorate)")
-        self = super().__new__(cls)
-        return self if fn is None else self(fn)
-
-    def __enter__(self) -> None:
-        self._prev = _CELL.get(_ON)
-        self._cell = [True] if self._flag else []
-        if not self._flag:
-            _count_no_grad(1)
-        _CELL.set(self._cell)
-
-    def __exit__(self, *exc) -> None:
-        _CELL.set(self._prev)
-        if not self._flag:
-            self._cell.append(True)  # contexts copied inside the block record from now on
-            _count_no_grad(-1)
-
-    def __call__(self, fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with type(self)():  # a fresh instance per call: safe across threads
-                return fn(*args, **kwargs)
-
-        return wrapper
-
-
-class enable_grad(no_grad):
-    """Context manager (and decorator) that turns recording back on (e.g. inside `no_grad`),
-    in this thread or task only."""
-
-    _flag = True
-
-
-def is_grad_enabled() -> bool:
-    """Whether ops record the graph now, in this thread or asyncio task."""
-    return bool(GRAD_MODE.enabled)
-
+from .grad_mode import GRAD_MODE, enable_grad, is_grad_enabled, no_grad  # noqa: F401
 
 # gk.grad/value_and_grad calls running in this context: one called inside another records its
 # gradients (create_graph), so that the outer one can differentiate them (grad of grad).
@@ -154,6 +65,38 @@ def _free(order) -> None:
             ps = tuple([p._vjp or p for p in ps])
         node._vjp = record((node._op, node.data.shape, ps))
         node._parents = ps
+
+
+# ---- in-place writes (PyTorch's version-counter rule) -----------------------------------------
+
+
+def _version(t) -> int:
+    c = getattr(t, "_ver", None)  # a freed record has none: it is never written
+    return 0 if c is None else c.n
+
+
+def check_versions(order) -> None:
+    """Refuse to walk a node whose result or inputs were written in place since it was
+    recorded: its gradient rule would read the new values and give a wrong gradient."""
+    for node in order:
+        saved = node._saved
+        if saved is None:
+            continue
+        if _version(node) != saved[0]:
+            raise _modified(node, node, f"the result of '{node._op}'", saved[0])
+        for i, (p, v) in enumerate(zip(node._parents, saved[1])):
+            if _version(p) != v:
+                raise _modified(node, p, f"input {i} of '{node._op}'", v)
+
+
+def _modified(node, t, which: str, then: int) -> AutogradError:
+    kind = "a leaf" if t._vjp is None else f"made by '{t._op}'"
+    return AutogradError(
+        f"backward: {which} (a {t.data.dtype} tensor of shape {tuple(t.shape)}, {kind}) was "
+        f"modified in place after '{node._op}' saved it for its gradient: it is at version "
+        f"{_version(t)}, '{node._op}' needs version {then}. Change it only after backward() "
+        f"(e.g. optimizer.step() after loss.backward()), or change a copy (.detach() and "
+        f"views share the data)")
 
 
 # ---- the reverse pass -----------------------------------------------------------------------
@@ -263,6 +206,7 @@ def backward(root, grad=None, retain_graph: bool = False, create_graph: bool = F
         _store_leaf_grad(root, g.copy(), wrap)
         return
     order = _topological_order((root,))
+    check_versions(order)
     for leaf, lg in _pass(order, {id(root): g}).values():
         _store_leaf_grad(leaf, lg, wrap)
     if not retain_graph:
@@ -332,6 +276,7 @@ def _values_pass(roots, seeds, keep, recorded: bool):
         else:
             grads[id(root)] = g if id(root) not in grads else grads[id(root)] + g
     order = _topological_order(roots)
+    check_versions(order)
     with enable_grad():
         for node in order:
             g = grads.get(id(node)) if id(node) in keep else grads.pop(id(node), None)

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import autograd
 from .backend.devices import DEFAULT_FLOAT
-from .tensor_base import TensorBase
+from .tensor_base import TensorBase, saved_versions, version_counter, view_counter
 
 if TYPE_CHECKING:
     from .tensor_base import Axis, DeviceLike, DTypeLike, Index, TensorLike
@@ -65,13 +65,15 @@ class Tensor(TensorBase):
         t.requires_grad = False
         t._parents = ()
         t._vjp = None
-        t._op = None
+        t._op = t._ver = t._saved = None
         return t
 
     # ---- autograd -----------------------------------------------------------------------
     def detach(self) -> Tensor:
-        """The same data, cut from the graph (shares memory)."""
-        return Tensor._wrap(self.data)
+        """The same data, cut from the graph (shares memory and the version counter)."""
+        t = Tensor._wrap(self.data)
+        t._ver = version_counter(self)
+        return t
 
     def backward(self, grad: TensorLike | None = None, retain_graph: bool = False,
                  create_graph: bool = False) -> None:
@@ -365,17 +367,20 @@ def _make(data: Any, parents: tuple[Tensor, ...], vjp: Any, op: str) -> Tensor:
     out.data = data
     out.grad = None
     out._op = op
+    out._ver = None if data.base is None else view_counter(data.base, parents)
     if _GRAD.enabled:
         for p in parents:
             if p.requires_grad:
                 out.requires_grad = True
                 out._parents = parents
                 out._vjp = vjp
+                out._saved = saved_versions(out, parents)
                 return out
     out.requires_grad = False
     out._parents = ()
-    out._vjp = None
+    out._vjp = out._saved = None
     return out
+
 
 
 def as_tensor(x: TensorLike, like: Tensor | None = None) -> Tensor:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from . import autograd
+from . import grad_mode
 from .backend import deferred as _deferred
 from .backend.devices import (
     DEFAULT_FLOAT,
@@ -44,14 +44,55 @@ if TYPE_CHECKING:
 
 __all__ = ["TensorBase"]
 
-_GRAD = autograd.GRAD_MODE
+_GRAD = grad_mode.GRAD_MODE
+
+
+class VersionCounter:
+    """How many in-place writes a tensor's storage has had (PyTorch's version counter).
+
+    A tensor gets one at its first write, or when a view or `detach()` of it is made (views
+    share it). An op that records a node keeps the versions of its inputs and result
+    (`_saved`); `backward` refuses a node whose saved tensors were written since."""
+
+    __slots__ = ("n",)
+
+    def __init__(self) -> None:
+        self.n = 0
+
+
+def version_counter(t: TensorBase) -> VersionCounter:
+    """`t`'s counter, made on first use (so that a view can share it)."""
+    c = t._ver
+    if c is None:
+        c = t._ver = VersionCounter()
+    return c
+
+
+def view_counter(base: Any, parents: Sequence[TensorBase]) -> VersionCounter | None:
+    """The counter of the parent whose storage an op's result views (None: it views none)."""
+    for p in parents:
+        if p.data is base or p.data.base is base:
+            return version_counter(p)
+    return None
+
+
+def saved_versions(out: TensorBase, parents: Sequence[TensorBase]) -> tuple:
+    """(result's version, parents' versions) as a node is recorded; `backward` compares."""
+    return (0 if out._ver is None else out._ver.n,
+            tuple([0 if q._ver is None else q._ver.n for q in parents]))
+
+
+def bump_version(t: TensorBase) -> None:
+    """Count one in-place write of `t`'s data (every write gradkit makes calls this)."""
+    version_counter(t).n += 1
 _Self = TypeVar("_Self", bound="TensorBase")
 
 
 class TensorBase:
     """The array (NumPy or CuPy) of a tensor plus the metadata autograd needs."""
 
-    __slots__ = ("data", "grad", "requires_grad", "_parents", "_vjp", "_op", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_parents", "_vjp", "_op", "_ver", "_saved",
+                 "__weakref__")
     __array_ufunc__ = None  # make `ndarray + Tensor` defer to Tensor.__radd__
 
     data: Any  # a NumPy or CuPy array
@@ -60,6 +101,8 @@ class TensorBase:
     _parents: tuple[Tensor, ...]
     _vjp: Callable[[Any], Sequence[Any]] | None
     _op: str | None
+    _ver: VersionCounter | None  # shared by views; None until written or viewed
+    _saved: tuple | None  # (own version, parents' versions) when the node was recorded
 
     def __init__(self, data: Any, dtype: DTypeLike | None = None,
                  requires_grad: bool = False, device: DeviceLike = None) -> None:
@@ -69,6 +112,7 @@ class TensorBase:
         self._parents = ()
         self._vjp = None
         self._op = None
+        self._ver = self._saved = None
         if requires_grad:
             self.requires_grad_(True)
 
@@ -222,6 +266,7 @@ class TensorBase:
             ) from None
         except ValueError:
             raise _shape_error(opname, self.shape, getattr(other, "shape", ())) from None
+        bump_version(self)
         return self
 
     def __iadd__(self: _Self, other: TensorLike) -> _Self:
@@ -239,6 +284,7 @@ class TensorBase:
     def __setitem__(self, index: Index, value: TensorLike) -> None:
         self._check_inplace("setitem")
         self.data[_index_data(index)] = _operand_data(value, self, "setitem")
+        bump_version(self)
 
     def copy_(self: _Self, other: TensorLike) -> _Self:
         """Overwrite this tensor's values with `other`'s (same shape), outside the graph."""
@@ -247,6 +293,7 @@ class TensorBase:
         if getattr(src, "shape", self.shape) != self.shape:
             raise _shape_error("copy_", self.shape, src.shape)
         self.data[...] = src
+        bump_version(self)
         return self
 
 

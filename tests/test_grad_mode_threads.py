@@ -8,18 +8,18 @@ import time
 import pytest
 
 import gradkit as gk
-from gradkit import autograd
+from gradkit import grad_mode
 
 
 @pytest.fixture
 def restored():
     """Checks that a test leaves as many no_grad blocks running as it found (none, normally:
     then every op's check is the plain slot again)."""
-    before = autograd._running_no_grad
+    before = grad_mode._running_no_grad
 
     def check() -> bool:
-        fast = type(autograd.GRAD_MODE) is autograd._GradMode
-        return autograd._running_no_grad == before and fast == (before == 0)
+        fast = type(grad_mode.GRAD_MODE) is grad_mode._GradMode
+        return grad_mode._running_no_grad == before and fast == (before == 0)
 
     return check
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..backend import random as gkrandom
 from ..tensor import Tensor
+from ..tensor_base import bump_version
 
 __all__ = [
     "calculate_gain", "calculate_fan_in_and_fan_out", "zeros_", "ones_", "constant_",
@@ -68,6 +69,7 @@ def _fan(tensor: Tensor, mode: str) -> int:
 def _checked(tensor, name: str) -> Tensor:
     if not isinstance(tensor, Tensor):
         raise TypeError(f"{name}: expected a gradkit Tensor, got {type(tensor).__name__}")
+    bump_version(tensor)  # every init_ writes in place: a graph that saved it must not walk
     return tensor
 
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..backend.devices import to_device, to_numpy
 from ..tensor import Tensor
+from ..tensor_base import bump_version
 from .summary import summarize
 from .training import TrainingMixin
 
@@ -278,6 +279,7 @@ class Module(TrainingMixin):
         for name, arr in values.items():
             t = own[name]
             t.data[...] = to_device(arr, t.device)
+            bump_version(t)
         return IncompatibleKeys(missing, unexpected)
 
     def _state_error(self, missing, unexpected, problems, mismatched, strict):

@@ -24,6 +24,7 @@ from ..backend import kernels as ck
 from ..backend.devices import to_device, to_numpy, xp_of
 from ..errors import ShapeError
 from ..tensor import Tensor
+from ..tensor_base import bump_version
 
 _SCHEDULER_KEYS = ("initial_lr",)  # group keys that lr schedulers add
 _SCRATCH_MIN_SIZE = 4096  # parameters at least this big get a scratch array for updates
@@ -186,6 +187,7 @@ class Optimizer:
             if decay:
                 g, fresh = ck.grad_term(p.data, g, wd, maximize)
             update(p, g, state, opts, fresh)
+            bump_version(p)  # a graph built before this step no longer matches `p`
 
     _DECAYS_ITSELF = False  # True: `_update` gets the raw gradient and applies weight decay
 
