@@ -39,6 +39,7 @@ def public_names(mod) -> list[str]:
     names = getattr(mod, "__all__", None)
     if names is None:
         names = [n for n in vars(mod) if not n.startswith("_")]
+        names += list(getattr(mod, "_LAZY", ()))  # names the package loads on first use
     out = []
     for n in names:
         obj = getattr(mod, n, None)

@@ -5,24 +5,25 @@
     (x ** 2).sum().backward()      # x.grad == [2, 4]
 
 This file is the curated public API. The layers below it (docs/architecture.md) import only
-downwards; `train` is imported here so that `Module.fit` finds its trainer (one hook, see
-`gradkit/nn/training.py`). `datasets`, `distributed`, `sklearn` and `cli` load on first use.
+downwards. `nn`, `train`, `callbacks`, `viz`, `datasets`, `distributed`, `sklearn` and `cli`
+load on first use (`Module.fit` loads `train` through its hook, `gradkit/nn/training.py`).
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.abc
+import importlib.util
 import sys
 
 import numpy as np
 
-from . import ops, train
+from . import ops
 from ._version import __version__
 from .autograd import enable_grad, is_grad_enabled, no_grad
 from .backend import cuda, random
 from .backend.random import manual_seed
 from .errors import AutogradError, DeviceError, DTypeError, GradcheckError, ShapeError
-from .io import from_dlpack, load, load_checkpoint, onnx, save, save_checkpoint
 from .ops import (
     abs,
     add,
@@ -111,13 +112,41 @@ int64 = np.dtype("int64")
 bool_ = np.dtype("bool")
 
 # Round one's module paths of parts that now live inside a layer: `import gradkit.cuda`,
-# `from gradkit.onnx import export` and `gradkit.random` keep working.
-for _name, _module in {"cuda": cuda, "random": random, "onnx": onnx}.items():
+# `gradkit.random` and `from gradkit.onnx import export` keep working (onnx on first use).
+for _name, _module in {"cuda": cuda, "random": random}.items():
     sys.modules.setdefault(f"{__name__}.{_name}", _module)
+_ALIASES = {f"{__name__}.onnx": f"{__name__}.io.onnx"}
+
+
+class _AliasLoader(importlib.abc.Loader):
+    """Loads an old module path as the module that now holds its code (the same object)."""
+
+    def __init__(self, real: str) -> None:
+        self.real = real
+
+    def create_module(self, spec):
+        return importlib.import_module(self.real)
+
+    def exec_module(self, module) -> None:
+        sys.modules[self.real] = module
+
+
+class _AliasFinder(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        real = _ALIASES.get(name)
+        return None if real is None else importlib.util.spec_from_loader(
+            name, _AliasLoader(real))
+
+
+sys.meta_path.append(_AliasFinder())
+
+# gk.save & co. live in `io` (above nn): loaded on first use, keeping `import gradkit` fast.
+_LAZY = {name: "io" for name in ("save", "load", "save_checkpoint", "load_checkpoint",
+                                 "from_dlpack")}
 
 _SUBMODULES = {
     "nn", "optim", "data", "datasets", "callbacks", "metrics", "viz", "io", "distributed",
-    "sklearn", "cli", "backend", "transforms",
+    "sklearn", "cli", "backend", "transforms", "train",
 }
 
 
@@ -125,4 +154,8 @@ def __getattr__(name: str):
     """Import submodules (gk.nn, gk.datasets, ...) on first use, keeping `import` fast."""
     if name in _SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    if name == "onnx":
+        return importlib.import_module(f"{__name__}.onnx")
     raise AttributeError(f"module 'gradkit' has no attribute {name!r}")

@@ -10,8 +10,6 @@ refused naming the layer, the shape and the one expected.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ..errors import DeviceError, ShapeError
@@ -19,9 +17,15 @@ from ..ops.conv import conv1d, conv2d, conv_transpose2d
 from ..ops.pool import PADDING_MODES, ntuple
 from ..ops.shape import reshape
 from ..tensor import Tensor
-from . import init
 from .functional_conv import dropout2d
-from .layers import _DATA_OPS, BatchNorm1d, _check_finite_input, _layer_error, _param
+from .layers import (
+    _DATA_OPS,
+    BatchNorm1d,
+    _check_finite_input,
+    _default_init_,
+    _layer_error,
+    _param,
+)
 from .module import Module
 
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose2d", "BatchNorm2d", "Dropout2d"]
@@ -69,11 +73,7 @@ class _ConvNd(Module):
 
     def reset_parameters(self) -> None:
         """kaiming_uniform_(a=sqrt(5)) weight, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) bias."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init.calculate_fan_in_and_fan_out(self.weight)
-            if fan_in:
-                init.uniform_(self.bias, -1 / math.sqrt(fan_in), 1 / math.sqrt(fan_in))
+        _default_init_(self.weight, self.bias)
 
     def forward(self, x):
         return self._forward_fused(x, None)

@@ -4,13 +4,14 @@
 `train_step`, `test_step`, `save_weights` and `load_weights` exist on every model (a
 `Sequential` and a hand-written subclass alike). Their work lives in layers above `nn`
 (`gradkit.train`, `gradkit.io`): `gradkit.train` installs a `Trainer` here when it is imported
-(`install_trainer`), and `import gradkit` always imports it, so `nn` never imports the
-layers above it. Nothing here may touch the call path (`Module.__call__` / `forward`):
+(`install_trainer`). `nn` never imports the layers above it; the first training call loads
+`gradkit.train` by name (`importlib`), so that `import gradkit` stays fast. Nothing here may touch the call path (`Module.__call__` / `forward`):
 calling a model must stay as cheap as calling a function.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -18,7 +19,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 class Trainer(Protocol):
     """What `gradkit.train` provides to the Module methods below (one object, installed once)."""
 
-    def compile(self, model: Any, optimizer: Any, loss: Any, metrics: Any) -> None: ...
+    def compile(self, model: Any, optimizer: Any, loss: Any, metrics: Any,
+                **options: Any) -> None: ...
     def fit(self, model: Any, x: Any, y: Any, **options: Any) -> Any: ...
     def evaluate(self, model: Any, x: Any, y: Any, **options: Any) -> dict: ...
     def predict(self, model: Any, x: Any, **options: Any) -> Any: ...
@@ -36,8 +38,8 @@ def install_trainer(trainer: Trainer) -> None:
 
 
 def _trainer() -> Trainer:
-    if not _TRAINER:
-        raise RuntimeError("Keras-style training needs gradkit.train: `import gradkit` loads it")
+    if not _TRAINER:  # first use: load the layer that installs it (kept out of `import gradkit`)
+        importlib.import_module("gradkit.train")
     return _TRAINER[0]
 
 
@@ -54,7 +56,9 @@ class TrainingMixin:
     if TYPE_CHECKING:  # Module defines it; declared here for the type checker only
         def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
 
-    def compile(self, optimizer: Any = "adam", loss: Any = None, metrics: Any = None) -> None:
+    def compile(self, optimizer: Any = "adam", loss: Any = None, metrics: Any = None,
+                clipnorm: float | None = None, global_clipnorm: float | None = None,
+                clipvalue: float | None = None) -> None:
         """Choose the optimizer, loss and metrics that `fit`/`evaluate` use.
 
         optimizer: "sgd", "adam", "adamw", "rmsprop", "adagrad" (the names of
@@ -66,8 +70,12 @@ class TrainingMixin:
         `f(y_pred, y_true) -> Tensor`.
         metrics: names ("accuracy", "mae", "f1", ...), `gradkit.metrics.Metric` objects or
         functions `f(y_true, y_pred) -> float`.
+        clipnorm / global_clipnorm / clipvalue: gradient clipping before each optimizer step
+        (Keras's names): each parameter's gradient norm, the norm of all of them together,
+        or each element (`gk.nn.utils.clip_grad_norm_` / `clip_grad_value_`).
         """
-        _trainer().compile(self, optimizer, loss, metrics)
+        _trainer().compile(self, optimizer, loss, metrics, clipnorm=clipnorm,
+                           global_clipnorm=global_clipnorm, clipvalue=clipvalue)
 
     def fit(self, x: Any = None, y: Any = None, epochs: int = 1, batch_size: int = 32,
             validation_split: float = 0.0, validation_data: Any = None, shuffle: bool = True,

@@ -17,6 +17,7 @@ from .. import metrics as gk_metrics
 from ..nn import losses as L
 from ..nn import registry
 from ..nn.module import Module
+from ..nn.utils import clip_grad_norm_, clip_grad_value_
 from ..optim import registry as optimizers
 from ..optim.optimizer import Optimizer
 
@@ -29,6 +30,7 @@ class TrainConfig:
     loss_name: str
     loss_kind: str | None
     metrics: list = field(default_factory=list)
+    clip: Callable[[list], None] | None = None  # applied to the parameters before each step
 
 
 #: What compile() takes as the optimizer: a name, an Optimizer, or f(params) -> Optimizer.
@@ -38,13 +40,42 @@ LossSpec = str | Callable | None
 
 
 def compile_model(model: Module, optimizer: OptimizerSpec = "adam", loss: LossSpec = None,
-                  metrics: Any = None) -> None:
-    """Resolve and attach optimizer (`model.optimizer`), loss and metrics to `model`."""
+                  metrics: Any = None, **clipping: float | None) -> None:
+    """Resolve and attach optimizer (`model.optimizer`), loss and metrics to `model`;
+    `clipping`: Keras's `clipnorm`, `global_clipnorm`, `clipvalue` (see `resolve_clipping`)."""
+    clip = resolve_clipping(**clipping)
     opt = resolve_optimizer(model, optimizer)
     loss_fn, loss_name, kind = resolve_loss(loss)
     metric_objs = resolve_metrics(metrics, loss_fn)
     object.__setattr__(model, "optimizer", opt)
-    object.__setattr__(model, "_train_config", TrainConfig(loss_fn, loss_name, kind, metric_objs))
+    object.__setattr__(model, "_train_config",
+                       TrainConfig(loss_fn, loss_name, kind, metric_objs, clip))
+
+
+def resolve_clipping(clipnorm: float | None = None, global_clipnorm: float | None = None,
+                     clipvalue: float | None = None) -> Callable[[list], None] | None:
+    """Gradient clipping before each optimizer step, with Keras's option names: `clipnorm`
+    caps each parameter's gradient norm, `global_clipnorm` the norm of all of them together
+    (`clip_grad_norm_`), `clipvalue` each element (`clip_grad_value_`); None: no clipping."""
+    for name, v in (("clipnorm", clipnorm), ("global_clipnorm", global_clipnorm),
+                    ("clipvalue", clipvalue)):
+        if v is not None and not (isinstance(v, (int, float)) and v > 0):
+            raise ValueError(f"compile: {name} must be a number > 0 (or None), got {v!r}")
+    if clipnorm is not None and global_clipnorm is not None:
+        raise ValueError("compile: pass clipnorm (per parameter) or global_clipnorm, not both")
+    if clipnorm is None and global_clipnorm is None and clipvalue is None:
+        return None
+
+    def clip(params: list) -> None:
+        if clipvalue is not None:
+            clip_grad_value_(params, clipvalue)
+        if global_clipnorm is not None:
+            clip_grad_norm_(params, global_clipnorm)
+        if clipnorm is not None:
+            for p in params:
+                clip_grad_norm_(p, clipnorm)
+
+    return clip
 
 
 def config_of(model: Module, where: str) -> TrainConfig:

@@ -136,6 +136,7 @@ class _Loop:
         self.test_step = steps.test_step_fn(model, cfg)
         self.auto = getattr(model, "automatic_optimization", True)
         self.running = Running(cfg.metrics)
+        self.clip = cfg.clip  # compile's clipnorm / global_clipnorm / clipvalue
         self.val_running = Running([copy.deepcopy(m) for m in cfg.metrics], prefix="val_")
 
     def run(self, train, val, initial_epoch: int, epochs: int) -> None:
@@ -175,6 +176,8 @@ class _Loop:
                 _backward(loss)
                 if dist is not None:
                     dist.sync()  # average the gradients over the ranks
+                if self.clip is not None:
+                    self.clip([p for g in opt.param_groups for p in g["params"]])
                 opt.step()
             n = steps.batch_size_of(batch, y)
             running.update(loss, n, y, y_pred, extras)

@@ -13,8 +13,9 @@ from .steps import default_step
 class ModuleTrainer:
     """`Module.compile/fit/evaluate/predict/train_step/test_step/save_weights/load_weights`."""
 
-    def compile(self, model: Any, optimizer: Any, loss: Any, metrics: Any) -> None:
-        compile_model(model, optimizer, loss, metrics)
+    def compile(self, model: Any, optimizer: Any, loss: Any, metrics: Any,
+                **options: Any) -> None:
+        compile_model(model, optimizer, loss, metrics, **options)
 
     def fit(self, model: Any, x: Any, y: Any, **options: Any) -> Any:
         return loop.fit(model, x, y, **options)

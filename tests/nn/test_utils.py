@@ -93,3 +93,40 @@ def test_a_read_only_gradient_is_copied_not_written():
     utils.clip_grad_value_(p, 1.0)
     np.testing.assert_array_equal(frozen, [3.0, 4.0])
     np.testing.assert_array_equal(p.grad.numpy(), [1.0, 1.0])
+
+
+class _Spy(gk.optim.SGD):
+    """Records each gradient's norm as the step sees it."""
+
+    def step(self):
+        self.seen = [float(np.linalg.norm(p.grad.numpy())) for g in self.param_groups
+                     for p in g["params"] if p.grad is not None]
+        self.values = [float(np.abs(p.grad.numpy()).max()) for g in self.param_groups
+                       for p in g["params"] if p.grad is not None]
+        super().step()
+
+
+@pytest.mark.parametrize("option, check", [
+    ("clipnorm", lambda opt: max(opt.seen) <= 0.01 * (1 + 1e-4)),
+    ("global_clipnorm", lambda opt: math.sqrt(sum(n * n for n in opt.seen)) <= 0.01 * 1.0001),
+    ("clipvalue", lambda opt: max(opt.values) <= 0.01),
+])
+def test_compile_clips_gradients_before_each_step(option, check):
+    gk.manual_seed(0)
+    model = gk.nn.Sequential(gk.nn.Linear(4, 8), gk.nn.Tanh(), gk.nn.Linear(8, 1))
+    opt = _Spy(model.parameters(), lr=0.1)
+    model.compile(optimizer=opt, loss="mse", **{option: 0.01})
+    x, y = np.random.default_rng(0).normal(size=(32, 4)).astype(np.float32) * 50, np.ones(32)
+    model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    assert check(opt)
+    model.compile(optimizer=opt, loss="mse")  # no clipping: the raw gradients are larger
+    model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    assert not check(opt)
+
+
+def test_compile_refuses_bad_clipping():
+    model = gk.nn.Linear(2, 1)
+    with pytest.raises(ValueError, match="clipnorm must be a number > 0"):
+        model.compile(loss="mse", clipnorm=-1)
+    with pytest.raises(ValueError, match="not both"):
+        model.compile(loss="mse", clipnorm=1.0, global_clipnorm=1.0)
