@@ -70,33 +70,52 @@ def _free(order) -> None:
 # ---- in-place writes (PyTorch's version-counter rule) -----------------------------------------
 
 
-def _version(t) -> int:
+class VersionCounter:
+    """How many in-place writes a tensor's storage has had (`n`, PyTorch's version counter)
+    and when the last one was (`last`, a count of all writes gradkit made: `WRITES.n`).
+
+    A tensor gets one at its first write, or when a view or `detach()` of it is made (views
+    share it). A recorded node keeps `WRITES.n` of its recording (`_saved`); `backward`
+    refuses a node whose inputs or result were written later. With no write since the
+    recording (the usual training step) that check is one integer comparison per node."""
+
+    __slots__ = ("n", "last")
+
+    def __init__(self) -> None:
+        self.n = self.last = 0
+
+
+WRITES = VersionCounter()  # every in-place write gradkit made, in this process
+
+
+def _written_after(t, saved: int) -> bool:
     c = getattr(t, "_ver", None)  # a freed record has none: it is never written
-    return 0 if c is None else c.n
+    return c is not None and c.last > saved
 
 
 def check_versions(order) -> None:
-    """Refuse to walk a node whose result or inputs were written in place since it was
+    """Refuse to walk a node whose result or inputs were written in place after it was
     recorded: its gradient rule would read the new values and give a wrong gradient."""
+    now = WRITES.n
     for node in order:
         saved = node._saved
-        if saved is None:
+        if saved is None or saved == now:  # no write at all since: nothing to look at
             continue
-        if _version(node) != saved[0]:
-            raise _modified(node, node, f"the result of '{node._op}'", saved[0])
-        for i, (p, v) in enumerate(zip(node._parents, saved[1])):
-            if _version(p) != v:
-                raise _modified(node, p, f"input {i} of '{node._op}'", v)
+        if _written_after(node, saved):
+            raise _modified(node, node, f"the result of '{node._op}'")
+        for i, p in enumerate(node._parents):
+            if _written_after(p, saved):
+                raise _modified(node, p, f"input {i} of '{node._op}'")
 
 
-def _modified(node, t, which: str, then: int) -> AutogradError:
+def _modified(node, t, which: str) -> AutogradError:
     kind = "a leaf" if t._vjp is None else f"made by '{t._op}'"
     return AutogradError(
         f"backward: {which} (a {t.data.dtype} tensor of shape {tuple(t.shape)}, {kind}) was "
         f"modified in place after '{node._op}' saved it for its gradient: it is at version "
-        f"{_version(t)}, '{node._op}' needs version {then}. Change it only after backward() "
-        f"(e.g. optimizer.step() after loss.backward()), or change a copy (.detach() and "
-        f"views share the data)")
+        f"{t._ver.n}, and its last write came after the recording. Change it only after "
+        f"backward() (e.g. optimizer.step() after loss.backward()), or change a copy "
+        f"(.detach() and views share the data)")
 
 
 # ---- the reverse pass -----------------------------------------------------------------------

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import autograd
 from .backend.devices import DEFAULT_FLOAT
-from .tensor_base import TensorBase, saved_versions, version_counter, view_counter
+from .tensor_base import WRITES, TensorBase, version_counter, view_counter
 
 if TYPE_CHECKING:
     from .tensor_base import Axis, DeviceLike, DTypeLike, Index, TensorLike
@@ -374,7 +374,7 @@ def _make(data: Any, parents: tuple[Tensor, ...], vjp: Any, op: str) -> Tensor:
                 out.requires_grad = True
                 out._parents = parents
                 out._vjp = vjp
-                out._saved = saved_versions(out, parents)
+                out._saved = WRITES.n
                 return out
     out.requires_grad = False
     out._parents = ()

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from . import grad_mode
+from .autograd import WRITES, VersionCounter
 from .backend import deferred as _deferred
 from .backend.devices import (
     DEFAULT_FLOAT,
@@ -47,17 +48,6 @@ __all__ = ["TensorBase"]
 _GRAD = grad_mode.GRAD_MODE
 
 
-class VersionCounter:
-    """How many in-place writes a tensor's storage has had (PyTorch's version counter).
-
-    A tensor gets one at its first write, or when a view or `detach()` of it is made (views
-    share it). An op that records a node keeps the versions of its inputs and result
-    (`_saved`); `backward` refuses a node whose saved tensors were written since."""
-
-    __slots__ = ("n",)
-
-    def __init__(self) -> None:
-        self.n = 0
 
 
 def version_counter(t: TensorBase) -> VersionCounter:
@@ -76,15 +66,12 @@ def view_counter(base: Any, parents: Sequence[TensorBase]) -> VersionCounter | N
     return None
 
 
-def saved_versions(out: TensorBase, parents: Sequence[TensorBase]) -> tuple:
-    """(result's version, parents' versions) as a node is recorded; `backward` compares."""
-    return (0 if out._ver is None else out._ver.n,
-            tuple([0 if q._ver is None else q._ver.n for q in parents]))
-
-
 def bump_version(t: TensorBase) -> None:
     """Count one in-place write of `t`'s data (every write gradkit makes calls this)."""
-    version_counter(t).n += 1
+    c = version_counter(t)
+    WRITES.n += 1
+    c.n += 1
+    c.last = WRITES.n
 _Self = TypeVar("_Self", bound="TensorBase")
 
 
@@ -102,7 +89,7 @@ class TensorBase:
     _vjp: Callable[[Any], Sequence[Any]] | None
     _op: str | None
     _ver: VersionCounter | None  # shared by views; None until written or viewed
-    _saved: tuple | None  # (own version, parents' versions) when the node was recorded
+    _saved: int | None  # WRITES.n when the node was recorded
 
     def __init__(self, data: Any, dtype: DTypeLike | None = None,
                  requires_grad: bool = False, device: DeviceLike = None) -> None:

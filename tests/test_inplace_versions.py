@@ -16,7 +16,7 @@ def test_a_leaf_written_under_no_grad_after_use_raises():
     y = (x * x).sum()
     with gk.no_grad():
         x += 10
-    with pytest.raises(AutogradError, match=r"input 0 of 'mul'.*version 1.*needs version 0"):
+    with pytest.raises(AutogradError, match=r"input 0 of 'mul'.*a leaf.*at version 1"):
         y.backward()
     assert x.grad is None  # nothing was written before the check
 

@@ -5,8 +5,9 @@
 `Sequential` and a hand-written subclass alike). Their work lives in layers above `nn`
 (`gradkit.train`, `gradkit.io`): `gradkit.train` installs a `Trainer` here when it is imported
 (`install_trainer`). `nn` never imports the layers above it; the first training call loads
-`gradkit.train` by name (`importlib`), so that `import gradkit` stays fast. Nothing here may touch the call path (`Module.__call__` / `forward`):
-calling a model must stay as cheap as calling a function.
+`gradkit.train` by name (`importlib`), so that `import gradkit` stays fast. Nothing here may
+touch the call path (`Module.__call__` / `forward`): calling a model must stay as cheap as
+calling a function.
 """
 
 from __future__ import annotations
