@@ -35,6 +35,8 @@ _SPECIAL_CONFIG: dict[str, Callable[[Any], dict]] = {
     "LayerNorm": lambda m: {"normalized_shape": list(m.normalized_shape), "eps": m.eps,
                             "elementwise_affine": m.elementwise_affine,
                             "bias": m.bias is not None or not m.elementwise_affine},
+    "Embedding": lambda m: {"num_embeddings": m.num_embeddings,
+                            "embedding_dim": m.embedding_dim, "padding_idx": m.padding_idx},
 }
 
 

@@ -12,8 +12,15 @@ architecture JSON names) and the `mlp` builder.
 """
 
 from . import functional, init, registry, utils
+from .attention import (
+    MultiheadAttention,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+    sinusoidal_positional_encoding,
+)
 from .containers import ModuleList, Sequential
 from .conv import BatchNorm2d, Conv1d, Conv2d, ConvTranspose2d, Dropout2d
+from .embedding import Embedding
 from .layers import (
     ELU,
     GELU,
@@ -50,6 +57,8 @@ from .pooling import (
     MaxPool2d,
     Upsample,
 )
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from .sequence_utils import pad_sequence, padding_mask
 
 __all__ = [
     "functional", "init", "registry", "utils",
@@ -60,4 +69,7 @@ __all__ = [
     "BCEWithLogitsLoss",
     "Conv1d", "Conv2d", "ConvTranspose2d", "BatchNorm2d", "Dropout2d", "MaxPool1d", "MaxPool2d",
     "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "Upsample",
+    "Embedding", "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "MultiheadAttention",
+    "TransformerEncoderLayer", "TransformerEncoder", "sinusoidal_positional_encoding",
+    "pad_sequence", "padding_mask",
 ]

@@ -44,6 +44,7 @@ from .functional_conv import (
     max_pool2d,
     pad,
 )
+from .functional_seq import embedding, scaled_dot_product_attention
 
 if TYPE_CHECKING:
     from ..tensor_base import TensorLike
@@ -55,7 +56,7 @@ __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "conv1d", "conv2d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d",
     "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "dropout2d", "pad",
-    "interpolate",
+    "interpolate", "embedding", "scaled_dot_product_attention",
 ]
 
 

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import TypeVar
 
-from . import conv, layers, losses, pooling
+from . import attention, conv, embedding, layers, losses, pooling, recurrent
 from .containers import ModuleList, Sequential
 from .layers import Dropout, Linear
 from .module import Module
@@ -36,6 +36,9 @@ _LAYERS: tuple[type[Module], ...] = (
     conv.Conv1d, conv.Conv2d, conv.ConvTranspose2d, conv.BatchNorm2d, conv.Dropout2d,
     pooling.MaxPool1d, pooling.MaxPool2d, pooling.AvgPool1d, pooling.AvgPool2d,
     pooling.AdaptiveAvgPool1d, pooling.AdaptiveAvgPool2d, pooling.Upsample,
+    embedding.Embedding, recurrent.RNN, recurrent.LSTM, recurrent.GRU, recurrent.RNNCell,
+    recurrent.LSTMCell, recurrent.GRUCell, attention.MultiheadAttention,
+    attention.TransformerEncoderLayer, attention.TransformerEncoder,
 )
 _CONTAINERS: tuple[type[Module], ...] = (Sequential, ModuleList)
 _LOSSES: tuple[type[Module], ...] = (

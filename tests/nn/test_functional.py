@@ -14,7 +14,7 @@ API_NAMES = ["linear", "relu", "tanh", "sigmoid", "softmax", "log_softmax", "dro
              # round two: convolution and pooling
              "conv1d", "conv2d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d",
              "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "dropout2d", "pad",
-             "interpolate"]
+             "interpolate", "embedding", "scaled_dot_product_attention"]
 
 
 def test_every_name_is_there():
