@@ -58,6 +58,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root
+from benchmarks.suite.measure import cpu_model  # noqa: E402
+
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "compare-latest.json"
 CHILD_TIMEOUT_S = 600
@@ -382,17 +385,6 @@ def format_machine(m: dict[str, Any]) -> str:
 
 
 # ---- parent: machine, roots, running the children ----------------------------------------
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
 
 def load_average() -> list[float] | None:
     try:

@@ -41,6 +41,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root
+from benchmarks.suite.measure import cpu_model  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 TREE = HERE.parent
 SIZES = (784, 512, 512, 10)
@@ -168,14 +171,7 @@ def _torch_available() -> bool:
 def machine() -> dict:
     import numpy as np
 
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    model = cpu_model()
     info = {"cpu": model, "cores": os.cpu_count(),
             "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
             else None,

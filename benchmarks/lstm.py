@@ -30,6 +30,7 @@ import pstats
 import statistics
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -41,6 +42,9 @@ from gradkit.nn.layers import Linear
 from gradkit.nn.module import Module
 from gradkit.nn.recurrent import LSTM
 from gradkit.ops.neural import cross_entropy
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root
+from benchmarks.suite.measure import cpu_model  # noqa: E402
 
 VOCAB, BATCH = 64, 32
 FULL = [(128, 64), (128, 256), (512, 64), (512, 256)]
@@ -186,12 +190,7 @@ class Threads:
 
 
 def machine() -> dict:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if "model name" in line)
-    except (OSError, StopIteration):
-        pass
+    cpu = cpu_model()
     import torch
 
     blas = np.show_config(mode="dicts").get("Build Dependencies", {}).get("blas", {})
