@@ -102,7 +102,7 @@ from .ops.creation import (
     zeros_like,
 )
 from .tensor import Tensor, tensor
-from .transforms import grad, gradcheck, value_and_grad
+from .transforms import grad, gradcheck, gradgradcheck, value_and_grad
 
 float32 = np.dtype("float32")
 float64 = np.dtype("float64")

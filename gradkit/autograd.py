@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextvars
 import operator
+import types
 from typing import Any
 
 import numpy as np
@@ -272,17 +273,88 @@ def _add(acc, g, key: int, summed: set):
 
 # ---- recorded gradients (create_graph=True) and gradients as values ---------------------------
 
-DIFFERENTIABLE_OPS: set[str] = set()  # op names whose closures compute on Tensors for Tensor g
+DIFFERENTIABLE_OPS: set[str] = set()  # op names whose rules run on recorded Tensors
+CONSTANT_CAPTURES: set[str] = set()  # ... whose rules may close over arrays that are constants
+RECORDED_NS: list = []  # [the namespace of gk ops that stands for NumPy/CuPy]: set by gradkit.ops
 
 
-def register_differentiable(*ops: str) -> None:
-    """Declare that every gradient closure recorded under these op names (`_op`) returns
-    recorded Tensors when called with a Tensor `g`, so `create_graph=True` may use it (a
-    closure that mixed in raw arrays would make a gradient silently constant)."""
+def register_differentiable(*ops: str, constants: bool = False) -> None:
+    """Declare that the gradient closures recorded under these op names (`_op`) compute the
+    same on recorded values (see `_recorded_rule`), so `create_graph=True` may use them;
+    every registered op is checked to second order in the op table. `constants`: the arrays
+    their closures hold besides their inputs and result do not depend on the inputs (a
+    dropout mask), so they stay constants."""
     DIFFERENTIABLE_OPS.update(ops)
+    if constants:
+        CONSTANT_CAPTURES.update(ops)
 
 
-def _values_pass(roots, seeds, keep, recorded: bool):
+def _recorded_rule(node):
+    """`node`'s gradient closure run on recorded values: the same code with what it closed
+    over swapped, the arrays of its inputs and of its result for those Tensors, NumPy (or
+    CuPy) for the namespace of gk ops, one level into tuples and lists (HIPS autograd's one
+    rule, two namespaces). A float array left over would be a constant in the recorded
+    gradient, silently wrong if it depends on the inputs, so it raises instead."""
+    fn = node._vjp
+    if node._op not in DIFFERENTIABLE_OPS:
+        raise AutogradError(
+            f"create_graph=True (or gk.grad inside gk.grad): the gradient rule of "
+            f"'{node._op}' is not differentiable yet, so its gradient cannot be "
+            f"differentiated again; first-order gradients (create_graph=False) work")
+    if not fn.__closure__:
+        return fn
+    swap = {id(node.data): node}
+    swap.update((id(p.data), p) for p in node._parents)  # an input wins over an alias
+    ns = RECORDED_NS[0]
+    strict = node._op not in CONSTANT_CAPTURES
+    cells = tuple(types.CellType(_swapped(_contents(c), swap, ns, strict, node))
+                  for c in fn.__closure__)
+    return types.FunctionType(fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__,
+                              cells)
+
+
+def _contents(cell):
+    try:
+        return cell.cell_contents
+    except ValueError:  # a cell not bound yet
+        return None
+
+
+def _swapped(v, swap: dict, ns, strict: bool, node):
+    """`v` (a value a gradient closure holds) as the recorded rule sees it."""
+    hit = swap.get(id(v))
+    if hit is not None:
+        return hit
+    if isinstance(v, np.generic) and node.data.ndim == 0 and v.dtype == node.data.dtype \
+            and v == node.data:  # the op's 0-d result as NumPy returned it (a scalar)
+        return node
+    if isinstance(v, types.ModuleType) and v.__name__ in ("numpy", "cupy"):
+        return ns
+    if isinstance(v, (tuple, list)) and v and not isinstance(v[0], (int, str)):
+        return type(v)(_swapped(e, swap, ns, strict, node) for e in v)
+    if strict and getattr(v, "ndim", None) is not None and not isinstance(v, np.generic) \
+            and not hasattr(v, "_vjp") and getattr(v.dtype, "kind", "") in "fc":
+        raise AutogradError(
+            f"create_graph=True: the gradient rule of '{node._op}' holds a float array of "
+            f"shape {v.shape} that is neither an input nor the result, so its gradient "
+            f"cannot be differentiated again (it would be a constant: silently wrong)")
+    return v
+
+
+def _toward(order, targets: set[int]) -> list:
+    """The nodes of `order` on a path to one of `targets` (ids), in the same order; a target
+    none of whose parents leads to another one only collects its gradient, so it is left out."""
+    live = set(targets)
+    kept = []
+    for node in reversed(order):  # parents before children; a freed node stays, to raise
+        if type(node._vjp) is _Freed or any(id(p) in live for p in node._parents):
+            live.add(id(node))
+            kept.append(node)
+    kept.reverse()
+    return kept
+
+
+def _values_pass(roots, seeds, keep, recorded: bool, targets: set[int] | None = None):
     """The reverse pass for `grad`: ({id: (leaf, gradient)} for the leaves reached, roots
     that are leaves included, and {id: (None, gradient)} for the ids in `keep`; the order
     walked). With `recorded` it runs on Tensors under enable_grad, so gradients are recorded."""
@@ -295,18 +367,18 @@ def _values_pass(roots, seeds, keep, recorded: bool):
         else:
             grads[id(root)] = g if id(root) not in grads else grads[id(root)] + g
     order = _topological_order(roots)
+    if targets is not None:
+        order = _toward(order, targets)
     check_versions(order)
     with enable_grad():
         for node in order:
             g = grads.get(id(node)) if id(node) in keep else grads.pop(id(node), None)
             if g is None:
                 continue
-            if recorded and type(node._vjp) is not _Freed and node._op not in DIFFERENTIABLE_OPS:
-                raise AutogradError(
-                    f"create_graph=True (or gk.grad inside gk.grad): the gradient rule of "
-                    f"'{node._op}' is not differentiable yet, so its gradient cannot be "
-                    f"differentiated again; first-order gradients (create_graph=False) work")
-            for parent, pg in zip(node._parents, node._vjp(g)):
+            rule = node._vjp
+            if recorded and type(rule) is not _Freed:
+                rule = _recorded_rule(node)
+            for parent, pg in zip(node._parents, rule(g)):
                 if pg is None or not parent.requires_grad:
                     continue
                 if pg.shape != parent.data.shape:
@@ -341,7 +413,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
             raise AutogradError(f"grad: input {i} does not require grad")
     seeds = [_seed(o, s, create_graph) for o, s in zip(outs, given)]
     found, order = _values_pass(outs, seeds, {id(t) for t in ins if t._vjp is not None},
-                                create_graph)
+                                create_graph, {id(t) for t in ins})
     if not (create_graph if retain_graph is None else retain_graph):
         _free(order)
     result, given_out = [], {id(s) for s in seeds}  # arrays never handed out as they are

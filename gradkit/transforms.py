@@ -37,6 +37,17 @@ def numerical_grad(f: Callable[..., Tensor], inputs: list[Tensor], i: int, v: np
     return grad
 
 
+def _float64_leaves(inputs: Sequence[TensorLike]) -> list[Tensor]:
+    """Floating inputs as new float64 leaves that require grad; others (labels) as they are."""
+    leaves = []
+    for a in inputs:
+        t = a if isinstance(a, Tensor) else Tensor(np.asarray(a))
+        if t.dtype.kind == "f":
+            t = Tensor(to_numpy(t.data).astype(np.float64), dtype=np.float64).requires_grad_()
+        leaves.append(t)
+    return leaves
+
+
 def gradcheck(f: Callable[..., Tensor], *inputs: TensorLike, eps: float = 1e-6,
               atol: float = 1e-5, rtol: float = 1e-3, seed: int = 0,
               raise_exception: bool = True) -> bool:
@@ -46,12 +57,7 @@ def gradcheck(f: Callable[..., Tensor], *inputs: TensorLike, eps: float = 1e-6,
     A non-scalar output is contracted with a fixed random vector, so any Jacobian is tested.
     Raises `GradcheckError` naming the input and worst element (or returns False).
     """
-    leaves = []
-    for a in inputs:
-        t = a if isinstance(a, Tensor) else Tensor(np.asarray(a))
-        if t.dtype.kind == "f":
-            t = Tensor(to_numpy(t.data).astype(np.float64), dtype=np.float64).requires_grad_()
-        leaves.append(t)
+    leaves = _float64_leaves(inputs)
     with enable_grad():
         out = f(*leaves)
     if not isinstance(out, Tensor):
@@ -74,6 +80,36 @@ def gradcheck(f: Callable[..., Tensor], *inputs: TensorLike, eps: float = 1e-6,
                 raise GradcheckError(msg)
             return False
     return True
+
+
+def gradgradcheck(f: Callable[..., Tensor], *inputs: TensorLike, eps: float = 1e-6,
+                  atol: float = 1e-5, rtol: float = 1e-3, seed: int = 0,
+                  raise_exception: bool = True) -> bool:
+    """Check second derivatives of `f` at `inputs` (float64): the recorded gradients of
+    `sum(f(*inputs) * v)` (`create_graph=True`), contracted with fixed random vectors, are
+    differentiated again and compared with central differences of the first-order gradients,
+    like `torch.autograd.gradgradcheck`. Raises `GradcheckError` (or returns False)."""
+    leaves = _float64_leaves(inputs)
+    floats = [i for i, t in enumerate(leaves) if t.requires_grad]
+    with enable_grad():
+        out = f(*leaves)
+    rng = np.random.default_rng(seed + 1)
+    v = Tensor(rng.standard_normal(out.shape))
+    us = [Tensor(rng.standard_normal(leaves[i].shape)) for i in floats]
+
+    def first_order(*xs: Tensor) -> Tensor:
+        y = f(*xs)
+        gs = _grads_of(y, [xs[i] for i in floats], v, create_graph=True, allow_unused=True)
+        terms = [(g * u).sum() for g, u in zip(gs, us) if g is not None]
+        if not terms:
+            return Tensor(np.zeros(()))
+        total = terms[0]
+        for t in terms[1:]:
+            total = total + t
+        return total
+
+    return gradcheck(first_order, *leaves, eps=eps, atol=atol, rtol=rtol, seed=seed,
+                     raise_exception=raise_exception)
 
 
 def _as_leaves(args: Sequence[Any], argnums: tuple[int, ...], nested: bool = False) -> list[Any]:

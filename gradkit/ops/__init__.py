@@ -82,6 +82,11 @@ from .shape import (
     triu,
 )
 
+from . import recorded
+from ..autograd import RECORDED_NS
+
+RECORDED_NS[:] = [recorded]  # what stands for NumPy/CuPy when a gradient rule records
+
 # THE one hook between Tensor and the ops (see gradkit/tensor.py): every op that a Tensor
 # method or operator calls, by name. Bound once, here, when gradkit.ops is imported.
 _bind_ops(

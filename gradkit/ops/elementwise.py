@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..autograd import register_differentiable
 from ..backend.devices import to_device
 from ..errors import DTypeError
 from ..tensor import Tensor, _make, as_tensor
@@ -85,13 +86,13 @@ def pow(a: TensorLike, b: TensorLike) -> Tensor:  # noqa: A001 - NumPy's name
         return _pow_scalar(float_tensor(a, "pow") if isinstance(b, float) else a, b)
     a, b = operands(a, b, "pow")
     x, y = a.data, b.data
+    xp = a._xp
     try:
         out = x**y
     except ValueError:
         raise _broadcast_failed("pow", a, b) from None
 
     def vjp(g):
-        xp = a._xp
         ga = g * y * x ** (y - 1) if a.requires_grad else None
         gb = None
         if b.requires_grad:
@@ -152,16 +153,17 @@ def where(cond: TensorLike, a: TensorLike, b: TensorLike) -> Tensor:
         c = a._xp.asarray(cond)
     if c.dtype != bool:
         raise DTypeError(f"where: the condition must be a bool tensor, got {c.dtype}")
+    xp = a._xp
     try:
-        out = a._xp.where(c, a.data, b.data)
+        out = xp.where(c, a.data, b.data)
     except ValueError:
         raise shape_error("where", c.shape, a.shape, b.shape) from None
 
     def vjp(g):
         zero = g.dtype.type(0)
         return (
-            a._xp.where(c, g, zero) if a.requires_grad else None,
-            a._xp.where(c, zero, g) if b.requires_grad else None,
+            xp.where(c, g, zero) if a.requires_grad else None,
+            xp.where(c, zero, g) if b.requires_grad else None,
         )
 
     return _make(out, (a, b), vjp, "where")
@@ -177,12 +179,10 @@ def clip(x: TensorLike, lo: float | None = None, hi: float | None = None) -> Ten
     out = xp.clip(d, lo, hi)
 
     def vjp(g):
-        mask = xp.ones(d.shape, dtype=bool)
-        if lo is not None:
-            mask &= d >= lo
+        inside = (d >= lo) if lo is not None else None
         if hi is not None:
-            mask &= d <= hi
-        return (g * mask,)
+            inside = (d <= hi) if inside is None else inside & (d <= hi)
+        return (g * inside,)
 
     return _make(out, (x,), vjp, "clip")
 
@@ -242,6 +242,8 @@ def erf(xp: Any, x: Any) -> Any:
     Uses SciPy (or CuPy) when available. Without SciPy, float64 goes through `math.erf`
     (exact) and float32 through Numerical Recipes' Chebyshev fit (|error| < 1.2e-7).
     """
+    if hasattr(xp, "erf"):  # the recorded namespace: the differentiable op
+        return xp.erf(x)
     impl = _erf_impl(xp)
     if impl is not None:
         return impl(x)
@@ -303,8 +305,9 @@ def leaky_relu(x: TensorLike, negative_slope: float = 0.01) -> Tensor:
     x = float_tensor(x, "leaky_relu")
     d = x.data
     pos = d > 0
-    out = x._xp.where(pos, d, d * negative_slope)
-    return _make(out, (x,), lambda g: (x._xp.where(pos, g, g * negative_slope),), "leaky_relu")
+    xp = x._xp
+    out = xp.where(pos, d, d * negative_slope)
+    return _make(out, (x,), lambda g: (xp.where(pos, g, g * negative_slope),), "leaky_relu")
 
 
 def elu(x: TensorLike, alpha: float = 1.0) -> Tensor:
@@ -313,10 +316,18 @@ def elu(x: TensorLike, alpha: float = 1.0) -> Tensor:
     d = x.data
     xp = x._xp
     pos = d > 0
-    neg_part = alpha * xp.expm1(xp.minimum(d, 0))
-    out = xp.where(pos, d, neg_part)
-    return _make(out, (x,), lambda g: (xp.where(pos, g, g * (neg_part + alpha)),), "elu")
+    out = xp.where(pos, d, alpha * xp.expm1(xp.minimum(d, 0)))
+    return _make(out, (x,), lambda g: (xp.where(pos, g, g * (out + alpha)),), "elu")
 
+
+erf_op = _unary(
+    "erf", erf, lambda xp, g, x, y: g * (2 / math.sqrt(math.pi)) * xp.exp(-x * x),
+    "The error function (differentiable).")
+
+register_differentiable(
+    "add", "sub", "mul", "div", "pow", "maximum", "minimum", "where", "clip", "neg", "exp",
+    "log", "sqrt", "sin", "cos", "tanh", "square", "reciprocal", "abs", "sign", "sigmoid",
+    "relu", "gelu", "softplus", "erf", "leaky_relu", "elu", "astype", "to")
 
 # ---- dtype and device moves ---------------------------------------------------------------
 
@@ -338,7 +349,11 @@ def to_device_op(x: Tensor, device: DeviceLike) -> Tensor:
     if out is x.data:
         return x
     src = x.device
-    return _make(out, (x,), lambda g: (to_device(g, src),), "to")
+
+    def vjp(g):
+        return (g.to(src) if isinstance(g, Tensor) else to_device(g, src),)
+
+    return _make(out, (x,), vjp, "to")
 
 
 # ---- comparisons and logic (never differentiable) -------------------------------------------
@@ -349,9 +364,10 @@ def _compare(name: str,
     def op(a: TensorLike, b: TensorLike) -> Tensor:
         a, b = operands(a, b, name)
         try:
-            return Tensor._wrap(fn(a.data, b.data))
+            out = fn(a.data, b.data)
         except ValueError:
             raise _broadcast_failed(name, a, b) from None
+        return Tensor._wrap(np.asarray(out) if isinstance(out, np.generic) else out)
 
     op.__name__ = name
     return op

@@ -91,3 +91,43 @@ def test_float32_stays_float32(case, rng, device):
         for i, x in enumerate(xs):
             if i not in case.ints and x.grad is not None:
                 assert x.grad.dtype == np.float32 and x.grad.device == x.device, case.name
+
+
+# ---- second order: every op's gradient is differentiable again (create_graph=True) ----------
+
+
+@pytest.mark.parametrize("case", GRAD_CASES, ids=GRAD_IDS)
+def test_second_order_matches_finite_differences(case, rng):
+    arrays = make_inputs(case, rng)
+    inputs = [gk.tensor(a) if i in case.ints else a for i, a in enumerate(arrays)]
+    assert gk.gradgradcheck(case.gk, *inputs, atol=1e-5, rtol=1e-3)
+
+
+def _second_order(mod, grad, case, xs, out, v, us):
+    """d/dxs of sum_i <d<out, v>/dx_i, u_i>: a Hessian-vector product of any op."""
+    floats = [x for i, x in enumerate(xs) if i not in case.ints]
+    gs = grad(out, floats, v, create_graph=True, allow_unused=True)
+    total = sum((g * u).sum() for g, u in zip(gs, us) if g is not None)
+    if not getattr(total, "requires_grad", False):
+        return [None] * len(floats)
+    return grad(total, floats, allow_unused=True)
+
+
+@pytest.mark.parametrize("case", TORCH_CASES_GRAD := [c for c in TORCH_CASES if c.grad],
+                         ids=[c.id for c in TORCH_CASES_GRAD])
+def test_second_order_matches_pytorch(case, rng, torch):
+    arrays = make_inputs(case, rng)
+    xs = _gk_inputs(case, arrays, np.float64, True)
+    ts = [torch.tensor(a, requires_grad=i not in case.ints) for i, a in enumerate(arrays)]
+    got, want = case.gk(*xs), case.torch(torch, *ts)
+    r = np.random.default_rng(2)
+    v = r.standard_normal(got.shape)
+    us = [r.standard_normal(a.shape) for i, a in enumerate(arrays) if i not in case.ints]
+    hg = _second_order(gk, gk.autograd.grad, case, xs, got, gk.tensor(v),
+                       [gk.tensor(u) for u in us])
+    ht = _second_order(torch, torch.autograd.grad, case, ts, want, torch.tensor(v),
+                       [torch.tensor(u) for u in us])
+    for k, (a, b) in enumerate(zip(hg, ht)):
+        a = np.zeros(us[k].shape) if a is None else a.numpy()
+        b = np.zeros(us[k].shape) if b is None else b.detach().numpy(force=True)
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-8, err_msg=f"input {k}")
