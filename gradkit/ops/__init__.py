@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from ..autograd import RECORDED_NS
 from ..tensor import _bind_ops
+from . import recorded
 from .elementwise import (
     abs,
     add,
@@ -81,9 +83,6 @@ from .shape import (
     tril,
     triu,
 )
-
-from . import recorded
-from ..autograd import RECORDED_NS
 
 RECORDED_NS[:] = [recorded]  # what stands for NumPy/CuPy when a gradient rule records
 
