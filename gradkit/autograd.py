@@ -274,19 +274,20 @@ def _add(acc, g, key: int, summed: set):
 # ---- recorded gradients (create_graph=True) and gradients as values ---------------------------
 
 DIFFERENTIABLE_OPS: set[str] = set()  # op names whose rules run on recorded Tensors
-CONSTANT_CAPTURES: set[str] = set()  # ... whose rules may close over arrays that are constants
+LOOSE_OPS: set[str] = set()  # ... whose rules may hold other float arrays (not swapped)
 RECORDED_NS: list = []  # [the namespace of gk ops that stands for NumPy/CuPy]: set by gradkit.ops
 
 
-def register_differentiable(*ops: str, constants: bool = False) -> None:
+def register_differentiable(*ops: str, strict: bool = True) -> None:
     """Declare that the gradient closures recorded under these op names (`_op`) compute the
     same on recorded values (see `_recorded_rule`), so `create_graph=True` may use them;
-    every registered op is checked to second order in the op table. `constants`: the arrays
-    their closures hold besides their inputs and result do not depend on the inputs (a
-    dropout mask), so they stay constants."""
+    every registered op is checked to second order in the op table. `strict=False`: the
+    float arrays their closures hold besides their inputs and result either do not depend on
+    the inputs (a dropout mask) or go unused on recorded values (a fused op whose rule has a
+    recorded branch, `if xp is recorded:`), so they are left as they are."""
     DIFFERENTIABLE_OPS.update(ops)
-    if constants:
-        CONSTANT_CAPTURES.update(ops)
+    if not strict:
+        LOOSE_OPS.update(ops)
 
 
 def _recorded_rule(node):
@@ -306,7 +307,7 @@ def _recorded_rule(node):
     swap = {id(node.data): node}
     swap.update((id(p.data), p) for p in node._parents)  # an input wins over an alias
     ns = RECORDED_NS[0]
-    strict = node._op not in CONSTANT_CAPTURES
+    strict = node._op not in LOOSE_OPS
     cells = tuple(types.CellType(_swapped(_contents(c), swap, ns, strict, node))
                   for c in fn.__closure__)
     return types.FunctionType(fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__,
