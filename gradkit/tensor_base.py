@@ -200,6 +200,12 @@ class TensorBase:
             )
         return bool(self.item())
 
+    def __format__(self, spec: str) -> str:
+        """A 0-d tensor formats as its number (`f"{loss:.3f}"`, `f"{loss}"`), like PyTorch."""
+        if self.data.ndim == 0:
+            return format(self.item(), spec)
+        return object.__format__(self, spec)
+
     def __repr__(self) -> str:
         body = np.array2string(
             to_numpy(self.data), separator=", ", prefix="tensor(", threshold=200

@@ -24,6 +24,7 @@ from .safe import read_safetensors, write_safetensors
 FORMAT_VERSION = 1
 MODEL, WEIGHTS, CHECKPOINT = "gradkit.model", "gradkit.weights", "gradkit.checkpoint"
 CHECKPOINT_MODEL_PREFIX = "model/"
+STATE_DICT = "state_dict"  # `content` of a weights file written by gk.save(a dict)
 
 
 def _version() -> str:
@@ -90,14 +91,34 @@ def load_tensors(model: Module, tensors: dict, where: str,
                              exc.mismatched) from None
 
 
+def _save_state_dict(state: dict, path: str | os.PathLike) -> str:
+    arrays = {}
+    for name, value in state.items():
+        if not isinstance(name, str):
+            raise TypeError(f"gk.save: state dict keys must be strings, got {name!r}")
+        arr = value.numpy() if hasattr(value, "numpy") else value
+        if not hasattr(arr, "dtype") or not hasattr(arr, "shape"):
+            raise TypeError(f"gk.save: state dict entry {name!r} is a "
+                            f"{type(value).__name__}, not an array or Tensor")
+        arrays[name] = arr
+    return write_safetensors(path, arrays, header(WEIGHTS, content=STATE_DICT))
+
+
 # ---- whole models ---------------------------------------------------------------------------
-def save(model: Module, path: str | os.PathLike) -> str:
+def save(model: Module | dict, path: str | os.PathLike) -> str:
     """Write `model` (architecture as JSON + weights) to one safetensors file, atomically.
 
     Built-in layers and `Sequential`/`ModuleList` nesting are rebuilt by `gk.load` alone;
     a custom Module class is recorded by name (and `get_config()` if it has one) and
     `gk.load` then needs the class (`custom_objects=`) or the model (`model=`).
+    A dict (a `state_dict()`: name -> array or Tensor) is written as a weights file that
+    `gk.load` gives back as that dict (PyTorch's `torch.save(model.state_dict(), path)`).
     """
+    if isinstance(model, dict):
+        return _save_state_dict(model, path)
+    if not isinstance(model, Module):
+        raise TypeError(f"gk.save: expected a Module or a state dict (name -> array), got "
+                        f"{type(model).__name__}")
     arch = json.dumps({"model": architecture(model), "training": bool(model.training)})
     return write_safetensors(path, model.state_dict(), header(MODEL, architecture=arch))
 
@@ -105,7 +126,8 @@ def save(model: Module, path: str | os.PathLike) -> str:
 def load(path: str | os.PathLike, model: Module | None = None, *,
          custom_objects: dict | None = None, device: str | None = None,
          strict: bool = True) -> Module:
-    """Read a file written by `gk.save` and return the model, weights loaded.
+    """Read a file written by `gk.save` and return the model, weights loaded (for a file
+    written by `gk.save(state_dict, path)`: that dict, name -> NumPy array).
 
     `model`: an instance to load the weights into instead of rebuilding one (needed for
     custom classes without `custom_objects`; works with any safetensors weights file).
@@ -115,6 +137,8 @@ def load(path: str | os.PathLike, model: Module | None = None, *,
     where = os.fspath(path)
     tensors, metadata = read_safetensors(where)
     kind = file_kind(metadata, where)
+    if kind == WEIGHTS and metadata.get("content") == STATE_DICT and model is None:
+        return tensors  # type: ignore[return-value]  # gk.save(state_dict): the dict back
     if kind == CHECKPOINT:
         raise FormatError(f"{where} is a gradkit checkpoint; read it with "
                           "gk.load_checkpoint(path, model, optimizer), or its weights with "
