@@ -123,8 +123,8 @@ def test_second_order_matches_pytorch(case, rng, torch):
     r = np.random.default_rng(2)
     v = r.standard_normal(got.shape)
     us = [r.standard_normal(a.shape) for i, a in enumerate(arrays) if i not in case.ints]
-    hg = _second_order(gk, gk.autograd.grad, case, xs, got, gk.tensor(v),
-                       [gk.tensor(u) for u in us])
+    hg = _second_order(gk, gk.autograd.grad, case, xs, got, gk.tensor(v, dtype=np.float64),
+                       [gk.tensor(u, dtype=np.float64) for u in us])
     ht = _second_order(torch, torch.autograd.grad, case, ts, want, torch.tensor(v),
                        [torch.tensor(u) for u in us])
     for k, (a, b) in enumerate(zip(hg, ht)):
