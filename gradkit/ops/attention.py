@@ -5,7 +5,8 @@
 Forward keeps the attention probabilities P; the gradient rule is the classic one
 (dV = P^T g, dS = P * (dP - rowsum(dP * P)), dQ = dS K scale, dK = dS^T Q scale), so no graph
 of matmul/softmax/mask nodes is built. A row whose every key is masked gives zeros (PyTorch's
-`scaled_dot_product_attention` does the same), not NaN.
+`scaled_dot_product_attention` does the same), not NaN. On recorded values (`create_graph=True`)
+the rule differentiates the same computation written with gk ops (`_composed`) instead.
 """
 
 from __future__ import annotations
@@ -14,11 +15,16 @@ import math
 
 import numpy as np
 
+from ..autograd import register_differentiable
 from ..backend import random as gkrandom
 from ..backend.devices import to_device, xp_of
 from ..errors import DTypeError, ShapeError
 from ..tensor import Tensor, _make, as_tensor
+from . import recorded
 from ._util import _check_devices
+from .elementwise import exp
+from .linalg import matmul
+from .shape import swapaxes
 
 __all__ = ["attention", "scaled_dot_product_attention", "additive_mask", "causal_mask"]
 
@@ -110,12 +116,39 @@ def attention(q, k, v, mask=None, dropout_p: float = 0.0, scale: float | None = 
         p = p * keep
     out = p @ v.data
     parents = (q, k, v) if mt is None else (q, k, v, mt)
+    const = mask if mt is None else None  # an additive mask array (or None)
 
     def vjp(g):
+        if xp is recorded:  # differentiate the composition (the dropout mask a constant)
+            return recorded.vjp_of(lambda *ts: _composed(*ts, mask=const, keep=keep, sc=sc),
+                                   parents, g)
         return _attention_grads(xp, g, q.data, k.data, v.data, s, p, keep, sc,
                                 [t.requires_grad for t in parents])
 
     return _make(out, parents, vjp, "attention")
+
+
+register_differentiable("attention", strict=False)
+
+
+def _composed(q, k, v, mt=None, mask=None, keep=None, sc: float = 1.0) -> Tensor:
+    """`attention` with simple gk ops (what its rule differentiates on recorded values):
+    softmax(q @ k^T * sc + mask) * keep @ v, rows whose keys are all masked giving zeros.
+    Arrays enter as constants in their own dtype (`Tensor._wrap`, never rounded)."""
+    const = Tensor._wrap
+    s = matmul(q, swapaxes(k, -1, -2)) * sc
+    if mt is not None:
+        s = s + mt
+    elif mask is not None:
+        s = s + const(mask)
+    xp = xp_of(s.data)
+    top = s.data.max(axis=-1, keepdims=True)
+    e = exp(s - const(xp.where(xp.isfinite(top), top, 0)))  # the shift is a constant
+    total = e.sum(axis=-1, keepdims=True)
+    p = e / (total + const((total.data == 0).astype(total.dtype)))  # all masked: 0 / 1
+    if keep is not None:
+        p = p * const(keep)
+    return matmul(p, v)
 
 
 def _attention_grads(xp, g, q, k, v, probs, dropped, keep, sc: float, need: list) -> tuple:

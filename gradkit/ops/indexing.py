@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..autograd import RECORDED_NS, register_differentiable
 from ..backend.devices import is_gpu_array, scatter_add, to_device
 from ..errors import DeviceError, ShapeError
 from ..tensor import Tensor, _make, as_tensor
@@ -62,6 +63,8 @@ def getitem(x: TensorLike, index: Index) -> Tensor:
     basic = _is_basic(idx)
 
     def vjp(g):
+        if xp is RECORDED_NS[0]:  # recorded: the same scatter, as a gk op
+            return (scatter(g, d.shape, idx),)
         full = xp.zeros(d.shape, dtype=g.dtype)
         if basic:
             full[idx] = g
@@ -70,3 +73,24 @@ def getitem(x: TensorLike, index: Index) -> Tensor:
         return (full,)
 
     return _make(out, (x,), vjp, "getitem")
+
+
+def scatter(values: TensorLike, shape: tuple[int, ...], index: Index) -> Tensor:
+    """Zeros of `shape` with `values` added at `index` (repeated indices add up): the adjoint
+    of `getitem`, so its gradient is `getitem` again (differentiable to any order)."""
+    v = as_tensor(values)
+    xp = v._xp
+    idx = _raw_index(index, v)
+    full = xp.zeros(tuple(shape), dtype=v.dtype)
+    try:
+        if _is_basic(idx):
+            full[idx] = v.data
+        else:
+            scatter_add(full, idx, v.data)
+    except (IndexError, ValueError) as exc:
+        raise ShapeError(f"scatter: values of shape {v.shape} do not fit index {index!r} "
+                         f"into shape {tuple(shape)} ({exc})") from None
+    return _make(full, (v,), lambda g: (g[idx],), "scatter")
+
+
+register_differentiable("getitem", "scatter")

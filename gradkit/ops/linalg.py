@@ -6,9 +6,11 @@ import string
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..autograd import RECORDED_NS, register_differentiable
 from ..errors import ShapeError
 from ..tensor import Tensor, _make
 from ._util import operands
+from .indexing import scatter
 
 if TYPE_CHECKING:
     from ..tensor_base import TensorLike
@@ -22,9 +24,9 @@ def matmul(a: TensorLike, b: TensorLike) -> Tensor:
         out = x @ y
     except ValueError:
         raise _matmul_error(x.shape, y.shape) from None
+    xp = a._xp
 
     def vjp(g):
-        xp = a._xp
         x2 = x[None, :] if x.ndim == 1 else x
         y2 = y[:, None] if y.ndim == 1 else y
         if y.ndim == 1:
@@ -151,9 +153,20 @@ def _einsum_grad(xp: Any, g: Any, out_sub: str, subs: list[str], arrays: list[An
         return r
     # Repeated letters (e.g. 'ii'): write r onto the diagonal through index arrays, one per
     # axis of the operand; an einsum view is writable in NumPy but a copy in CuPy.
+    if xp is RECORDED_NS[0]:  # recorded: the same write, as a gk scatter (index arrays on
+        return scatter(r, arr.shape, _diagonal(r._xp, target, uniq, size))  # r's device)
     z = xp.zeros(arr.shape, dtype=g.dtype)
+    z[_diagonal(xp, target, uniq, size)] = r
+    return z
+
+
+def _diagonal(xp: Any, target: str, uniq: str, size: dict[str, int]) -> tuple[Any, ...]:
+    """Index arrays (of namespace `xp`) that place an array over the letters `uniq` onto
+    the (generalised) diagonal of an operand with subscripts `target`."""
     k = len(uniq)
     ranges = {c: xp.arange(size[c]).reshape([-1 if j == uniq.index(c) else 1
                                              for j in range(k)]) for c in uniq}
-    z[tuple(ranges[c] for c in target)] = r
-    return z
+    return tuple(ranges[c] for c in target)
+
+
+register_differentiable("matmul", "einsum")

@@ -3,10 +3,12 @@
 `create_graph=True` runs an op's gradient closure with its arrays swapped for Tensors and its
 `xp` (NumPy or CuPy) swapped for this module (`gradkit.autograd._recorded_rule`), so each name
 a rule calls on `xp` must be here, with NumPy's signature, recording what it computes. Names
-that make new arrays (`zeros`, `ones`, ...) give constants on the device of their `like`
-argument (`zeros_like`) or, without one, on the CPU. In-place forms (`out=`) cannot record:
-they raise, naming the function, so a rule that uses them needs a recorded branch
-(`if xp is recorded`) or a decomposition (`vjp_of`).
+that make new arrays give constants on the device of their argument (`zeros_like`, ...) or of
+NumPy's `like=` keyword (`zeros`, `ones`, `full`, `eye`, `arange`), without one on the CPU.
+In-place forms (`out=`, `a[i] = v`) cannot record: `out=` raises, naming the function, so a
+rule that uses them needs a recorded branch (`if xp is recorded:`; in the modules this one
+imports, `if xp is RECORDED_NS[0]:`), e.g. with `scatter` for an indexed write, or a
+decomposition (`vjp_of`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from ..autograd import grad as _grad
 from ..backend.devices import xp_of as _xp
 from ..tensor import Tensor, as_tensor
 from . import elementwise as _e
+from . import indexing as _i
 from . import linalg as _l
 from . import reduce as _r
 from . import shape as _s
@@ -31,8 +34,11 @@ matmul, einsum = _l.matmul, _l.einsum
 swapaxes, expand_dims, broadcast_to, concatenate, stack = (
     _s.swapaxes, _s.expand_dims, _s.broadcast_to, _s.concatenate, _s.stack)
 flip, tril, triu, split = _s.flip, _s.tril, _s.triu, _s.split
-cumsum = _r.cumsum
+cumsum, prod = _r.cumsum, _r.prod
+scatter = _i.scatter  # zeros(shape) with values added at an index: getitem's adjoint
 erf = _e.erf_op
+greater, greater_equal, less, less_equal = _e.greater, _e.greater_equal, _e.less, _e.less_equal
+equal, not_equal = _e.equal, _e.not_equal  # comparisons: bool constants, never recorded
 float32, float64, newaxis = np.float32, np.float64, None
 
 
@@ -88,6 +94,37 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A0
     return _r.sum(x, axis=axis, keepdims=keepdims)
 
 
+def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    return _r.mean(x, axis=axis, keepdims=keepdims)
+
+
+def squeeze(x: Any, axis: Any = None) -> Tensor:
+    return _s.squeeze(x, axis)
+
+
+def ascontiguousarray(x: Any, dtype: Any = None) -> Any:
+    """Layout only: the Tensor itself (in `dtype` when given)."""
+    x = as_tensor(x)
+    return x if dtype is None or np.dtype(dtype) == x.dtype else x.astype(dtype)
+
+
+def take(a: Any, indices: Any, axis: int | None = None) -> Tensor:
+    """NumPy's `take` (no `out`, no `mode`): a getitem along `axis` (flattened when None)."""
+    a = as_tensor(a)
+    if axis is None:
+        return _i.getitem(_s.reshape(a, -1), indices)
+    axis = axis % max(a.ndim, 1)
+    return _i.getitem(a, (slice(None),) * axis + (indices,))
+
+
+def pad(array: Any, pad_width: Any, mode: str = "constant", constant_values: float = 0) -> Tensor:
+    """NumPy's `pad`, constant mode only (what gradkit's pad records)."""
+    if mode != "constant":
+        raise ValueError(f"recorded gradient rule: pad(mode={mode!r}) is not recorded; "
+                         f"only mode='constant'")
+    return _s.pad(array, pad_width, value=constant_values)
+
+
 # ---- constants (never recorded) ---------------------------------------------------------------
 
 
@@ -109,16 +146,52 @@ def ones_like(a: Any, dtype: Any = None) -> Tensor:
     return _const(_xp(d).ones_like(d, dtype=dtype))
 
 
+def full_like(a: Any, fill_value: Any, dtype: Any = None) -> Tensor:
+    d = _host(a)
+    return _const(_xp(d).full_like(d, fill_value, dtype=dtype))
+
+
+empty_like = zeros_like  # a constant: its values are defined (zeros)
+
+
 def asarray(a: Any, dtype: Any = None) -> Any:
-    return a if isinstance(a, Tensor) and dtype is None else _const(np.asarray(_host(a), dtype))
+    if isinstance(a, Tensor):
+        return a if dtype is None or np.dtype(dtype) == a.dtype else a.astype(dtype)
+    return _const(_xp(a).asarray(a, dtype))  # a host value stays on the CPU
 
 
-def zeros(shape: Any, dtype: Any = None) -> Tensor:
-    return _const(np.zeros(shape, dtype or np.float32))
+def _space(like: Any) -> Any:
+    """The array namespace of `like` (a Tensor or an array), NumPy without one."""
+    return np if like is None else _xp(_host(like))
 
 
-def ones(shape: Any, dtype: Any = None) -> Tensor:
-    return _const(np.ones(shape, dtype or np.float32))
+def zeros(shape: Any, dtype: Any = None, *, like: Any = None) -> Tensor:
+    """Zeros on the device of `like` (NumPy's keyword), on the CPU without it."""
+    return _const(_space(like).zeros(shape, dtype or np.float32))
+
+
+def ones(shape: Any, dtype: Any = None, *, like: Any = None) -> Tensor:
+    """Ones on the device of `like` (NumPy's keyword), on the CPU without it."""
+    return _const(_space(like).ones(shape, dtype or np.float32))
+
+
+empty = zeros  # a constant: its values are defined (zeros)
+
+
+def full(shape: Any, fill_value: Any, dtype: Any = None, *, like: Any = None) -> Tensor:
+    """`fill_value` everywhere, on the device of `like`, on the CPU without it."""
+    return _const(_space(like).full(shape, fill_value, dtype))
+
+
+def eye(n: int, m: int | None = None, k: int = 0, dtype: Any = None, *,
+        like: Any = None) -> Tensor:
+    """The identity, a constant on the device of `like`, on the CPU without it."""
+    return _const(_space(like).eye(n, m, k, dtype=dtype or np.float32))
+
+
+def arange(*args: Any, dtype: Any = None, like: Any = None) -> Tensor:
+    """NumPy's `arange`, a constant on the device of `like`, on the CPU without it."""
+    return _const(_space(like).arange(*args, dtype=dtype))
 
 
 def isfinite(x: Any) -> Any:

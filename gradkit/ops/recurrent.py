@@ -11,15 +11,20 @@ adds h @ w_hh.T and the gates are applied in place; sigmoid(a) = 1 / (1 + exp(-a
 negation folded into the weights. Backward through time is the node's one gradient rule: one
 loop over the steps in reverse with one GEMM each for dh, then one GEMM each over the whole
 sequence for dW_hh (the stacked states), dW_ih and dx. The same array-namespace code runs on
-CuPy; internal host buffers come from `sequence.WORKSPACE` (reused between steps).
+CuPy; internal host buffers come from `sequence.WORKSPACE` (reused between steps). On recorded
+values (`create_graph=True`) the rule differentiates the step-by-step composition of simple
+gk ops in `recurrent_recorded.py` instead, so the gradients are differentiable again.
 """
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
-from ..autograd import is_grad_enabled
+from ..autograd import is_grad_enabled, register_differentiable
 from ..backend.devices import xp_of
+from .recurrent_recorded import gru_composite, lstm_composite, rnn_composite
 from .sequence import (
     WORKSPACE,
     arranged_gates,
@@ -42,6 +47,10 @@ from .sequence import (
 __all__ = ["lstm", "gru", "rnn"]
 
 _NAMES = ("x", "h0", "c0", "w_ih", "w_hh", "b_ih", "b_hh")
+
+# On recorded values each rule differentiates the composition of recurrent_recorded.py
+# (sequence.record_sequence): the fused kernels' buffers it holds go unused there.
+register_differentiable("lstm", "gru", "rnn_tanh", "rnn_relu", strict=False)
 
 
 # ---- LSTM ---------------------------------------------------------------------------------
@@ -84,7 +93,8 @@ def lstm(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse: bool = False):
         dc = xp.zeros((n, h), dtype=dt) if dc is None else dc.copy()
         return _lstm_backward(xp, g, dc, X, G, S, saved, (w_ih, w_hh), steps, off, need)
 
-    out, stash = record_sequence("lstm", dict(zip(_NAMES, ops)), S[0, off:t + off], backward)
+    out, stash = record_sequence("lstm", dict(zip(_NAMES, ops)), S[0, off:t + off], backward,
+                                 partial(lstm_composite, reverse=reverse))
     WORKSPACE.give_when_freed(out, (G,) + (saved or ()))
     return (out, state_part(out, steps[-1], "lstm_h_n"),
             side_state(out, S[1, steps[-1] + off], stash, "lstm_c_n"))
@@ -205,7 +215,8 @@ def gru(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, reverse: bool = False):
         return _gru_backward(xp, g, X, G, R, S, (wi, wh), steps, off, need)
 
     out, _ = record_sequence("gru", {"x": x, "h0": h0, "w_ih": w_ih, "w_hh": w_hh,
-                                     "b_ih": b_ih, "b_hh": b_hh}, S[off:t + off], backward)
+                                     "b_ih": b_ih, "b_hh": b_hh}, S[off:t + off], backward,
+                              partial(gru_composite, reverse=reverse))
     WORKSPACE.give_when_freed(out, (G, R))
     return out, state_part(out, steps[-1], "gru_h_n")
 
@@ -333,5 +344,6 @@ def rnn(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, reverse: bool = False,
         return grads
 
     out, _ = record_sequence(f"rnn_{nonlinearity}", {"x": x, "h0": h0, "w_ih": w_ih,
-                             "w_hh": w_hh, "b_ih": b_ih, "b_hh": b_hh}, S[off:t + off], backward)
+                             "w_hh": w_hh, "b_ih": b_ih, "b_hh": b_hh}, S[off:t + off], backward,
+                             partial(rnn_composite, reverse=reverse, nonlinearity=nonlinearity))
     return out, state_part(out, steps[-1], "rnn_h_n")

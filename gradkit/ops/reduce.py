@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..autograd import RECORDED_NS, register_differentiable
 from ..tensor import Tensor, _make, as_tensor
 from ._util import float_tensor, norm_axis
 
@@ -27,7 +28,6 @@ def _count(shape: tuple[int, ...], axis: Any) -> int:
         return int(np.prod(shape, dtype=np.int64))
     axes = axis if isinstance(axis, tuple) else (axis,)
     return int(np.prod([shape[a] for a in axes], dtype=np.int64))
-
 
 
 def sum(x: TensorLike, axis: Axis = None,
@@ -68,9 +68,8 @@ def _extreme(x: TensorLike, axis: Axis, keepdims: bool, name: str) -> Tensor:
     kshape = _kept_shape(d.shape, axis)
 
     def vjp(g):
-        hit = d == out.reshape(kshape)
-        share = hit / hit.sum(axis=axis, keepdims=True)  # ties share the gradient
-        return (g.reshape(kshape) * share.astype(g.dtype, copy=False),)
+        hit = (d == out.reshape(kshape)).astype(g.dtype)
+        return (g.reshape(kshape) * (hit / hit.sum(axis=axis, keepdims=True)),)  # ties share
 
     return _make(out, (x,), vjp, name)
 
@@ -97,21 +96,32 @@ def prod(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
     xp = x._xp
 
     def vjp(g):
-        axes = tuple(range(d.ndim)) if axis is None else (
-            axis if isinstance(axis, tuple) else (axis,))
+        axes = _axes(axis, d.ndim)
         rest = [i for i in range(d.ndim) if i not in axes]
         moved = xp.transpose(d, rest + list(axes))
         flat = moved.reshape(moved.shape[: len(rest)] + (-1,))
-        ones = xp.ones(flat.shape[:-1] + (1,), dtype=d.dtype)
-        left = xp.cumprod(xp.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
-        right = xp.flip(xp.cumprod(xp.flip(
-            xp.concatenate([flat[..., 1:], ones], axis=-1), axis=-1), axis=-1), axis=-1)
-        others = (left * right).reshape(moved.shape)
+        if xp is RECORDED_NS[0]:  # recorded: the products of the others, as one gk prod
+            others = _others_recorded(xp, flat).reshape(moved.shape)
+        else:
+            ones = xp.ones(flat.shape[:-1] + (1,), dtype=d.dtype)
+            left = xp.cumprod(xp.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+            right = xp.flip(xp.cumprod(xp.flip(
+                xp.concatenate([flat[..., 1:], ones], axis=-1), axis=-1), axis=-1), axis=-1)
+            others = (left * right).reshape(moved.shape)
         inverse = tuple(int(i) for i in np.argsort(rest + list(axes)))  # host ints for CuPy
         others = xp.transpose(others, inverse)
         return (g.reshape(kshape) * others,)
 
     return _make(out, (x,), vjp, "prod")
+
+
+def _others_recorded(xp: Any, flat: Tensor) -> Tensor:
+    """For each i along the last axis of `flat` (a recorded Tensor), the product of the
+    others: row i of an (n, n) copy with entry i set to 1, multiplied out (exact at zeros,
+    and differentiable again through prod's own rule)."""
+    n = flat.shape[-1]
+    rows = xp.broadcast_to(xp.expand_dims(flat, -2), flat.shape[:-1] + (n, n))
+    return xp.where(np.eye(n, dtype=bool), 1, rows).prod(axis=-1)
 
 
 def var(x: TensorLike, axis: Axis = None, keepdims: bool = False,
@@ -127,7 +137,14 @@ def var(x: TensorLike, axis: Axis = None, keepdims: bool = False,
     out = (centred * centred).sum(axis=axis, keepdims=keepdims) / (n - ddof)
     kshape = _kept_shape(d.shape, axis)
     scale = 2.0 / (n - ddof)
-    return _make(out, (x,), lambda g: (g.reshape(kshape) * (scale * centred),), "var")
+    xp = x._xp
+
+    def vjp(g):
+        if xp is RECORDED_NS[0]:  # recorded: centre the input Tensor again
+            return (g.reshape(kshape) * (scale * (d - d.mean(axis=axis, keepdims=True))),)
+        return (g.reshape(kshape) * (scale * centred),)
+
+    return _make(out, (x,), vjp, "var")
 
 
 def std(x: TensorLike, axis: Axis = None, keepdims: bool = False,
@@ -150,7 +167,13 @@ def logsumexp(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tenso
     out = out_k if keepdims else out_k.reshape(
         tuple(n for i, n in enumerate(out_k.shape) if i not in _axes(axis, d.ndim)))
     kshape = out_k.shape
-    return _make(out, (x,), lambda g: (g.reshape(kshape) * (e / s),), "logsumexp")
+
+    def vjp(g):
+        if xp is RECORDED_NS[0]:  # recorded: softmax from the input and the result Tensors
+            return (g.reshape(kshape) * xp.exp(d - out.reshape(kshape)),)
+        return (g.reshape(kshape) * (e / s),)
+
+    return _make(out, (x,), vjp, "logsumexp")
 
 
 def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
@@ -197,6 +220,10 @@ def cumsum(x: TensorLike, axis: int | None = None) -> Tensor:
 
 def _rev_cumsum(xp: Any, g: Any, axis: int) -> Any:
     return xp.flip(xp.cumsum(xp.flip(g, axis=axis), axis=axis), axis=axis)
+
+
+register_differentiable("sum", "mean", "max", "min", "prod", "cumsum")
+register_differentiable("var", "logsumexp", strict=False)  # recorded branches: see their rules
 
 
 def any(x: TensorLike, axis: Axis = None,

@@ -12,11 +12,13 @@ from collections import OrderedDict
 
 import numpy as np
 
+from ..autograd import grad, register_differentiable
 from ..backend import kernels as ck
 from ..backend.deferred import check_later
 from ..backend.devices import device_name, scatter_add, to_device, xp_of
 from ..errors import DeviceError, DTypeError, ShapeError
 from ..tensor import Tensor, _make, as_tensor
+from . import recorded
 from ._util import _check_devices
 
 __all__ = ["embedding"]
@@ -51,6 +53,8 @@ def embedding(indices, weight, padding_idx: int | None = None, layer=None):
     out = xp.take(w, idx, axis=0)
 
     def vjp(g):
+        if xp is recorded:  # the scatter as an op of its own, differentiable again
+            return (_rows_added(g, idx, w.shape[0], padding_idx),)
         gw = xp.zeros(w.shape, dtype=g.dtype)
         _scatter_rows(gw, idx.reshape(-1), g.reshape(-1, w.shape[1]))
         if padding_idx is not None:
@@ -58,6 +62,27 @@ def embedding(indices, weight, padding_idx: int | None = None, layer=None):
         return (gw,)
 
     return _make(out, (weight,), vjp, "embedding")
+
+
+def _rows_added(g: Tensor, idx, num: int, padding_idx: int | None) -> Tensor:
+    """The gradient of `embedding` as a recorded op: `g`'s rows added into rows `idx` of a
+    (num, dim) zero table (the row `padding_idx` left zero); its gradient is the lookup."""
+    gd = g.data
+    xp = xp_of(gd)
+    dim = gd.shape[-1]
+    gw = xp.zeros((num, dim), dtype=gd.dtype)
+    _scatter_rows(gw, idx.reshape(-1), gd.reshape(-1, dim))
+    keep = None
+    if padding_idx is not None:
+        gw[padding_idx] = 0
+        keep = (xp.arange(num) != padding_idx)[:, None]  # bool: a constant
+
+    def vjp(u):
+        if keep is not None:
+            u = xp.where(keep, u, 0)
+        return (embedding(idx, u) if xp is recorded else xp.take(u, idx, axis=0),)
+
+    return _make(gw, (g,), vjp, "embedding_backward")
 
 
 def _scatter_rows(target, rows, values) -> None:
@@ -105,13 +130,26 @@ def _indices(indices, weight: Tensor, layer):
 def state_part(node: Tensor, index: int, op: str) -> Tensor:
     """The final state h_n: the output step `index` of the sequence node, as its own node."""
     data = node.data
+    xp = xp_of(data)
 
     def vjp(g):
-        full = xp_of(data).zeros(data.shape, dtype=g.dtype)
+        if xp is recorded:
+            return (_placed(g, index, data.shape[0]),)
+        full = xp.zeros(data.shape, dtype=g.dtype)
         full[index] = g
         return (full,)
 
     return _make(data[index], (node,), vjp, op)
+
+
+def _placed(g: Tensor, index: int, length: int) -> Tensor:
+    """Recorded: `g` (N, H) as step `index` of a (length, N, H) gradient, zeros elsewhere."""
+    zero = recorded.zeros_like(g)
+    parts = [recorded.broadcast_to(zero, (index,) + g.shape)] if index else []
+    parts.append(recorded.expand_dims(g, 0))
+    if index < length - 1:
+        parts.append(recorded.broadcast_to(zero, (length - 1 - index,) + g.shape))
+    return parts[0] if len(parts) == 1 else recorded.concatenate(parts, axis=0)
 
 
 def side_state(node: Tensor, data, stash: dict, op: str) -> Tensor:
@@ -120,11 +158,13 @@ def side_state(node: Tensor, data, stash: dict, op: str) -> Tensor:
     runs first: it feeds the node), and what it passes to the output itself is zero (a
     zero-strided view, no array)."""
     shape = node.data.shape
+    xp = xp_of(data)
 
     def vjp(g):
         prev = stash.get(op)
         stash[op] = g if prev is None else prev + g
-        xp = xp_of(g)
+        if xp is recorded:  # a constant zero on g's device
+            return (xp.broadcast_to(xp.zeros_like(g), shape),)
         return (xp.broadcast_to(xp.zeros((), dtype=g.dtype), shape),)
 
     return _make(data, (node,), vjp, op)
@@ -293,21 +333,45 @@ class Workspace:
 
 WORKSPACE = Workspace()
 
+register_differentiable("embedding", "embedding_backward", "lstm_h_n", "lstm_c_n",
+                        "gru_h_n", "rnn_h_n")
 
-def record_sequence(op: str, named: dict, output, backward) -> tuple[Tensor, dict]:
+
+def record_sequence(op: str, named: dict, output, backward, composite) -> tuple[Tensor, dict]:
     """Record the output (T, N, H) with the operands of `named` that exist as parents, and
     return it with the stash its side states fill; `backward(g, need, stash)` returns a dict
-    of gradients by name (`need`: which operands require grad)."""
+    of gradients by name (`need`: which operands require grad). On recorded values the rule
+    differentiates `composite(**operands)` instead, which computes the same forward with
+    simple gk ops and returns (output, {side state op name: that state})."""
     present = [(k, v) for k, v in named.items() if v is not None]
     need = {k: v.requires_grad for k, v in present}
     stash: dict = {}
+    xp = xp_of(output)
 
     def vjp(g):
-        grads = backward(g, need, stash)
+        if xp is recorded:
+            grads = composite_grads(composite, present, g, stash)
+        else:
+            grads = backward(g, need, stash)
         stash.clear()
         return tuple(grads.get(k) for k, _ in present)
 
     return _make(output, tuple(v for _, v in present), vjp, op), stash
+
+
+def composite_grads(composite, present: list, g: Tensor, stash: dict) -> dict:
+    """The recorded gradients by name of a fused sequence op: those of `composite` at the
+    operands `present` ((name, Tensor) pairs), seeded by `g` for the output and by the
+    side states' gradients in `stash`."""
+    out, sides = composite(**dict(present))
+    outs, seeds = [out], [g]
+    for name, state in sides.items():
+        if stash.get(name) is not None:
+            outs.append(state)
+            seeds.append(stash[name])
+    wanted = [(k, t) for k, t in present if t.requires_grad]
+    found = grad(outs, [t for _, t in wanted], seeds, create_graph=True, allow_unused=True)
+    return {k: d for (k, _), d in zip(wanted, found)}
 
 
 def bias_grads(grads: dict, need: dict, d) -> None:

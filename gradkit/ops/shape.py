@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..autograd import register_differentiable
 from ..errors import ShapeError
 from ..tensor import Tensor, _make, as_tensor
 from ._util import norm_axis, operands
@@ -76,8 +77,9 @@ def swapaxes(x: TensorLike, axis1: int, axis2: int) -> Tensor:
     x = as_tensor(x)
     a1 = norm_axis(axis1, x.ndim, "swapaxes")
     a2 = norm_axis(axis2, x.ndim, "swapaxes")
-    out = x._xp.swapaxes(x.data, a1, a2)
-    return _make(out, (x,), lambda g: (x._xp.swapaxes(g, a1, a2),), "swapaxes")
+    xp = x._xp
+    out = xp.swapaxes(x.data, a1, a2)
+    return _make(out, (x,), lambda g: (xp.swapaxes(g, a1, a2),), "swapaxes")
 
 
 def expand_dims(x: TensorLike, axis: int | Sequence[int]) -> Tensor:
@@ -203,8 +205,10 @@ def _triangle(x: TensorLike, k: int, name: str) -> Tensor:
     x = as_tensor(x)
     if x.ndim < 2:
         raise ShapeError(f"{name}: needs at least 2 axes, got shape {x.shape}")
-    fn = getattr(x._xp, name)
-    return _make(fn(x.data, k), (x,), lambda g: (fn(g, k),), name)
+    xp = x._xp
+    lower = name == "tril"
+    out = xp.tril(x.data, k) if lower else xp.triu(x.data, k)
+    return _make(out, (x,), lambda g: (xp.tril(g, k) if lower else xp.triu(g, k),), name)
 
 
 def tril(x: TensorLike, k: int = 0) -> Tensor:
@@ -215,3 +219,8 @@ def tril(x: TensorLike, k: int = 0) -> Tensor:
 def triu(x: TensorLike, k: int = 0) -> Tensor:
     """Upper triangle (elements below the k-th diagonal set to zero)."""
     return _triangle(x, k, "triu")
+
+
+register_differentiable(
+    "reshape", "transpose", "swapaxes", "expand_dims", "squeeze", "broadcast_to",
+    "concatenate", "stack", "flip", "pad", "tril", "triu")

@@ -124,11 +124,19 @@ for _kind in ("lstm", "gru", "rnn_tanh", "rnn_relu"):
 
 # ---- embedding ------------------------------------------------------------------------------
 
+
+def _square(e):
+    return e * e
+
+
 CASES += [
     Case("embedding", embedding, lambda i, w: w[i], [(2, 5), (7, 3)],
          lambda t, i, w: t.nn.functional.embedding(i, w), ints={0: 7}),
     Case("embedding_1d", embedding, lambda i, w: w[i], [(6,), (4, 2)],
          lambda t, i, w: t.nn.functional.embedding(i, w), ints={0: 4}),
+    # the lookup's gradient depends on w here, so its second order checks that gradient's rule
+    Case("embedding[squared]", lambda i, w: _square(embedding(i, w)), lambda i, w: w[i] ** 2,
+         [(2, 5), (7, 3)], lambda t, i, w: t.nn.functional.embedding(i, w) ** 2, ints={0: 7}),
     # padding_idx: the forward uses the row, the gradient skips it (checked in test_embedding)
     Case("embedding_padding_idx", lambda i, w: embedding(i, w, padding_idx=2),
          lambda i, w: w[i], [(3, 4), (5, 3)],
