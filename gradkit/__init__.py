@@ -24,6 +24,7 @@ from .autograd import enable_grad, is_grad_enabled, no_grad
 from .backend import cuda, random
 from .backend.random import manual_seed
 from .errors import AutogradError, DeviceError, DTypeError, GradcheckError, ShapeError
+from .jacobians import hessian, jacobian, jvp, vjp
 from .ops import (
     abs,
     add,

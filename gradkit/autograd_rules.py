@@ -69,10 +69,15 @@ def _swapped(v, swap: dict, ns, strict: bool, node):
         return ns
     if isinstance(v, (tuple, list)) and v and not isinstance(v[0], (int, str)):
         return type(v)(_swapped(e, swap, ns, strict, node) for e in v)
-    if strict and getattr(v, "ndim", None) is not None and not isinstance(v, np.generic) \
-            and not hasattr(v, "_vjp") and getattr(v.dtype, "kind", "") in "fc":
+    if strict and _is_float_array(v):
         raise AutogradError(
             f"create_graph=True: the gradient rule of '{node._op}' holds a float array of "
             f"shape {v.shape} that is neither an input nor the result, so its gradient "
             f"cannot be differentiated again (it would be a constant: silently wrong)")
     return v
+
+
+def _is_float_array(v) -> bool:
+    """A NumPy or CuPy float array (not a scalar, a dtype or a Tensor)."""
+    is_array = isinstance(v, np.ndarray) or type(v).__module__.startswith("cupy")
+    return is_array and getattr(getattr(v, "dtype", None), "kind", "") in "fc"

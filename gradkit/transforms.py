@@ -1,5 +1,10 @@
-"""Function transforms: `grad`, `value_and_grad` (JAX/MLX style) and `gradcheck` (analytic
-gradients against central finite differences, in float64)."""
+"""Function transforms: `grad`, `value_and_grad` (JAX/MLX style), `gradcheck` and
+`gradgradcheck` (analytic gradients against central finite differences, in float64).
+
+The nesting rule every transform keeps (`gk.jacobian`, `gk.vjp` & co. in `jacobians.py` too):
+a transform called while another one runs its function (`TRANSFORM_DEPTH` > 0) records its
+gradients (`create_graph=True`) and keeps its arguments connected to the outer one's, so the
+outer one can differentiate what it returns (grad of grad, hessian = jacobian of jacobian)."""
 
 from __future__ import annotations
 
@@ -48,16 +53,29 @@ def _float64_leaves(inputs: Sequence[TensorLike]) -> list[Tensor]:
     return leaves
 
 
+def _unpacked(inputs: tuple[Any, ...]) -> tuple[Any, ...]:
+    """PyTorch's form, one tuple or list of Tensors/arrays (`gradcheck(f, (x, y))`), as the
+    inputs themselves; anything else (`gradcheck(f, x, y)`, or a list of numbers meaning one
+    tensor) as it is."""
+    if len(inputs) == 1 and isinstance(inputs[0], (tuple, list)) and all(
+            isinstance(a, Tensor) or (hasattr(a, "shape") and not np.isscalar(a))
+            for a in inputs[0]):
+        return tuple(inputs[0])
+    return inputs
+
+
 def gradcheck(f: Callable[..., Tensor], *inputs: TensorLike, eps: float = 1e-6,
               atol: float = 1e-5, rtol: float = 1e-3, seed: int = 0,
               raise_exception: bool = True) -> bool:
     """Compare the gradients of `f` at `inputs` with central differences (float64).
 
-    Floating inputs are copied to float64 leaves; other inputs (labels, masks) pass through.
-    A non-scalar output is contracted with a fixed random vector, so any Jacobian is tested.
-    Raises `GradcheckError` naming the input and worst element (or returns False).
+    `inputs` are `f`'s arguments, `gradcheck(f, x, y)`, or PyTorch's form, one tuple or list
+    of them, `gradcheck(f, (x, y))`. Floating inputs are copied to float64 leaves; other
+    inputs (labels, masks) pass through. A non-scalar output is contracted with a fixed random
+    vector, so any Jacobian is tested. Raises `GradcheckError` naming the input and worst
+    element (or returns False).
     """
-    leaves = _float64_leaves(inputs)
+    leaves = _float64_leaves(_unpacked(inputs))
     with enable_grad():
         out = f(*leaves)
     if not isinstance(out, Tensor):
@@ -85,11 +103,14 @@ def gradcheck(f: Callable[..., Tensor], *inputs: TensorLike, eps: float = 1e-6,
 def gradgradcheck(f: Callable[..., Tensor], *inputs: TensorLike, eps: float = 1e-6,
                   atol: float = 1e-5, rtol: float = 1e-3, seed: int = 0,
                   raise_exception: bool = True) -> bool:
-    """Check second derivatives of `f` at `inputs` (float64): the recorded gradients of
-    `sum(f(*inputs) * v)` (`create_graph=True`), contracted with fixed random vectors, are
-    differentiated again and compared with central differences of the first-order gradients,
-    like `torch.autograd.gradgradcheck`. Raises `GradcheckError` (or returns False)."""
-    leaves = _float64_leaves(inputs)
+    """Compare the second derivatives of `f` at `inputs` with central differences (float64).
+
+    Like `torch.autograd.gradgradcheck`: the recorded gradients of `sum(f(*inputs) * v)`
+    (`create_graph=True`), contracted with fixed random vectors, are differentiated again and
+    compared with central differences of the first-order gradients. `inputs` as for
+    `gradcheck` (also PyTorch's `gradgradcheck(f, (x, y))`). Raises `GradcheckError` (or
+    returns False)."""
+    leaves = _float64_leaves(_unpacked(inputs))
     floats = [i for i, t in enumerate(leaves) if t.requires_grad]
     with enable_grad():
         out = f(*leaves)
@@ -112,64 +133,96 @@ def gradgradcheck(f: Callable[..., Tensor], *inputs: TensorLike, eps: float = 1e
                      raise_exception=raise_exception)
 
 
-def _as_leaves(args: Sequence[Any], argnums: tuple[int, ...], nested: bool = False) -> list[Any]:
-    """`args` with those at `argnums` made fresh float leaves that require grad; `nested`
-    (inside another transform) keeps a Tensor that requires grad, so the outer transform
-    differentiates through it."""
+def _as_leaves(args: Sequence[Any], argnums: Sequence[int], nested: bool = False,
+               who: str = "grad") -> list[Any]:
+    """`args` with those at `argnums` made fresh float leaves that require grad. `nested`
+    (inside another transform) turns a Tensor that requires grad into a new node of it
+    (`a * 1.0`), so the outer transform differentiates through it while this one's
+    gradient is taken with respect to the argument alone, not to the tensor wherever `fn`
+    also closes over it (JAX's semantics: no perturbation confusion)."""
     out = list(args)
     for i in argnums:
         if i >= len(args):
-            raise ValueError(f"grad: argnums {i} but the function got {len(args)} arguments")
+            raise ValueError(f"{who}: argnums {i} but the function got {len(args)} arguments")
         a = args[i]
         if nested and isinstance(a, Tensor) and a.requires_grad:
+            out[i] = a * 1.0
             continue
         t = a.detach() if isinstance(a, Tensor) else tensor(a)
         if t.dtype.kind != "f":
-            raise DTypeError(f"grad: argument {i} has dtype {t.dtype}; only floats have gradients")
+            raise DTypeError(
+                f"{who}: argument {i} has dtype {t.dtype}; only floats have gradients (pass "
+                f"integer inputs such as labels through a closure, or leave them out of "
+                f"argnums)")
         out[i] = t.requires_grad_(True)
     return out
+
+
+def _argnums(argnums: int | Sequence[int]) -> tuple[bool, tuple[int, ...]]:
+    """(whether `argnums` is one int, the argument indices as a tuple)."""
+    if isinstance(argnums, int):
+        return True, (argnums,)
+    nums = tuple(argnums)
+    if not nums or not all(isinstance(i, int) for i in nums):
+        raise TypeError(f"argnums must be an int or a non-empty sequence of ints, got {argnums!r}")
+    return False, nums
+
+
+def _traced(fn: Callable[..., Any], args: Sequence[Any], kwargs: dict, argnums: Sequence[int],
+            who: str) -> tuple[bool, list[Any], Any]:
+    """Run `fn` as a transform does: (whether nested in another transform, `args` with leaves
+    at `argnums`, the value), with grad enabled and `TRANSFORM_DEPTH` one deeper inside."""
+    depth = TRANSFORM_DEPTH.get()
+    nested = depth > 0
+    leaves = _as_leaves(args, argnums, nested, who)
+    token = TRANSFORM_DEPTH.set(depth + 1)
+    try:
+        with enable_grad():
+            value = fn(*leaves, **kwargs)
+    finally:
+        TRANSFORM_DEPTH.reset(token)
+    return nested, leaves, value
 
 
 def value_and_grad(fn: Callable[..., Tensor],
                    argnums: int | Sequence[int] = 0) -> Callable[..., tuple[Tensor, Any]]:
     """Return a function giving `(fn(*args), gradient(s) of fn w.r.t. args[argnums])`.
 
-    Called inside another `grad`/`value_and_grad` (grad of grad), it records its gradients
+    Called inside another transform (grad of grad), it records its gradients
     (`create_graph=True`) and keeps its value and its arguments connected, so the outer one
     differentiates them; that needs every op on the way to have a differentiable gradient
     rule (an op without one raises `AutogradError` naming it). At the top level the
     gradients are plain values and the graph of `fn` is freed.
     """
-    single = isinstance(argnums, int)
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    single, nums = _argnums(argnums)
 
     @functools.wraps(fn)
     def wrapped(*args, **kwargs):
-        depth = TRANSFORM_DEPTH.get()
-        nested = depth > 0
-        args = _as_leaves(args, nums, nested)
-        token = TRANSFORM_DEPTH.set(depth + 1)
-        try:
-            with enable_grad():
-                value = fn(*args, **kwargs)
-        finally:
-            TRANSFORM_DEPTH.reset(token)
-        if getattr(value, "size", None) != 1:
+        nested, args, value = _traced(fn, args, kwargs, nums, "grad")
+        if not isinstance(value, Tensor) or value.size != 1:
             raise AutogradError(
                 f"grad: the function must return a one-element tensor, got "
-                f"{getattr(value, 'shape', type(value).__name__)}"
-            )
+                f"{getattr(value, 'shape', type(value).__name__)}; for a function with more "
+                f"outputs use gk.jacobian (all of it) or gk.vjp (a vector-Jacobian product)")
         inputs = [args[i] for i in nums]
         grads = (_grads_of(value, inputs, create_graph=nested, allow_unused=True)
                  if value.requires_grad else [None] * len(inputs))
-        grads = [g if g is not None else t.detach() * 0 for g, t in zip(grads, inputs)]
+        grads = [g if g is not None else zeros_of(t) for g, t in zip(grads, inputs)]
         return value if nested else value.detach(), grads[0] if single else tuple(grads)
 
     return wrapped
 
 
+def zeros_of(t: Tensor) -> Tensor:
+    """The gradient of an input a function does not use: zeros like `t` (a constant)."""
+    return Tensor._wrap(t._xp.zeros_like(t.data))
+
+
 def grad(fn: Callable[..., Tensor], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
-    """Return a function computing the gradient(s) of scalar-valued `fn` (JAX/MLX style)."""
+    """Return a function computing the gradient(s) of scalar-valued `fn` (JAX/MLX style).
+
+    `argnums` (an int or a tuple of ints) picks the positional arguments: one gradient, or a
+    tuple of them. It composes: `gk.grad(gk.grad(f))` is the second derivative."""
     vg = value_and_grad(fn, argnums)
 
     @functools.wraps(fn)
