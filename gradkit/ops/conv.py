@@ -1,221 +1,24 @@
 """Convolutions (conv1d, conv2d, conv_transpose2d): im2col + one GEMM per layer, fused rules.
 
-Layout: tensors are NCHW, but a result may be an NCHW *view* of a block in another memory
-order (conv2d with groups=1 returns its (N*Ho*Wo, O) GEMM result, an NHWC block, without a
-transposing copy); the ops follow any memory order and make a layout with at most one copy.
-im2col, one code path for NumPy and CuPy (Chainer's utils/conv.py; tinygrad's strided view):
-- channels-last (groups=1, C*kw >= 16): pad once, one copy of the strided (N, Ho, Wo, kh,
-  kw, C) window view -> cols (M, K); dx is one GEMM per kernel tap added into NHWC dx;
-- channels-first (few channels, groups): per kernel tap one strided slice copy (padding by
-  clipping) -> cols (C, kh, kw, M) as (G, Kg, M) for one batched GEMM; col2im adds slices.
-Loops run over kernel taps, never pixels. Other padding modes pad explicitly (`pad_array`).
+The arrays' side (layouts, im2col/col2im, the GEMMs) is conv_arrays.py; here are the ops:
+checks, 1-D and unbatched inputs as 4-D arrays, and the recorded nodes. Each node's rule runs
+on raw arrays at first order; recorded (create_graph) it takes its `xp is recorded` branch,
+the differentiable gradients of conv_recorded.py.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..backend.devices import xp_of
+from ..autograd import register_differentiable
 from ..errors import ShapeError
 from ..tensor import Tensor, _make
+from . import recorded
 from ._util import operands
-from .neural import _fused_activation
-from .pool import PADDING_MODES, axis_ranges, ntuple, out_size, pad_array, unpad_grad
-
-# ---- arguments and geometry ------------------------------------------------------------------
-
-
-class Geometry:
-    """Kernel, stride, dilation, padding ((lo, hi) per axis), input and output sizes of a 2-D
-    sliding window, and the tap ranges of each axis."""
-
-    __slots__ = ("kernel", "stride", "dilation", "pads", "size", "out", "ranges", "covers")
-
-    def __init__(self, kernel, stride, dilation, pads, size, out) -> None:
-        self.kernel, self.stride, self.dilation = kernel, stride, dilation
-        self.pads, self.size, self.out = pads, size, out
-        self.ranges = [axis_ranges(size[a], out[a], kernel[a], stride[a], dilation[a],
-                                   pads[a][0]) for a in range(2)]
-        self.covers = all(r is not None and r[0] == 0 and r[1] == out[a]
-                          for a in range(2) for r in self.ranges[a])
-
-    def zero_padded(self) -> Geometry:
-        return Geometry(self.kernel, self.stride, self.dilation, ((0, 0), (0, 0)),
-                        tuple(n + lo + hi for n, (lo, hi) in zip(self.size, self.pads)),
-                        self.out)
-
-
-def conv_pads(padding, kernel, stride, dilation, n: int, opname: str) -> tuple:
-    """((lo, hi), ...) per spatial axis from an int, a tuple, "same" or "valid"."""
-    if isinstance(padding, str):
-        if padding == "valid":
-            return ((0, 0),) * n
-        if padding != "same":
-            raise ValueError(f"{opname}: padding must be an int, a tuple, 'same' or 'valid', "
-                             f"got {padding!r}")
-        if any(s != 1 for s in stride):
-            raise ValueError(f"{opname}: padding='same' is not supported for strided "
-                             f"convolutions (stride={stride})")
-        total = [d * (k - 1) for k, d in zip(kernel, dilation)]
-        return tuple((t // 2, t - t // 2) for t in total)
-    return tuple((p, p) for p in ntuple(padding, n, "padding", opname, minimum=0))
-
-
-# ---- im2col / col2im -------------------------------------------------------------------------
-
-
-def im2col_cf(x, geo: Geometry, ones: bool = False):
-    """cols (C*kh*kw, N*Ho*Wo) from NCHW `x`, rows ordered (C, kh, kw): one strided copy per
-    kernel tap; `ones` appends a row of ones (a bias column of the weight then joins the GEMM)."""
-    xp = xp_of(x)
-    n, c = x.shape[:2]
-    (kh, kw), (ho, wo) = geo.kernel, geo.out
-    src, k = x.transpose(1, 0, 2, 3), c * kh * kw
-    buf = (xp.empty if geo.covers else xp.zeros)((k + ones, n * ho * wo), dtype=x.dtype)
-    cols = buf[:k].reshape(c, kh, kw, n, ho, wo)
-    if ones:
-        buf[k] = 1
-    for a, ra in enumerate(geo.ranges[0]):
-        for b, rb in enumerate(geo.ranges[1]):
-            if ra is not None and rb is not None:
-                cols[:, a, b, :, ra[0]:ra[1], rb[0]:rb[1]] = src[:, :, ra[2], rb[2]]
-    return buf
-
-
-def col2im_cf(cols, geo: Geometry, shape: tuple):
-    """The adjoint of im2col_cf: (C, N, H, W) sums of the kernel taps' slices of `cols`."""
-    xp = xp_of(cols)
-    n, c, h, w = shape
-    dx = xp.zeros((c, n, h, w), dtype=cols.dtype)
-    for a, ra in enumerate(geo.ranges[0]):
-        for b, rb in enumerate(geo.ranges[1]):
-            if ra is not None and rb is not None:
-                dx[:, :, ra[2], rb[2]] += cols[:, a, b, :, ra[0]:ra[1], rb[0]:rb[1]]
-    return dx
-
-
-def _padded_nhwc(x, geo: Geometry):
-    """x as a contiguous NHWC block with the zero padding of `geo` around it."""
-    xp = xp_of(x)
-    n, c, h, w = x.shape
-    (pt, pb), (pl, pr) = geo.pads
-    if not (pt or pb or pl or pr):
-        return xp.ascontiguousarray(x.transpose(0, 2, 3, 1))
-    buf = xp.zeros((n, h + pt + pb, w + pl + pr, c), dtype=x.dtype)
-    buf[:, pt:pt + h, pl:pl + w] = x.transpose(0, 2, 3, 1)
-    return buf
-
-
-def im2col_cl(x, geo: Geometry):
-    """cols (N*Ho*Wo, kh*kw*C) from NCHW `x`: one copy of a strided window view."""
-    xp = xp_of(x)
-    buf = _padded_nhwc(x, geo)
-    n, c = buf.shape[0], buf.shape[3]
-    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = geo.kernel, geo.stride, geo.dilation, geo.out
-    s0, s1, s2, s3 = buf.strides
-    view = xp.lib.stride_tricks.as_strided(buf, (n, ho, wo, kh, kw, c),
-                                           (s0, s1 * sh, s2 * sw, s1 * dh, s2 * dw, s3))
-    return xp.ascontiguousarray(view).reshape(n * ho * wo, kh * kw * c)
-
-
-def col2im_cl(g2, wm, geo: Geometry, shape: tuple):
-    """dx (an NCHW view of an NHWC block) = col2im(g2 @ wm), one GEMM per kernel tap."""
-    xp = xp_of(g2)
-    n, c, h, w = shape
-    (pt, pb), (pl, pr) = geo.pads
-    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = geo.kernel, geo.stride, geo.dilation, geo.out
-    dxp = xp.zeros((n, h + pt + pb, w + pl + pr, c), dtype=g2.dtype)
-    buf = xp.empty((g2.shape[0], c), dtype=g2.dtype)
-    for a in range(kh):
-        for b in range(kw):
-            j = (a * kw + b) * c
-            xp.matmul(g2, wm[:, j:j + c], out=buf)
-            hs = slice(a * dh, a * dh + sh * (ho - 1) + 1, sh)
-            ws = slice(b * dw, b * dw + sw * (wo - 1) + 1, sw)
-            dxp[:, hs, ws] += buf.reshape(n, ho, wo, c)
-    return dxp[:, pt:pt + h, pl:pl + w].transpose(0, 3, 1, 2)
-
-
-def rows(g):  # an NCHW array as (N*H*W, C) rows (a view when its memory is NHWC)
-    return g.transpose(0, 2, 3, 1).reshape(-1, g.shape[1])
-
-
-def planes(g):  # an NCHW array as (C, N*H*W) planes (a view when its memory is CNHW)
-    return g.transpose(1, 0, 2, 3).reshape(g.shape[1], -1)
-
-
-# ---- the convolution on arrays ------------------------------------------------------------------
-
-
-def _bias_act(y, b, act):
-    """y += b (broadcast over y's last axis), then the fused activation, in place."""
-    if act[0] is not None:
-        act[0](y, b)
-    elif b is not None:
-        y += b
-
-
-def _conv_cl(x, w, b, geo: Geometry, act):
-    """groups=1, many channels: cols (M, K) @ W.T -> (M, O), an NHWC block."""
-    n, c = x.shape[:2]
-    o, (kh, kw), (ho, wo) = w.shape[0], geo.kernel, geo.out
-    cols = im2col_cl(x, geo)
-    wm = w.transpose(0, 2, 3, 1).reshape(o, kh * kw * c)
-    y = cols @ wm.T
-    _bias_act(y, b, act)
-
-    def backward(g, need):
-        g2 = rows(g)
-        if act[1] is not None:
-            g2 = act[1](g2, y)
-        gx = col2im_cl(g2, wm, geo, x.shape) if need[0] else None
-        gw = gb = None
-        if need[1]:
-            gw = (g2.T @ cols).reshape(o, kh, kw, c).transpose(0, 3, 1, 2)
-            gw = xp_of(gw).ascontiguousarray(gw)
-        if need[2]:
-            gb = g2.sum(axis=0)
-        return gx, gw, gb
-
-    return y.reshape(n, ho, wo, o).transpose(0, 3, 1, 2), backward
-
-
-def _conv_cf(x, w, b, geo: Geometry, groups: int, act):
-    """Few channels or groups: cols (G, Kg, M); groups=1 -> (M, O) NHWC, else (O, M) CNHW."""
-    xp = xp_of(x)
-    n, c = x.shape[:2]
-    o, (ho, wo) = w.shape[0], geo.out
-    m, fold = n * ho * wo, b is not None and groups == 1  # fold: the bias joins the GEMM
-    cols = im2col_cf(x, geo, ones=fold).reshape(groups, -1, m)
-    wm = w.reshape(groups, o // groups, -1)
-    kg = wm.shape[2]
-    if groups == 1:
-        y = cols[0].T @ (xp.concatenate([wm[0], b[:, None]], axis=1) if fold else wm[0]).T
-        out = y.reshape(n, ho, wo, o).transpose(0, 3, 1, 2)
-    else:
-        y = xp.matmul(wm, cols).reshape(o, m)
-        out = y.reshape(o, n, ho, wo).transpose(1, 0, 2, 3)
-    _bias_act(y if groups == 1 else y.T, None if fold else b, act)
-
-    def backward(g, need):
-        g2 = rows(g) if groups == 1 else planes(g)
-        if act[1] is not None:
-            g2 = act[1](g2, y)
-        g3 = g2.T.reshape(1, o, m) if groups == 1 else g2.reshape(groups, o // groups, m)
-        gx = gw = gb = None
-        if need[0]:
-            dcols = xp.matmul(wm.transpose(0, 2, 1), g3)
-            dx = col2im_cf(dcols.reshape((c,) + geo.kernel + (n, ho, wo)), geo, x.shape)
-            gx = dx.transpose(1, 0, 2, 3)
-        if need[1] or (fold and need[2]):  # (G, Og, Kg [+ 1 bias column])
-            gwb = xp.matmul(g3, cols.transpose(0, 2, 1))
-            gw = gwb[:, :, :kg].reshape(w.shape) if need[1] else None
-            gb = gwb[0, :, kg] if fold and need[2] else None
-        if need[2] and not fold:
-            gb = g2.sum(axis=1)
-        return gx, gw, gb
-
-    return out, backward
+from .conv_arrays import Geometry, col2im_cf, conv_arrays, conv_geometry, im2col_cf, planes
+from .conv_recorded import conv_vjp, transpose_vjp
+from .neural import FUSED_ACTIVATIONS, _fused_activation
+from .window import PADDING_MODES, ntuple
 
 
 def _check_conv(xs: tuple, ws: tuple, groups: int, nd: int, opname: str, transposed=False):
@@ -232,42 +35,6 @@ def _check_conv(xs: tuple, ws: tuple, groups: int, nd: int, opname: str, transpo
         raise ShapeError(
             f"{opname}: input of shape {xs} has {xs[1]} channels, but weight of shape {ws} "
             f"with groups={groups} expects {c_in} (and its first axis divisible by groups)")
-
-
-def _conv_arrays(xd, wd, bd, stride, padding, dilation, groups, padding_mode, act, opname):
-    """The forward on 4-D arrays: (output, backward(g, need) -> (gx, gw, gb))."""
-    kernel = wd.shape[2:]
-    stride = ntuple(stride, 2, "stride", opname)
-    dilation = ntuple(dilation, 2, "dilation", opname)
-    pads = conv_pads(padding, kernel, stride, dilation, 2, opname)
-    size = xd.shape[2:]
-    out = tuple(out_size(size[a], kernel[a], stride[a], dilation[a], *pads[a]) for a in (0, 1))
-    if min(out) < 1:
-        raise ShapeError(
-            f"{opname}: input of shape {xd.shape} padded by {pads} is smaller than the "
-            f"kernel {tuple(kernel)} dilated by {dilation}")
-    geo = Geometry(tuple(kernel), stride, dilation, pads, tuple(size), out)
-    widths = None
-    if padding_mode != "zeros" and any(lo or hi for lo, hi in pads):
-        widths = ((0, 0), (0, 0)) + tuple(pads)
-        for n, (lo, hi) in zip(size, pads):
-            if padding_mode == "reflect" and max(lo, hi) >= n:
-                raise ShapeError(f"{opname}: reflect padding {pads} must be smaller than the "
-                                 f"input's spatial size {tuple(size)}")
-        xd, geo = pad_array(xd, widths, padding_mode), geo.zero_padded()
-    channels_last = groups == 1 and xd.shape[1] * kernel[1] >= 16
-    if channels_last:
-        y, back = _conv_cl(xd, wd, bd, geo, act)
-    else:
-        y, back = _conv_cf(xd, wd, bd, geo, groups, act)
-    if widths is None:
-        return y, back
-
-    def backward(g, need):
-        gx, gw, gb = back(g, need)
-        return (None if gx is None else unpad_grad(gx, widths, padding_mode)), gw, gb
-
-    return y, backward
 
 
 def _operands(x, weight, bias, n_out_of, opname: str):
@@ -299,13 +66,18 @@ def _conv_node(x, weight, bias, args: tuple, nd: int, opname: str, act_name=None
         dilation = (1,) + ntuple(dilation, 1, "dilation", opname)
         if not isinstance(padding, str):
             padding = (0,) + ntuple(padding, 1, "padding", opname, minimum=0)
-    act = _fused_activation(act_name)
-    y, back = _conv_arrays(xd, wd, None if bias is None else bias.data, stride, padding,
-                           dilation, groups, padding_mode, act, opname)
+    act, xp = _fused_activation(act_name), x._xp
+    geo, widths = conv_geometry(xd.shape, wd.shape[2:], stride, padding, dilation,
+                                padding_mode, opname)
+    y, back = conv_arrays(xd, wd, None if bias is None else bias.data, geo, widths,
+                          padding_mode, groups, act)
     y = y[:, :, 0] if nd == 1 else y
     out = y[0] if unbatched else y
+    spec = (unbatched, nd, geo, widths, padding_mode, groups, act_name)
 
     def vjp(g):
+        if xp is recorded:  # create_graph: differentiable gradients, `out` is the result
+            return conv_vjp(g, x, weight, bias, out, spec)
         g = g.reshape((1,) + g.shape) if unbatched else g
         need = tuple(t.requires_grad for t in parents) + (False,)
         gx, gw, gb = back(g[:, :, None] if nd == 1 else g, need)
@@ -379,6 +151,8 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     y = y.transpose(1, 0, 2, 3)
 
     def vjp(g):
+        if xp is recorded:  # create_graph: differentiable gradients
+            return transpose_vjp(g, x, weight, bias, geo, groups)
         g = g.reshape((1,) + g.shape) if unbatched else g
         cg = im2col_cf(g, geo).reshape(groups, cog * kh * kw, n * h * w)
         gx = gw = None
@@ -392,3 +166,8 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
         return gx, gw, (g.sum(axis=(0, 2, 3)) if bias.requires_grad else None)
 
     return _make(y[0] if unbatched else y, parents, vjp, opname)
+
+
+register_differentiable(*(f"{op}{act}" for op in ("conv1d", "conv2d")
+                          for act in ("", *(f"+{a}" for a in FUSED_ACTIVATIONS))))
+register_differentiable("conv_transpose2d", strict=False)  # it holds its im2col planes

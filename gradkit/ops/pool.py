@@ -1,91 +1,29 @@
-"""Pooling over the last 1 or 2 axes (max, average, adaptive average), padding with a mode,
-and the sliding-window helpers conv.py shares.
+"""Pooling over the last 1 or 2 axes (max, average, adaptive average) and padding with a mode.
 
 A pooling window is separable (its max or sum is that over its rows of each row's), so a 2-D
 pool is two 1-D passes, W then H (the order that keeps PyTorch's first maximum in row-major
 order on ties), each a loop over one axis' k taps with whole strided slices (no per-pixel
 Python); max pooling keeps each pass' winning tap as uint8 for its gradient. New arrays
 follow their input's memory order: a pool after a conv's NHWC block makes no transposing copy.
+Each gradient is linear in the incoming gradient with constants (winning taps, divisors,
+averaging matrices): a `LinearMap` (window.py), whose adjoint is its gradient, so every order
+of derivative records (create_graph) and first order runs on raw arrays as before.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
+from ..autograd import register_differentiable
 from ..backend.devices import xp_of
 from ..errors import ShapeError
 from ..tensor import Tensor, _make, as_tensor
 from ._util import float_tensor
 from .shape import pad as constant_pad
+from .window import _NP_PAD, PADDING_MODES, LinearMap, axis_ranges, ntuple, pad_map
 
-PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
-_NP_PAD: dict[str, Any] = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
-
-
-# ---- shared helpers ------------------------------------------------------------------------
-
-
-def ntuple(value, n: int, name: str, opname: str, minimum: int = 1) -> tuple:
-    """`value` (an int, or n ints) as a tuple of n ints, each >= minimum."""
-    def is_int(v):
-        return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-
-    if is_int(value):
-        out = (int(value),) * n
-    elif isinstance(value, (tuple, list)) and len(value) == n and all(map(is_int, value)):
-        out = tuple(int(v) for v in value)
-    else:
-        raise TypeError(f"{opname}: {name} must be an int or a tuple of {n} ints, got {value!r}")
-    if min(out) < minimum:
-        raise ValueError(f"{opname}: {name} must be >= {minimum}, got {value!r}")
-    return out
-
-
-def axis_ranges(n_in: int, n_out: int, k: int, s: int, d: int, lo: int) -> list:
-    """Per kernel tap t: (o0, o1, slice) such that input[slice] feeds outputs o0..o1-1 (input
-    index o*s + t*d - lo); None for a tap that sees only padding."""
-    out: list = []
-    for t in range(k):
-        off = t * d - lo
-        o0 = max(0, (s - 1 - off) // s)
-        o1 = min(n_out, (n_in - 1 - off) // s + 1)
-        if o1 <= o0:
-            out.append(None)
-        else:
-            out.append((o0, o1, slice(o0 * s + off, (o1 - 1) * s + off + 1, s)))
-    return out
-
-
-def out_size(n: int, k: int, s: int, d: int, lo: int, hi: int) -> int:
-    """A convolution's output length (input n padded by lo and hi)."""
-    return (n + lo + hi - d * (k - 1) - 1) // s + 1
-
-
-def pad_array(d, widths, mode: str, value=0.0):
-    """`d` padded by NumPy-style `widths`; mode constant/zeros, reflect, replicate, circular."""
-    xp = xp_of(d)
-    if mode in ("zeros", "constant"):
-        return xp.pad(d, widths, constant_values=value)
-    return xp.pad(d, widths, mode=_NP_PAD[mode])
-
-
-def unpad_grad(g, widths, mode: str):
-    """The gradient of `pad_array`: each padded position's gradient added to its source."""
-    for axis, (lo, hi) in enumerate(widths):
-        if not lo and not hi:
-            continue
-        n = g.shape[axis] - lo - hi
-        lead = (slice(None),) * axis
-        out = g[lead + (slice(lo, lo + n),)]
-        if mode not in ("zeros", "constant"):
-            out = out.copy()
-            src = np.pad(np.arange(n), (lo, hi), mode=_NP_PAD[mode])
-            for r in [*range(lo), *range(lo + n, lo + n + hi)]:  # border lines, not pixels
-                out[lead + (int(src[r]),)] += g[lead + (r,)]
-        g = out
-    return g
+__all__ = ["PADDING_MODES", "ntuple", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
+           "adaptive_avg_pool1d", "adaptive_avg_pool2d", "pad_mode"]
 
 
 def _at(axis: int, s) -> tuple:
@@ -216,6 +154,21 @@ def _pass_grad(g, idx, axis: int, geo: tuple):
     return gx
 
 
+def _gather_pass(u, idx, axis: int, geo: tuple):
+    """The adjoint of a max pass' gradient: each output takes `u` at its winning tap."""
+    k, s, dl, lo, n_in, n_out = geo
+    xp, ranges = xp_of(u), axis_ranges(n_in, n_out, k, s, dl, lo)
+    if idx.dtype == bool:  # the two taps of `_pair`
+        pair = _pair(ranges, n_out)
+        return xp.where(idx, u[_at(axis, pair[1])], u[_at(axis, pair[0])])
+    out = xp.zeros(idx.shape, dtype=u.dtype)
+    for t, r in enumerate(ranges):
+        if r is not None:
+            osl = _at(axis, slice(r[0], r[1]))
+            out[osl] += u[_at(axis, r[2])] * (idx[osl] == t)
+    return out
+
+
 def _max_pool(x, nd, kernel_size, stride, padding, dilation, ceil_mode, opname) -> Tensor:
     x = float_tensor(x, opname)
     d = x.data
@@ -226,12 +179,18 @@ def _max_pool(x, nd, kernel_size, stride, padding, dilation, ceil_mode, opname) 
         y, idx = _max_pass(y, axis, geo)
         saved.append(idx)
 
-    def vjp(g):
+    def scatter(g):
         for (axis, geo), idx in reversed(list(zip(passes, saved))):
             g = _pass_grad(g, idx, axis, geo)
-        return (g,)
+        return g
 
-    return _make(y, (x,), vjp, opname)
+    def gather(u):
+        for (axis, geo), idx in zip(passes, saved):
+            u = _gather_pass(u, idx, axis, geo)
+        return u
+
+    lm = LinearMap(gather, scatter, f"{opname}_gather", f"{opname}_grad")
+    return _make(y, (x,), lambda g: (lm.T(g),), opname)
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1,
@@ -264,24 +223,26 @@ def _avg_pool(x, nd, kernel_size, stride, padding, ceil_mode, count_include_pad,
     xp = xp_of(d)
     geos = pool_axes(d.shape, nd, kernel_size, stride, padding, 1, ceil_mode, opname)
     passes = [(d.ndim - nd + i, geos[i]) for i in reversed(range(nd))]
-    y = d
-    for axis, geo in passes:
-        y = _sum_pass(y, axis, geo)
     if divisor_override:
         div = xp.asarray(float(divisor_override), dtype=d.dtype)
     else:
         sizes = [_divisor(geo, count_include_pad) for geo in geos]
         grid = sizes[0] if nd == 1 else np.multiply.outer(sizes[0], sizes[1])
         div = xp.asarray(grid, dtype=d.dtype)
-    y /= div
 
-    def vjp(g):
+    def mean(y):
+        for axis, geo in passes:
+            y = _sum_pass(y, axis, geo)
+        y /= div
+        return y
+
+    def spread(g):
         g = g / div
         for axis, geo in reversed(passes):
             g = _pass_grad(g, None, axis, geo)
-        return (g,)
+        return g
 
-    return _make(y, (x,), vjp, opname)
+    return LinearMap(mean, spread, opname, f"{opname}_grad")(x)
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
@@ -318,16 +279,18 @@ def _with_matrices(x: Tensor, mats: list, opname: str) -> Tensor:
     first = x.ndim - len(mats)
     ms = [(first + i, x._xp.asarray(m, dtype=x.dtype)) for i, m in enumerate(mats)
           if m is not None]
-    y = x.data
-    for a, m in ms:
-        y = _along(y, m, a)
 
-    def vjp(g):
+    def average(y):
+        for a, m in ms:
+            y = _along(y, m, a)
+        return y
+
+    def spread(g):
         for a, m in ms:
             g = _along(g, m.T, a)
-        return (g,)
+        return g
 
-    return _make(y, (x,), vjp, opname)
+    return LinearMap(average, spread, opname, f"{opname}_grad")(x)
 
 
 def _adaptive_avg(x, output_size, nd: int, opname: str) -> Tensor:
@@ -375,6 +338,9 @@ def pad_mode(x, pad_width, mode: str = "constant", value=0.0) -> Tensor:
         if lo < 0 or hi < 0 or (mode == "reflect" and max(lo, hi) >= n) or (
                 mode == "circular" and max(lo, hi) > n):
             raise ValueError(f"pad: {mode} padding {widths} does not fit shape {d.shape}")
-    widths = [tuple(w) for w in widths]
-    return _make(pad_array(d, widths, mode), (x,), lambda g: (unpad_grad(g, widths, mode),),
-                 "pad")
+    return pad_map([tuple(w) for w in widths], mode)(x)
+
+
+register_differentiable(*(f"{op}{s}" for op in (
+    "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d") for s in ("", "_grad")), "max_pool1d_gather", "max_pool2d_gather")

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from gradkit.autograd import grad as gk_grad
 from gradkit.nn.functional_conv import interpolate
 from gradkit.nn.functional_conv import pad as torch_pad
 from gradkit.ops.conv import conv1d, conv2d, conv_transpose2d
@@ -313,4 +314,87 @@ CASES += [
          lambda t, x: t.nn.functional.pad(x, (-1, 2, 1, -2))),
     Case("pad_mode_numpy_widths", lambda x: pad_mode(x, [(1, 1), (2, 0)], "reflect"),
          lambda x: np.pad(x, [(1, 1), (2, 0)], mode="reflect"), [(4, 5)]),
+]
+
+# ---- gradients as ops: each case's op is the recorded gradient (create_graph) of a conv or pool
+# w.r.t. one input, contracted with its last input v: the table checks it to third order.
+
+
+def _vjp_ref(f, x, v):
+    """The gradient of sum(f(x) * v) for `f` linear in x (f(e_k): a row of its Jacobian)."""
+    basis = np.eye(x.size).reshape((x.size,) + x.shape)
+    return np.array([(f(e) * v).sum() for e in basis]).reshape(x.shape)
+
+
+def _argmax_ref(pool, x, v):
+    """The gradient of sum(pool(x) * v) for a max pool: x[k] takes v where raising it counts."""
+    y, basis = pool(x), np.eye(x.size).reshape((x.size,) + x.shape)
+    return np.array([v[pool(x + 1e-6 * e) != y].sum() for e in basis]).reshape(x.shape)
+
+
+def _grad_case(name, op, top, wrt, shapes, ref):
+    """The case "<name>": d sum(op(*xs) * v) / d xs[wrt], recorded, as an op of (*xs, v)."""
+    def f(*xs):
+        ins = [t if t.requires_grad else t.detach().requires_grad_() for t in xs[:-1]]
+        return gk_grad(op(*ins), ins[wrt], xs[-1], create_graph=True)[0]
+
+    def tf(t, *xs):
+        return t.autograd.grad(top(t, *xs[:-1]), xs[wrt], xs[-1], create_graph=True)[0]
+
+    return Case(name, f, ref, shapes, tf if top is not None else None)
+
+
+_RF = dict(stride=2, padding=1, mode="reflect")
+_GR = dict(groups=2, dilation=(2, 1), padding=(1, 0))
+_OP = dict(stride=(2, 1), output_padding=(1, 0), groups=2)  # PyTorch has no third order of it
+CASES += [
+    _grad_case("conv2d_grad_x_reflect_tanh",
+               lambda x, w, b: conv2d(x, w, b, 2, 1, padding_mode="reflect", activation="tanh"),
+               lambda t, x, w, b: t.tanh(t.nn.functional.conv2d(
+                   t.nn.functional.pad(x, (1, 1, 1, 1), mode="reflect"), w, b, stride=2)), 0,
+               [(1, 2, 5, 4), (3, 2, 3, 3), (3,), (1, 3, 3, 2)],
+               lambda x, w, b, v: _vjp_ref(lambda e: np_conv2d(e, w, **_RF), x, v * (
+                   1 - np.tanh(np_conv2d(x, w, b, **_RF)) ** 2))),
+    _grad_case("conv2d_grad_w_groups_relu", lambda x, w: conv2d(x, w, activation="relu", **_GR),
+               lambda t, x, w: t.relu(t.nn.functional.conv2d(x, w, **_GR)), 1,
+               [(2, 4, 5, 3), (4, 2, 2, 2), (2, 4, 5, 2)],
+               lambda x, w, v: _vjp_ref(lambda e: np_conv2d(x, e, **_GR), w,
+                                        v * (np_conv2d(x, w, **_GR) > 0))),
+    _grad_case("conv1d_grad_x_many_channels", lambda x, w: conv1d(x, w, padding=1),
+               lambda t, x, w: t.nn.functional.conv1d(x, w, padding=1), 0,
+               [(1, 16, 4), (2, 16, 2), (1, 2, 5)],
+               lambda x, w, v: _vjp_ref(lambda e: np_conv1d(e, w, padding=1), x, v)),
+    _grad_case("conv_transpose2d_grad_w", lambda x, w: conv_transpose2d(x, w, None, 2, 1),
+               lambda t, x, w: t.nn.functional.conv_transpose2d(x, w, stride=2, padding=1), 1,
+               [(1, 2, 2, 3), (2, 2, 3, 3), (1, 2, 3, 5)],
+               lambda x, w, v: _vjp_ref(lambda e: np_conv_transpose2d(x, e, None, 2, 1), w, v)),
+    _grad_case("conv_transpose2d_grad_x_outpad", lambda x, w, b: conv_transpose2d(x, w, b, **_OP),
+               None, 0, [(1, 4, 2, 3), (4, 1, 2, 2), (2,), (1, 2, 5, 4)],
+               lambda x, w, b, v: _vjp_ref(lambda e: np_conv_transpose2d(e, w, **_OP), x, v)),
+    _grad_case("max_pool2d_grad_k2", lambda x: max_pool2d(x, 2),
+               lambda t, x: t.nn.functional.max_pool2d(x, 2), 0, [(1, 2, 4, 5), (1, 2, 2, 2)],
+               lambda x, v: _argmax_ref(lambda a: np_max_pool2d(a, 2), x, v)),
+    _grad_case("max_pool2d_grad_k3_s2_p1_ceil", lambda x: max_pool2d(x, 3, 2, 1, ceil_mode=True),
+               lambda t, x: t.nn.functional.max_pool2d(x, 3, 2, 1, ceil_mode=True), 0,
+               [(1, 2, 6, 5), (1, 2, 4, 3)],
+               lambda x, v: _argmax_ref(lambda a: np_max_pool2d(a, 3, 2, 1, ceil=True), x, v)),
+    _grad_case("max_pool1d_grad_dilation", lambda x: max_pool1d(x, 2, 1, dilation=2),
+               lambda t, x: t.nn.functional.max_pool1d(x, 2, 1, dilation=2), 0,
+               [(2, 2, 6), (2, 2, 4)],
+               lambda x, v: _argmax_ref(_pool1d(lambda a: np_max_pool2d(a, (1, 2), 1, d=(1, 2))),
+                                        x, v)),
+    _grad_case("avg_pool2d_grad_exclude_ceil",
+               lambda x: avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False),
+               lambda t, x: t.nn.functional.avg_pool2d(x, 3, 2, 1, ceil_mode=True,
+                                                       count_include_pad=False), 0,
+               [(1, 2, 6, 5), (1, 2, 4, 3)],
+               lambda x, v: _vjp_ref(lambda e: np_avg_pool2d(e, 3, 2, 1, True, False), x, v)),
+    _grad_case("adaptive_avg_pool2d_grad", lambda x: adaptive_avg_pool2d(x, (2, 3)),
+               lambda t, x: t.nn.functional.adaptive_avg_pool2d(x, (2, 3)), 0,
+               [(1, 2, 5, 4), (1, 2, 2, 3)],
+               lambda x, v: _vjp_ref(lambda e: np_adaptive_avg_pool2d(e, (2, 3)), x, v)),
+    _grad_case("pad_circular_grad", lambda x: torch_pad(x, (2, 1, 1, 0), mode="circular"),
+               lambda t, x: t.nn.functional.pad(x, (2, 1, 1, 0), mode="circular"), 0,
+               [(1, 2, 3, 4), (1, 2, 4, 7)], lambda x, v: _vjp_ref(
+                   lambda e: np.pad(e, [(0, 0), (0, 0), (1, 0), (2, 1)], mode="wrap"), x, v)),
 ]
