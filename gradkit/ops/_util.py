@@ -73,7 +73,11 @@ def operands(a: Any, b: Any, opname: str) -> tuple[Tensor, Tensor]:
             t = Tensor._wrap(t.data.astype(dtype))
         c = Tensor._wrap(t._xp.asarray(other, dtype=dtype))
         return (t, c) if ta else (c, t)
-    c = as_tensor(other, t)
+    if (isinstance(other, np.ndarray) and isinstance(t.data, np.ndarray)
+            and other.dtype.kind == "f" and t.data.dtype.kind == "f"):
+        c = Tensor._wrap(other.astype(t.data.dtype, copy=False))  # never through float32
+    else:
+        c = as_tensor(other, t)
     return operands(t, c, opname) if ta else operands(c, t, opname)
 
 

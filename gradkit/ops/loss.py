@@ -1,7 +1,9 @@
 """Fused loss nodes on raw arrays: nll_loss and the two binary cross-entropies.
 
 (Softmax + cross-entropy is `cross_entropy` in ops/neural.py.) Each takes
-`reduction="mean" | "sum" | "none"` and has a one-line gradient rule.
+`reduction="mean" | "sum" | "none"` and has a one-line gradient rule, which runs on
+recorded values too (create_graph): nll_loss and binary_cross_entropy through a recorded
+branch (`xp is recorded`) where their raw-array rule keeps arrays made in the forward pass.
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..autograd import register_differentiable
 from ..backend.deferred import check_later
 from ..backend.devices import xp_of
 from ..backend.kernels import count_outside_unit, row_index
 from ..errors import ShapeError
 from ..tensor import Tensor, _make
+from . import recorded
 from ._util import float_tensor, operands
 from .neural import _labels
 
@@ -80,12 +84,23 @@ def nll_loss(log_probs: TensorLike, target: TensorLike, reduction: str = "mean")
     out = _reduce(xp, losses[0] if single else losses, reduction, d.dtype)
 
     def vjp(g):
+        if xp is recorded:  # create_graph: -one_hot(y) * g, the one-hot a constant
+            return (_nll_recorded(x, y, _upstream(g, reduction, n), n, c),)
         gi = _upstream(g, reduction, n).reshape(-1)
         full = xp.zeros(d2.shape, dtype=d.dtype)
         full[rows, y] = -gi
         return (full[0] if single else full,)
 
     return _make(out, (x,), vjp, "nll_loss")
+
+
+def _nll_recorded(x: Tensor, y, gi: Tensor, n: int, c: int) -> Tensor:
+    """nll_loss's gradient as a recorded product: -one_hot(y) times each row's `gi`."""
+    xp = x._xp  # the array namespace, for the constant one-hot
+    hot = xp.zeros((n, c), dtype=x.dtype)
+    hot[row_index(n, xp), y] = -1.0
+    hot = Tensor._wrap(hot)  # a constant of x's dtype (Tensor(hot) would be float32)
+    return (gi.reshape(-1, 1) * hot if gi.ndim else gi * hot).reshape(x.shape)
 
 
 _LOGITS_HINT = "for logits use binary_cross_entropy_with_logits (BCEWithLogitsLoss)"
@@ -110,6 +125,12 @@ def _check_probabilities(pd) -> None:
         )
 
 
+def _clamped_logs(xp, pd):
+    """log(p) and log(1 - p), each clamped to >= -100 (PyTorch's floor)."""
+    with np.errstate(divide="ignore"):
+        return xp.maximum(xp.log(pd), -100.0), xp.maximum(xp.log1p(-pd), -100.0)
+
+
 def binary_cross_entropy(input: TensorLike, target: TensorLike,
                          reduction: str = "mean") -> Tensor:
     """-(y log p + (1 - y) log(1 - p)) for probabilities p, each log clamped to >= -100."""
@@ -117,16 +138,15 @@ def binary_cross_entropy(input: TensorLike, target: TensorLike,
     p, y = _pair(input, target, "binary_cross_entropy")
     pd, yd, xp = p.data, y.data, p._xp
     _check_probabilities(pd)
-    with np.errstate(divide="ignore"):
-        log_p = xp.maximum(xp.log(pd), -100.0)
-        log_q = xp.maximum(xp.log1p(-pd), -100.0)
+    log_p, log_q = _clamped_logs(xp, pd)
     losses = -(yd * log_p + (1 - yd) * log_q)
     out = _reduce(xp, losses, reduction, pd.dtype)
 
-    def vjp(g):
+    def vjp(g):  # on recorded values pd, yd are p, y and the clamped logs are recomputed
+        lp, lq = (log_p, log_q) if xp is not recorded else _clamped_logs(xp, pd)
         gi = _upstream(g, reduction, pd.size)
         gp = gi * (pd - yd) / xp.maximum(pd * (1 - pd), _BCE_EPS) if p.requires_grad else None
-        gy = gi * (log_q - log_p) if y.requires_grad else None
+        gy = gi * (lq - lp) if y.requires_grad else None
         return gp, gy
 
     return _make(out, (p, y), vjp, "binary_cross_entropy")
@@ -147,3 +167,7 @@ def binary_cross_entropy_with_logits(input: TensorLike, target: TensorLike,
         return gz, (-gi * zd if y.requires_grad else None)
 
     return _make(out, (z, y), vjp, "binary_cross_entropy_with_logits")
+
+
+register_differentiable("binary_cross_entropy_with_logits")
+register_differentiable("nll_loss", "binary_cross_entropy", strict=False)  # recorded branches

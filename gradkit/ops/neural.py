@@ -1,5 +1,9 @@
 """Neural-network maths: softmax family, one-hot, and the fused nodes training runs on
-(linear = x @ W.T + b, softmax + cross-entropy, dropout)."""
+(linear = x @ W.T + b, softmax + cross-entropy, dropout).
+
+The fused rules work on raw arrays; under create_graph they take a recorded branch (`xp is
+recorded`, or a Tensor `g` where the forward has no `xp` at hand) that writes the same
+gradient with gk ops, so it is differentiable again."""
 
 from __future__ import annotations
 
@@ -8,12 +12,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..autograd import register_differentiable
 from ..backend import kernels as ck
 from ..backend import random as gkrandom
 from ..backend.deferred import check_later
 from ..backend.devices import device_name, xp_of
 from ..errors import DTypeError, ShapeError
 from ..tensor import Tensor, _make, as_tensor
+from . import recorded
 from ._util import float_tensor, norm_axis, operands
 
 if TYPE_CHECKING:
@@ -158,6 +164,8 @@ def linear(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None,
         out = out.reshape(xd.shape[:-1] + (w.shape[0],))
 
     def vjp(g):
+        if isinstance(g, Tensor):  # a recorded pass (create_graph): the gradient as gk ops
+            return _linear_recorded(g, parents, out, activation)
         g2 = g.reshape(-1, w.shape[0]) if g.ndim != 2 else g
         if act_grad is not None:
             g2 = act_grad(g2, y2)  # a new array: `g` itself is never written
@@ -172,6 +180,27 @@ def linear(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None,
         return gx, gw, (g2.sum(axis=0) if parents[2].requires_grad else None)
 
     return _make(out, parents, vjp, "linear" if activation is None else f"linear+{activation}")
+
+
+# The gradient through each fused activation from its output y, with gk ops (recorded).
+_RECORDED_ACTIVATION_GRADS: dict[str, Callable] = {
+    "relu": lambda g, y: g * (y > 0),
+    "tanh": lambda g, y: g * (1 - y * y),
+}
+
+
+def _linear_recorded(g: Tensor, parents: tuple, y: Tensor, activation: str | None) -> tuple:
+    """linear's gradient as recorded gk ops: `parents` (x, weight[, bias]), `y` its result."""
+    x, weight = parents[0], parents[1]
+    n_out, n_in = weight.shape
+    g2 = g.reshape(-1, n_out)
+    if activation is not None:
+        g2 = _RECORDED_ACTIVATION_GRADS[activation](g2, y.reshape(-1, n_out))
+    gx = (g2 @ weight).reshape(x.shape) if x.requires_grad else None
+    gw = g2.T @ x.reshape(-1, n_in) if weight.requires_grad else None
+    if len(parents) == 2:
+        return gx, gw
+    return gx, gw, (g2.sum(axis=0) if parents[2].requires_grad else None)
 
 
 def cross_entropy(logits: TensorLike, target: TensorLike, reduction: str = "mean",
@@ -211,6 +240,8 @@ def _xent_labels(logits: Tensor, target, reduction: str, ls: float) -> Tensor:
         check_later(bad, _label_error("cross_entropy", c, n))
 
     def vjp(g):
+        if xp is recorded:  # create_graph: (softmax - smoothed one-hot) * g, with gk ops
+            return (_xent_labels_recorded(logits, y, g, reduction, ls),)
         dz = ck.softmax_xent_grad(logp, y, _row_grads(g, reduction, n), ls)
         return (dz[0] if z.ndim == 1 else dz,)
 
@@ -238,6 +269,8 @@ def _xent_probabilities(logits: Tensor, target, reduction: str, ls: float) -> Te
     losses = -(q * logp).sum(axis=1)
 
     def vjp(g):
+        if xp is recorded:  # create_graph: the same rule with gk ops
+            return _xent_probabilities_recorded(logits, t, g, reduction, ls)
         gi = _row_grads(g, reduction, n)
         dz = (xp.exp(logp) * q.sum(axis=1, keepdims=True) - q) * gi
         gt = -logp * gi * (1 - ls) if t.requires_grad else None
@@ -246,6 +279,35 @@ def _xent_probabilities(logits: Tensor, target, reduction: str, ls: float) -> Te
         return dz, gt
 
     return _xent_node(logits, losses, reduction, (logits, t), vjp)
+
+
+def _xent_labels_recorded(logits: Tensor, y, g: Tensor, reduction: str, ls: float) -> Tensor:
+    """cross_entropy's gradient for int labels `y` (N,) as recorded gk ops."""
+    c = logits.shape[-1]
+    z2 = logits.reshape(-1, c)
+    n = z2.shape[0]
+    xp = logits._xp  # the array namespace, for the constant targets
+    q = xp.zeros((n, c), dtype=logits.dtype)
+    q[ck.row_index(n, xp), y] = 1.0 - ls
+    if ls:
+        q += ls / c
+    dz = (softmax(z2, axis=1) - Tensor._wrap(q)) * _row_grads(g, reduction, n)
+    return dz.reshape(logits.shape)
+
+
+def _xent_probabilities_recorded(logits: Tensor, t: Tensor, g: Tensor, reduction: str,
+                                 ls: float) -> tuple:
+    """cross_entropy's gradient for probability targets `t` as recorded gk ops."""
+    c = logits.shape[-1]
+    z2 = logits.reshape(-1, c)
+    n = z2.shape[0]
+    q = t.reshape(n, c)
+    if ls:
+        q = (1 - ls) * q + ls / c
+    gi = _row_grads(g, reduction, n)
+    dz = (softmax(z2, axis=1) * q.sum(axis=1, keepdims=True) - q) * gi
+    gt = (-log_softmax(z2, axis=1) * gi * (1 - ls)).reshape(t.shape) if t.requires_grad else None
+    return dz.reshape(logits.shape), gt
 
 
 def _row_grads(g, reduction: str, n: int):
@@ -280,4 +342,14 @@ def dropout(x: TensorLike, p: float = 0.5, training: bool = True) -> Tensor:
         rng = gkrandom.generator(x.device)
         keep = rng.random(d.shape, dtype=np.float32) >= p
         mask = keep.astype(d.dtype) * d.dtype.type(1.0 / (1.0 - p))
-    return _make(d * mask, (x,), lambda g: (g * mask,), "dropout")
+
+    def vjp(g):  # a recorded pass: the mask a constant of its own dtype (Tensor(m) is float32)
+        return (g * (Tensor._wrap(mask) if isinstance(g, Tensor) else mask),)
+
+    return _make(d * mask, (x,), vjp, "dropout")
+
+
+register_differentiable("softmax", "log_softmax")
+# fused rules with a recorded branch; dropout's mask is a constant
+register_differentiable("linear", *(f"linear+{a}" for a in FUSED_ACTIVATIONS), "cross_entropy",
+                        "dropout", strict=False)

@@ -3,6 +3,8 @@
 Both keep x_hat = (x - mean) / sqrt(var + eps) and 1 / sqrt(var + eps) from the forward pass;
 the gradient through batch statistics is the closed form
 dx = invstd * (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * x_hat)).
+Under create_graph the same formulas run on x_hat and invstd recomputed from the input with
+gk ops (`_recorded_stats`), so the gradient is differentiable again.
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from ..autograd import register_differentiable
 from ..errors import ShapeError
 from ..tensor import Tensor, _make
+from . import recorded
 from ._util import _check_devices, float_tensor
 
 if TYPE_CHECKING:
@@ -35,7 +39,8 @@ def _affine_arrays(x: Tensor, weight, bias, shape: tuple, bshape: tuple, opname:
 def _normalise_node(x: Tensor, weight, bias, w, b, xc, var, eps, sum_axes, stat_axes,
                     opname: str) -> Tensor:
     """Scale, shift and record one node; `stat_axes` is None when mean/var were constants."""
-    invstd = 1.0 / x._xp.sqrt(var + eps)
+    xp = x._xp
+    invstd = 1.0 / xp.sqrt(var + eps)
     xhat = xc * invstd
     out = xhat * w if w is not None else xhat
     if b is not None:
@@ -43,14 +48,32 @@ def _normalise_node(x: Tensor, weight, bias, w, b, xc, var, eps, sum_axes, stat_
     parents = tuple(t for t in (x, weight, bias) if t is not None)
 
     def vjp(g):
-        grads = [_input_grad(g, w, xhat, invstd, stat_axes) if x.requires_grad else None]
+        wv, xh, inv = w, xhat, invstd
+        if xp is recorded:  # create_graph: the same formulas on recomputed Tensors
+            wv, xh, inv = _recorded_stats(x, weight, w, xhat, invstd, stat_axes, eps)
+        grads = [_input_grad(g, wv, xh, inv, stat_axes) if x.requires_grad else None]
         if weight is not None:
-            grads.append((g * xhat).sum(axis=sum_axes) if weight.requires_grad else None)
+            grads.append((g * xh).sum(axis=sum_axes) if weight.requires_grad else None)
         if bias is not None:
             grads.append(g.sum(axis=sum_axes) if bias.requires_grad else None)
         return tuple(grads)
 
     return _make(out, parents, vjp, opname)
+
+
+def _recorded_stats(x: Tensor, weight, w, xhat, invstd, stat_axes, eps) -> tuple:
+    """(weight, x_hat, invstd) as gk ops on the recorded input `x`. Batch statistics (over
+    `stat_axes`) are recomputed from `x`; with constant ones (None) x_hat is the forward's
+    `xhat` + (x - its value) * the constant `invstd`: the same numbers, and running statistics
+    written since are not read."""
+    wt = None if weight is None else weight.reshape(w.shape)
+    if stat_axes is None:  # the arrays as constants of their own dtype (Tensor(a) is float32)
+        base = xhat.data if isinstance(xhat, Tensor) else xhat  # xhat was the result
+        inv = Tensor._wrap(invstd)
+        return wt, (x - Tensor._wrap(x.data)) * inv + Tensor._wrap(base), inv
+    xc = x - x.mean(axis=stat_axes, keepdims=True)
+    inv = 1.0 / recorded.sqrt((xc * xc).mean(axis=stat_axes, keepdims=True) + eps)
+    return wt, xc * inv, inv
 
 
 def _input_grad(g, w, xhat, invstd, stat_axes):
@@ -134,3 +157,6 @@ def layer_norm(x: TensorLike, normalized_shape: int | Sequence[int],
     var = (xc * xc).mean(axis=axes, keepdims=True)
     lead = tuple(range(d.ndim - k))
     return _normalise_node(x, weight, bias, w, b, xc, var, eps, lead, axes, "layer_norm")
+
+
+register_differentiable("batch_norm", "layer_norm", strict=False)  # recorded branch

@@ -296,10 +296,11 @@ def _np_ce(z, q, reduction, ls):
 
 
 def _family_cases() -> list[Case]:
-    """The cases kept in their own files (convolution, sequences): same table, same tests."""
-    from . import cases_conv, cases_seq
+    """The cases kept in their own files (convolution, sequences, neural-network ops, losses,
+    normalisation): same table, same tests."""
+    from . import cases_conv, cases_neural, cases_seq
 
-    return cases_conv.CASES + cases_seq.CASES
+    return cases_conv.CASES + cases_seq.CASES + cases_neural.CASES
 
 
 CASES = CASES + _family_cases()
