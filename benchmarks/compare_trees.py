@@ -58,8 +58,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root
+_REPO = str(Path(__file__).resolve().parents[1])
+sys.path.insert(0, _REPO)  # the repository root, for benchmarks.suite
 from benchmarks.suite.measure import cpu_model  # noqa: E402
+
+if "--child" in sys.argv:  # a child imports gradkit from its own root (PYTHONPATH) only
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _REPO]
+    sys.modules.pop("benchmarks", None)
 
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "compare-latest.json"
