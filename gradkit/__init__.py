@@ -144,10 +144,11 @@ sys.meta_path.append(_AliasFinder())
 # gk.save & co. live in `io` (above nn): loaded on first use, keeping `import gradkit` fast.
 _LAZY = {name: "io" for name in ("save", "load", "save_checkpoint", "load_checkpoint",
                                  "from_dlpack")}
+_LAZY["compile"] = "jit"  # gk.compile: traced, replayed steps (gradkit/jit)
 
 _SUBMODULES = {
     "nn", "optim", "data", "datasets", "callbacks", "metrics", "viz", "io", "distributed",
-    "sklearn", "cli", "backend", "transforms", "train",
+    "sklearn", "cli", "backend", "transforms", "train", "jit",
 }
 
 

@@ -12,15 +12,21 @@ non-blocking collective each, waited on together), `barrier`, `abort`, and objec
 - `NcclCommunicator`: NCCL through `cupy.cuda.nccl` for CuPy buffers (bootstrapped over MPI,
   which still carries host buffers and objects).
 
+Every collective of `MPICommunicator` and `NcclCommunicator` reports to the job's `Watch`
+(`watch.py`, set by `init()`): a collective that can never complete, or that waits past the
+timeout, ends the whole job with a message instead of hanging.
+
 mpi4py is an optional extra, imported on first use: `pip install 'gradkit[mpi]'`.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
+from collections.abc import Callable
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -50,6 +56,29 @@ def _is_host(buf) -> bool:
     return isinstance(buf, np.ndarray)
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def watched(name: str) -> Callable[[_F], _F]:
+    """Report each call of a collective method to the communicator's `watch` (if any)."""
+
+    def wrap(fn: _F) -> _F:
+        @functools.wraps(fn)
+        def method(self, *args, **kwargs):
+            w = self.watch
+            if w is None:
+                return fn(self, *args, **kwargs)
+            w.enter(name)
+            try:
+                return fn(self, *args, **kwargs)
+            finally:
+                w.leave()
+
+        return method  # type: ignore[return-value]
+
+    return wrap
+
+
 class Communicator:
     """One process's view of a group of processes (`rank` in `0..size-1`).
 
@@ -60,6 +89,7 @@ class Communicator:
     rank: int = 0
     size: int = 1
     name: str = "self"
+    watch: Any = None  # the job's Watch (watch.py), set by init() with several ranks
 
     def allreduce_(self, buf: Any, op: str = "sum") -> Any:
         """Reduce `buf` over all ranks with `op` ("sum", "max", "min"), in place; returns it."""
@@ -154,16 +184,21 @@ class MPICommunicator(Communicator):
         host = buf.get()
         return host, lambda: buf.set(host)
 
+    @watched("allreduce")
     def allreduce_(self, buf: Any, op: str = "sum") -> Any:
+        return self._allreduce(buf, op)
+
+    def _allreduce(self, buf: Any, op: str) -> Any:
         mpi_buf, back = self._device_buffer(buf)
         self.comm.Allreduce(self.MPI.IN_PLACE, mpi_buf, op=self._ops[_check_op(op)])
         if back is not None:
             back()
         return buf
 
+    @watched("allreduce")
     def allreduce_many_(self, bufs: list, op: str = "sum") -> list:
         if len(bufs) <= 1:
-            return [self.allreduce_(b, op) for b in bufs]
+            return [self._allreduce(b, op) for b in bufs]
         mpi_op = self._ops[_check_op(op)]
         staged = [self._device_buffer(b) for b in bufs]
         requests = [self.comm.Iallreduce(self.MPI.IN_PLACE, m, op=mpi_op) for m, _ in staged]
@@ -173,6 +208,7 @@ class MPICommunicator(Communicator):
                 back()
         return bufs
 
+    @watched("broadcast")
     def broadcast_(self, buf: Any, root: int = 0) -> Any:
         mpi_buf, back = self._device_buffer(buf)
         self.comm.Bcast(mpi_buf, root=root)
@@ -180,12 +216,15 @@ class MPICommunicator(Communicator):
             back()
         return buf
 
+    @watched("broadcast_object")
     def broadcast_object(self, obj: Any, root: int = 0) -> Any:
         return self.comm.bcast(obj, root=root)
 
+    @watched("allgather_object")
     def allgather_object(self, obj: Any) -> list:
         return self.comm.allgather(obj)
 
+    @watched("barrier")
     def barrier(self) -> None:
         self.comm.Barrier()
 
@@ -194,6 +233,7 @@ class MPICommunicator(Communicator):
         sys.stderr.flush()
         self.comm.Abort(code)
 
+    @watched("local_rank")
     def local_rank(self) -> int:
         """This process's index among the ranks on the same machine (picks its GPU)."""
         local = self.comm.Split_type(self.MPI.COMM_TYPE_SHARED, key=self.rank)
@@ -239,30 +279,50 @@ class NcclCommunicator(Communicator):
             raise TypeError(f"NCCL: no NCCL type for dtype {buf.dtype}")
         return buf.data.ptr, buf.size, self._dtypes[dtype], cupy.cuda.get_current_stream().ptr
 
+    def _queue(self, name: str, run: Callable[[], Any]) -> None:  # pragma: no cover - GPU
+        """Queue a GPU collective, reported to the watch as pending (NCCL returns at once; a
+        peer that never joins shows up when it ends, see watch.py)."""
+        w = self.watch
+        if w is None:
+            run()
+            return
+        w.enter(name)
+        try:
+            run()
+        finally:
+            w.leave(pending=True)
+
     def allreduce_(self, buf: Any, op: str = "sum") -> Any:  # pragma: no cover - needs a GPU
         if _is_host(buf):
             return self.mpi.allreduce_(buf, op)
         ptr, count, dtype, stream = self._args(buf)
-        self.comm.allReduce(ptr, ptr, count, dtype, self._ops[_check_op(op)], stream)
+        nccl_op = self._ops[_check_op(op)]
+        self._queue("nccl allreduce",
+                    lambda: self.comm.allReduce(ptr, ptr, count, dtype, nccl_op, stream))
         return buf
 
     def allreduce_many_(self, bufs: list, op: str = "sum") -> list:  # pragma: no cover
         if any(_is_host(b) for b in bufs):
             return super().allreduce_many_(bufs, op)
-        self.nccl.groupStart()
-        try:
-            for b in bufs:
-                ptr, count, dtype, stream = self._args(b)
-                self.comm.allReduce(ptr, ptr, count, dtype, self._ops[_check_op(op)], stream)
-        finally:
-            self.nccl.groupEnd()
+        nccl_op = self._ops[_check_op(op)]
+
+        def run() -> None:
+            self.nccl.groupStart()
+            try:
+                for b in bufs:
+                    ptr, count, dtype, stream = self._args(b)
+                    self.comm.allReduce(ptr, ptr, count, dtype, nccl_op, stream)
+            finally:
+                self.nccl.groupEnd()
+
+        self._queue("nccl allreduce", run)
         return bufs
 
     def broadcast_(self, buf: Any, root: int = 0) -> Any:  # pragma: no cover - needs a GPU
         if _is_host(buf):
             return self.mpi.broadcast_(buf, root)
         ptr, count, dtype, stream = self._args(buf)
-        self.comm.bcast(ptr, count, dtype, root, stream)
+        self._queue("nccl broadcast", lambda: self.comm.bcast(ptr, count, dtype, root, stream))
         return buf
 
     def broadcast_object(self, obj: Any, root: int = 0) -> Any:  # pragma: no cover

@@ -3,6 +3,7 @@ command line, run it with a hard timeout that kills every process of the job."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
@@ -66,8 +67,9 @@ def run_job(cmd: list[str], timeout: float, env: dict | None = None,
             cwd: str | os.PathLike | None = None) -> tuple[int | None, str]:
     """Run `cmd`; returns (exit code, or None when it ran past `timeout`, and its output).
 
-    The job runs in its own process group, killed with SIGKILL on timeout: mpiexec may ignore
-    SIGTERM while one of its ranks hangs in a collective.
+    The job runs in its own session, killed with SIGKILL on timeout: mpiexec may ignore
+    SIGTERM while one of its ranks hangs in a collective, and its ranks run in process groups
+    of their own (each is killed too, so no rank outlives a job that hung).
     """
     with tempfile.TemporaryFile("w+") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd,
@@ -75,8 +77,26 @@ def run_job(cmd: list[str], timeout: float, env: dict | None = None,
         try:
             code: int | None = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+            kill_session(proc.pid)
             proc.wait()
             code = None
         log.seek(0)
         return code, log.read()
+
+
+def kill_session(sid: int) -> None:
+    """SIGKILL every process of session `sid` (Linux: found in /proc; elsewhere only the
+    process group `sid`)."""
+    pids = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 3 and fields[3] == str(sid):  # state ppid pgrp session ...
+            pids.append(int(entry.name))
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(sid, signal.SIGKILL)
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)

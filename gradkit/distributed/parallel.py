@@ -18,6 +18,7 @@ from ..backend.devices import device_name, xp_of
 from ..nn import Module
 from ..optim import Optimizer
 from ..tensor import Tensor
+from .agree import check_same_model
 from .comm import Communicator
 from .runtime import get_communicator, init
 
@@ -206,6 +207,8 @@ class DataParallel:
     Calling the wrapper calls the model; other attributes (`parameters`, `state_dict`, ...)
     are the model's, so checkpoints hold the plain model's keys. `broadcast_buffers=True`
     also sends rank 0's buffers (BatchNorm running statistics) with each sync.
+    Wrapping checks first that every rank holds the same model (names, shapes, dtypes of
+    the parameters and buffers): otherwise `RankMismatchError` on every rank, naming them.
     `stats` counts Allreduce calls and the seconds spent in them.
     """
 
@@ -221,6 +224,7 @@ class DataParallel:
                                            "syncs": 0})
         object.__setattr__(self, "_params", [])
         object.__setattr__(self, "_buckets", [])
+        check_same_model(model, self.comm)  # before any collective that depends on it
         if broadcast:
             broadcast_parameters(model, comm=self.comm)
 

@@ -7,6 +7,7 @@ from collections.abc import Sized
 import numpy as np
 
 from ..data.sampler import Sampler, sample_count
+from .agree import check_same
 from .runtime import get_communicator
 
 
@@ -29,7 +30,10 @@ class DistributedSampler(Sampler):
     `drop_last=False` pads the permutation by repeating its first indices up to a multiple of
     `world_size`, `drop_last=True` drops its last `n % world_size` indices. `pad=False`
     (with drop_last=False) keeps uneven shards, for evaluation, where counts may differ.
-    `rank`/`world_size` default to this process's (`gradkit.distributed.rank()`...).
+    `rank`/`world_size` default to this process's (`gradkit.distributed.rank()`...); then
+    building the sampler is a collective (every rank builds it) that checks that all ranks
+    have the same number of samples and options: `RankMismatchError` on every rank if not
+    (ranks with 2000 and 1990 samples would silently train on overlapping shards).
     The state (`state_dict`) is `{seed, epoch}`: it does not depend on the number of ranks,
     so a run resumes on a different number of ranks in the same global order.
     """
@@ -39,6 +43,7 @@ class DistributedSampler(Sampler):
                  world_size: int | None = None, pad: bool = True) -> None:
         if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
             raise TypeError(f"DistributedSampler: seed must be an int, got {seed!r}")
+        comm = None
         if rank is None or world_size is None:
             comm = get_communicator()
             rank = comm.rank if rank is None else rank
@@ -53,6 +58,11 @@ class DistributedSampler(Sampler):
         if self.drop_last and _count(dataset_len) < self.world_size:
             raise ValueError(f"DistributedSampler: drop_last=True with {_count(dataset_len)} "
                              f"samples and {self.world_size} ranks leaves every rank empty")
+        if comm is not None and comm.size > 1 and self.world_size == comm.size:
+            check_same(comm, "DistributedSampler", {
+                "samples": _count(dataset_len), "shuffle": self.shuffle, "seed": self.seed,
+                "drop_last": self.drop_last, "pad": self.pad},
+                "Every rank must build it over the same dataset with the same arguments")
 
     @property
     def total_size(self) -> int:

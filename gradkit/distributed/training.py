@@ -8,6 +8,8 @@
 - only rank 0 prints and runs the callbacks that write files (progress bar, ModelCheckpoint,
   CSVLogger, TensorBoard, or any callback with `main_process_only = True`);
 - `stop_training` is agreed on by all ranks (any rank asking stops every rank);
+- before training, the ranks check that they hold the same model and the same data
+  (sample counts, batch size, validation set, initial epoch): `RankMismatchError` otherwise;
 - an exception on any rank aborts the job with its traceback.
 """
 
@@ -23,6 +25,7 @@ from ..callbacks.base import Callback
 from ..data import DataLoader
 from ..data.sampler import RandomSampler, SequentialSampler
 from ..nn import Module
+from .agree import check_same
 from .parallel import DataParallel, allreduce_mean, allreduce_sum
 from .runtime import abort_on_error, init
 from .sampler import DistributedSampler
@@ -31,6 +34,13 @@ from .sampler import DistributedSampler
 def main_process_only(cb: Callback) -> bool:
     """True for a callback that only rank 0 should run (it writes files or prints)."""
     return bool(getattr(cb, "main_process_only", False))
+
+
+def _length(dataset) -> int | None:
+    try:
+        return len(dataset)
+    except TypeError:
+        return None
 
 
 def _defines_batch_hooks(cb) -> bool:
@@ -67,10 +77,26 @@ class DistributedFit:
 
     def loaders(self, train: DataLoader, val: DataLoader | None, initial_epoch: int) -> tuple:
         """The training loader sharded (global batch split over the ranks, starting at
-        `initial_epoch`'s order) and the validation loader sharded without padding."""
+        `initial_epoch`'s order) and the validation loader sharded without padding.
+        Every rank must pass the same data: `RankMismatchError` (on every rank) otherwise."""
         if self.size == 1 and isinstance(train.sampler, SequentialSampler):
             return train, val
+        self._agree(train, val, initial_epoch)
         return self._train_loader(train, initial_epoch), self._val_loader(val)
+
+    def _agree(self, train: DataLoader, val: DataLoader | None, initial_epoch: int) -> None:
+        """What decides how many collectives each rank makes must be equal on all ranks."""
+        values: dict = {"initial_epoch": initial_epoch,
+                        "validation samples": None if val is None else _length(val.dataset)}
+        if isinstance(train.sampler, DistributedSampler):  # the user's own shard
+            values["training batches per epoch"] = len(train)
+        else:
+            values.update({"training samples": _length(train.dataset),
+                           "batch_size": train.batch_size, "drop_last": train.drop_last,
+                           "shuffle": isinstance(train.sampler, RandomSampler)})
+        check_same(self.comm, "fit(distributed=True)", values,
+                   "Every rank must pass the same data to fit (it splits it over the ranks) "
+                   "with the same arguments")
 
     def _train_loader(self, loader: DataLoader, initial_epoch: int) -> DataLoader:
         if isinstance(loader.sampler, DistributedSampler):

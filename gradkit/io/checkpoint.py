@@ -7,6 +7,10 @@ options and step counts, the scheduler's state, the DataLoader's position and sa
 generator, gradkit's global generator (init and dropout draw from it) and the `extra`
 values. Restoring all of them and continuing the same loop gives the weights an
 uninterrupted run would have.
+
+Loading validates the counters before anything changes (`FormatError` naming the field): the
+epoch, each optimizer step, the scheduler's counters and the loader's position (an integer,
+not negative, and for the loader's `batches_done` inside the epoch of the loader given).
 """
 
 from __future__ import annotations
@@ -100,7 +104,11 @@ def load_checkpoint(path: str | os.PathLike, model: Module, optimizer: Stateful 
                           f"({type(exc).__name__}: {exc})") from None
     if not isinstance(raw, dict) or not {"epoch", "rng", "extra"} <= set(raw):
         raise FormatError(f"{where}: the checkpoint state lacks epoch, rng or extra")
-    state = {k: unpack(v, tensors, where) for k, v in raw.items()}
+    try:
+        state = {k: unpack(v, tensors, where) for k, v in raw.items()}
+    except RecursionError:
+        raise FormatError(f"{where}: the checkpoint state is nested too deeply") from None
+    check_fields(state, where, loader)
     n = len(CHECKPOINT_MODEL_PREFIX)
     weights = {k[n:]: v for k, v in tensors.items() if k.startswith(CHECKPOINT_MODEL_PREFIX)}
     parts = [(obj, _saved(state, key, obj, where))
@@ -149,3 +157,62 @@ def _check_rng(rng, where: str) -> None:
         np.random.default_rng().bit_generator.state = rng["cpu"]
     except (TypeError, ValueError, KeyError) as exc:
         raise FormatError(f"{where}: invalid random state in the checkpoint ({exc})") from None
+
+
+# ---- field checks -------------------------------------------------------------------------
+def _count(value, field: str, where: str, low: int = 0) -> int | None:
+    """`value` as an int >= `low` (None stays None), else a FormatError naming `field`."""
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise FormatError(f"{where}: the checkpoint field {field} must be an integer >= {low}, "
+                          f"got {value!r} ({type(value).__name__})")
+    if value < low:
+        raise FormatError(f"{where}: the checkpoint field {field} must be an integer >= {low}, "
+                          f"got {value}")
+    return int(value)
+
+
+def check_fields(state: dict, where: str, loader: Stateful | None = None) -> None:
+    """Refuse a checkpoint whose counters no run could have written (an epoch "three", an
+    optimizer step -3, a loader 1e9 batches into its epoch...): `FormatError` naming the
+    field. `loader`: the DataLoader it will be loaded into (bounds `batches_done`)."""
+    _count(state.get("epoch"), "epoch", where)
+    optimizer = state.get("optimizer")
+    if isinstance(optimizer, dict) and isinstance(optimizer.get("state"), dict):
+        per_param = optimizer["state"].get("state")
+        if isinstance(per_param, dict):
+            for index, entry in per_param.items():
+                if isinstance(entry, dict) and "step" in entry:
+                    _count(entry["step"], f"optimizer.state.{index}.step", where)
+    scheduler = state.get("scheduler")
+    if isinstance(scheduler, dict) and isinstance(scheduler.get("state"), dict):
+        sched = scheduler["state"]
+        _count(sched.get("last_epoch"), "scheduler.last_epoch", where, low=-1)
+        _count(sched.get("_step_count"), "scheduler._step_count", where)
+    if isinstance(state.get("loader"), dict):
+        _check_loader(state["loader"], where, loader)
+
+
+def _check_loader(saved: dict, where: str, loader: Stateful | None) -> None:
+    _count(saved.get("epoch"), "loader.epoch", where)
+    done = _count(saved.get("batches_done", 0), "loader.batches_done", where)
+    sampler = saved.get("sampler")
+    if isinstance(sampler, dict):
+        _count(sampler.get("epoch"), "loader.sampler.epoch", where)
+        seed = sampler.get("seed")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise FormatError(f"{where}: the checkpoint field loader.sampler.seed must be an "
+                              f"integer, got {seed!r}")
+    size = _batches(loader)
+    if done and size is not None and done >= size:
+        raise FormatError(f"{where}: the checkpoint field loader.batches_done is {done}, but "
+                          f"the DataLoader given has {size} batches per epoch: the checkpoint "
+                          "belongs to other data or another batch size")
+
+
+def _batches(loader) -> int | None:
+    try:
+        return len(loader) if loader is not None else None
+    except TypeError:
+        return None

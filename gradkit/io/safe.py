@@ -4,10 +4,16 @@ A file is an 8-byte little-endian header length N, N bytes of JSON header, then 
 little-endian bytes of every tensor. The header maps each tensor name to
 `{"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}` (offsets into the data
 part) and may hold `"__metadata__"`: a str -> str dict. Reading validates the whole header
-against the file's size before any value is used: truncated, corrupted or hand-crafted
-files raise `FormatError`. Files are written atomically (see `atomic.py`) in the layout the
-`safetensors` library writes (header padded to 8 bytes, tensors by dtype then name), so
-PyTorch (`safetensors.torch.load_file`) and other tools read them.
+against the file's size before any value is used or anything is allocated: truncated,
+corrupted or hand-crafted files raise `FormatError`. Every dtype is one of `_DTYPES`; every
+shape has at most `MAX_NDIM` dimensions, each an integer >= 0, and NumPy must be able to
+hold it; every tensor's bytes lie inside the file, match its shape and dtype exactly, and
+the tensors tile the data part with no gap or overlap. So reading never allocates more than
+the file's own size (plus a header of at most `MAX_HEADER_BYTES`).
+
+Files are written atomically (see `atomic.py`) in the layout the `safetensors` library
+writes (header padded to 8 bytes, tensors by dtype then name), so PyTorch
+(`safetensors.torch.load_file`) and other tools read them.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from .atomic import atomic_write
 from .errors import FormatError
 
 MAX_HEADER_BYTES = 100_000_000  # the safetensors library's own limit
+MAX_NDIM = 32  # what NumPy 1.x holds (NumPy 2: 64); no model tensor comes close
+_MAX_NBYTES = 2**63 - 1  # the largest array NumPy can describe, in bytes
 
 _DTYPES = {
     "BOOL": np.dtype(bool), "U8": np.dtype("u1"), "I8": np.dtype("i1"),
@@ -159,7 +167,13 @@ def _entry(name: str, e, body_len: int, where: str) -> tuple:
                            f"(it reads {', '.join(_DTYPES)})")
     if not isinstance(shape, list) or not all(_is_int(d) and d >= 0 for d in shape):
         raise _fail(where, f"the shape of {name!r} must be a list of integers >= 0, got "
-                           f"{shape!r}")
+                           f"{_short(shape)}")
+    if len(shape) > MAX_NDIM:
+        raise _fail(where, f"the shape of {name!r} has {len(shape)} dimensions, more than the "
+                           f"{MAX_NDIM} gradkit reads")
+    if math.prod(max(d, 1) for d in shape) * _DTYPES[dtype].itemsize > _MAX_NBYTES:
+        raise _fail(where, f"the shape of {name!r}, {_short(shape)}, is larger than any array "
+                           "can be (even an empty one must be describable)")
     if (not isinstance(offsets, list) or len(offsets) != 2
             or not all(_is_int(o) and o >= 0 for o in offsets) or offsets[0] > offsets[1]):
         raise _fail(where, f"data_offsets of {name!r} must be [begin, end] with "
@@ -173,6 +187,11 @@ def _entry(name: str, e, body_len: int, where: str) -> tuple:
         raise _fail(where, f"{name!r} of shape {tuple(shape)} and dtype {dtype} needs "
                            f"{nbytes} bytes but its offsets span {end - begin}")
     return dtype, tuple(shape), begin, end
+
+
+def _short(value, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _array(body: bytearray, dtype: str, shape: tuple, begin: int, end: int) -> np.ndarray:

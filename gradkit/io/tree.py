@@ -77,13 +77,7 @@ def unpack(value: Any, tensors: dict, where: str) -> Any:
     if "__tuple__" in value:
         return tuple(unpack(_list(value["__tuple__"], where), tensors, where))
     if "__scalar__" in value:
-        try:
-            dtype = np.dtype(value["__scalar__"])
-            if dtype.kind not in "biuf":
-                raise TypeError(dtype)
-            return dtype.type(value["value"])
-        except (TypeError, ValueError, KeyError, OverflowError):
-            raise FormatError(f"{where}: invalid scalar {value!r} in the state") from None
+        return _scalar(value, where)
     if "__dict__" in value:
         pairs = _list(value["__dict__"], where)
         if not all(isinstance(p, list) and len(p) == 2
@@ -91,6 +85,26 @@ def unpack(value: Any, tensors: dict, where: str) -> Any:
             raise FormatError(f"{where}: invalid dict entry in the state")
         return {k: unpack(v, tensors, where) for k, v in pairs}
     return {k: unpack(v, tensors, where) for k, v in value.items()}
+
+
+def _scalar(value: dict, where: str) -> np.generic:
+    """A NumPy scalar from `{"__scalar__": dtype string, "value": number}`: a plain numeric
+    dtype (bool, int, uint, float of at most 16 bytes) and a plain number, nothing else (a
+    dtype like "V1000000000" or a list as the value would allocate what the file asks)."""
+    name, number = value.get("__scalar__"), value.get("value")
+    try:
+        if not isinstance(name, str) or len(name) > 16 \
+                or not isinstance(number, (bool, int, float)):
+            raise TypeError(name)
+        dtype = np.dtype(name)
+        if dtype.kind not in "biuf" or dtype.itemsize > 16 or dtype.shape != ():
+            raise TypeError(dtype)
+        return dtype.type(number)
+    except (TypeError, ValueError, KeyError, OverflowError):
+        shown = repr(value)
+        shown = shown if len(shown) <= 80 else shown[:80] + "..."
+        raise FormatError(f"{where}: invalid scalar {shown} in the state (a numeric dtype "
+                          "and a number)") from None
 
 
 def _list(value, where: str) -> list:

@@ -74,7 +74,7 @@ def _labels(labels, num_classes: int, opname: str, check: bool = True):
         return y
     if isinstance(y, np.ndarray):
         # one pass: seen as unsigned, a negative label is huge, so max() catches both ends
-        if int(y.view(_UNSIGNED[y.dtype.itemsize]).max()) < num_classes:
+        if y.view(_UNSIGNED[y.dtype.itemsize]).max() < num_classes:  # a bool (gk.compile)
             return y
         lo, hi = int(y.min()), int(y.max())
         if lo < 0 or hi >= num_classes:

@@ -22,13 +22,20 @@ needs_mpiexec = pytest.mark.skipif(
     reason="needs mpi4py and mpiexec (pip install 'gradkit[mpi]' installs both)")
 
 
-def run(cmd: list[str], timeout: float) -> tuple[int | None, str]:
-    """(exit code, or None after the timeout killed the job, output)."""
-    env = launch_env(allow_root=True, threads_per_rank=1, pythonpath=str(ROOT))
-    return run_job(cmd, timeout, env=env, cwd=ROOT)
+FAULTS = Path(__file__).with_name("_faults.py")
 
 
-def run_workers(n: int | None, name: str, *args: str, timeout: float = 60) -> tuple:
-    """Run worker `name` on `n` ranks under mpiexec (n=None: one plain process)."""
-    cmd = [sys.executable, str(WORKERS), name, *args]
-    return run(cmd if n is None else mpiexec_command(n, cmd, MPIEXEC), timeout)
+def run(cmd: list[str], timeout: float, env: dict | None = None) -> tuple[int | None, str]:
+    """(exit code, or None after the timeout killed the job, output); `env`: extra
+    variables."""
+    full = launch_env(allow_root=True, threads_per_rank=1, pythonpath=str(ROOT))
+    full.update(env or {})
+    return run_job(cmd, timeout, env=full, cwd=ROOT)
+
+
+def run_workers(n: int | None, name: str, *args: str, timeout: float = 60,
+                script: Path = WORKERS, env: dict | None = None) -> tuple:
+    """Run worker `name` of `script` on `n` ranks under mpiexec (n=None: one plain
+    process)."""
+    cmd = [sys.executable, str(script), name, *args]
+    return run(cmd if n is None else mpiexec_command(n, cmd, MPIEXEC), timeout, env)

@@ -1,5 +1,6 @@
-"""Every ```python block in docs/*.md and README.md runs (blocks of one page share a
-namespace, in order), and docs/api.md is what docs/gen_api.py generates.
+"""Every ```python block in docs/*.md, README.md and the translated pages (docs/bn/*.md,
+docs/mr/*.md) runs (blocks of one page share a namespace, in order), and docs/api.md is what
+docs/gen_api.py generates.
 
 A block preceded by `<!-- no-test -->` is skipped. Pages written by other parts of the
 project whose examples need an MPI job or a GPU are listed in NOT_RUN with the reason.
@@ -11,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-DOCS = ROOT / "docs"
+from .pages import DOCS, ROOT, translated_pages
+
 NOT_RUN = {
     "distributed.md": "its examples run under mpiexec (tests/distributed covers them)",
     "gpu.md": "its examples need a GPU and CuPy",
@@ -23,7 +24,12 @@ BLOCK = re.compile(r"(<!--\s*no-test\s*-->\s*\n)?```python\n(.*?)```", re.S)
 
 
 def pages():
-    return sorted(DOCS.glob("*.md")) + [ROOT / "README.md"]
+    return sorted(DOCS.glob("*.md")) + [ROOT / "README.md"] + translated_pages()
+
+
+def page_id(page: Path) -> str:
+    """tensors.md, README.md, bn/tensors.md."""
+    return page.relative_to(DOCS).as_posix() if page.is_relative_to(DOCS) else page.name
 
 
 def blocks(path: Path) -> list[tuple[int, str]]:
@@ -32,7 +38,7 @@ def blocks(path: Path) -> list[tuple[int, str]]:
             if not m.group(1)]
 
 
-@pytest.mark.parametrize("page", pages(), ids=lambda p: p.name)
+@pytest.mark.parametrize("page", pages(), ids=page_id)
 def test_python_examples_run(page, tmp_path, monkeypatch):
     if page.name in NOT_RUN:
         pytest.skip(NOT_RUN[page.name])
@@ -44,11 +50,11 @@ def test_python_examples_run(page, tmp_path, monkeypatch):
     import gradkit as gk
 
     gk.manual_seed(0)
-    namespace = {"__name__": f"docs_{page.stem}"}
+    namespace = {"__name__": f"docs_{page_id(page).removesuffix('.md').replace('/', '_')}"}
     skipped = []
     for line, code in found:
         try:
-            exec(compile(code, f"{page.name}:{line}", "exec"), namespace)
+            exec(compile(code, f"{page_id(page)}:{line}", "exec"), namespace)
         except ModuleNotFoundError as exc:
             if exc.name and exc.name.split(".")[0] in OPTIONAL:
                 skipped.append((line, exc.name))

@@ -1,0 +1,238 @@
+"""Compiled steps (`gk.compile`) next to eager gradkit, PyTorch eager, a hand-written NumPy
+loop and `jax.jit` (when installed), measured side by side in one run (CPU).
+
+    python benchmarks/jit.py                  # both cases, 1 BLAS thread, 7 repeats
+    python benchmarks/jit.py --quick          # fewer steps and repeats
+    python benchmarks/jit.py --threads all --json out.json
+
+Cases (one training step = zero_grad, forward, cross-entropy, backward, SGD update, lr 0.1):
+  tanh 2-10-2 b16     the lessons' network: Linear(2, 10) -> Tanh -> Linear(10, 2), batch 16
+  mlp 784-512-512-10  the MNIST MLP with ReLU, batch 128
+The NumPy loop is what a learner writes by hand (the lesson's framework, no autograd): the
+same float32 maths, fresh arrays each step. Contenders run interleaved in every repeat (the
+order rotated, a short pause before each), each for a block of steps; the report gives the
+median time per step and each contender's ratio to compiled gradkit. A ratio is meaningful,
+an absolute time on a shared machine is not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+import gradkit as gk
+from gradkit import nn
+from gradkit.jit import compile as jit_compile
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root
+from benchmarks.suite.measure import cpu_model, interleaved, median  # noqa: E402
+
+CASES = {"tanh 2-10-2 b16": ([2, 10, 2], "tanh", 16, 400),
+         "mlp 784-512-512-10 b128": ([784, 512, 512, 10], "relu", 128, 20)}
+LR = 0.1
+
+
+def _data(sizes: list[int], batch: int, n_batches: int = 8):
+    rng = np.random.default_rng(0)
+    xs = [rng.standard_normal((batch, sizes[0])).astype(np.float32) for _ in range(n_batches)]
+    ys = [rng.integers(0, sizes[-1], batch).astype(np.int64) for _ in range(n_batches)]
+    return xs, ys
+
+
+def _weights(sizes: list[int]) -> list[tuple[np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(1)
+    return [((rng.standard_normal((o, i)) / np.sqrt(i)).astype(np.float32),
+             np.zeros(o, np.float32)) for i, o in zip(sizes[:-1], sizes[1:])]
+
+
+def gradkit_step(sizes, act, compiled: bool):
+    layers: list = []
+    for k, (w, b) in enumerate(_weights(sizes)):
+        lin = nn.Linear(w.shape[1], w.shape[0])
+        lin.weight.data[...] = w
+        lin.bias.data[...] = b
+        layers += [lin] + ([nn.Tanh() if act == "tanh" else nn.ReLU()]
+                           if k < len(sizes) - 2 else [])
+    model = nn.Sequential(*layers)
+    opt = gk.optim.SGD(model.parameters(), lr=LR)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return jit_compile(step) if compiled else step, lambda x, y: (gk.tensor(x), gk.tensor(y))
+
+
+def numpy_step(sizes, act):
+    """The hand-written loop: forward, softmax cross-entropy gradient, backward, update."""
+    params = [(w.copy(), b.copy()) for w, b in _weights(sizes)]
+    f = np.tanh if act == "tanh" else (lambda z: np.maximum(z, 0))
+
+    def step(x, y):
+        hs = [x]
+        for k, (w, b) in enumerate(params):
+            z = hs[-1] @ w.T + b
+            hs.append(f(z) if k < len(params) - 1 else z)
+        z = hs[-1]
+        z = z - z.max(axis=1, keepdims=True)
+        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        n = len(y)
+        loss = -logp[np.arange(n), y].mean()
+        g = np.exp(logp)
+        g[np.arange(n), y] -= 1
+        g /= n
+        for k in range(len(params) - 1, -1, -1):
+            w, b = params[k]
+            gw, gb = g.T @ hs[k], g.sum(axis=0)
+            if k:
+                g = g @ w
+                g = g * (1 - hs[k] ** 2) if act == "tanh" else g * (hs[k] > 0)
+            w -= LR * gw
+            b -= LR * gb
+        return loss
+
+    return step, lambda x, y: (x, y)
+
+
+def torch_step(sizes, act):
+    import torch
+
+    layers: list = []
+    for k, (w, b) in enumerate(_weights(sizes)):
+        lin = torch.nn.Linear(w.shape[1], w.shape[0])
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(w))
+            lin.bias.copy_(torch.from_numpy(b))
+        layers += [lin] + ([torch.nn.Tanh() if act == "tanh" else torch.nn.ReLU()]
+                           if k < len(sizes) - 2 else [])
+    model = torch.nn.Sequential(*layers)
+    opt = torch.optim.SGD(model.parameters(), lr=LR)
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step, lambda x, y: (torch.from_numpy(x), torch.from_numpy(y))
+
+
+def jax_step(sizes, act):
+    import jax
+    import jax.numpy as jnp
+
+    params = [(jnp.asarray(w), jnp.asarray(b)) for w, b in _weights(sizes)]
+    f = jnp.tanh if act == "tanh" else jax.nn.relu
+
+    def loss_of(ps, x, y):
+        h = x
+        for k, (w, b) in enumerate(ps):
+            h = h @ w.T + b
+            h = f(h) if k < len(ps) - 1 else h
+        logp = jax.nn.log_softmax(h)
+        return -jnp.take_along_axis(logp, y[:, None], axis=1).mean()
+
+    @jax.jit
+    def update(ps, x, y):
+        loss, grads = jax.value_and_grad(loss_of)(ps, x, y)
+        return [(w - LR * gw, b - LR * gb) for (w, b), (gw, gb) in zip(ps, grads)], loss
+
+    state = [params]
+
+    def step(x, y):
+        state[0], loss = update(state[0], x, y)
+        return loss
+
+    def finish(loss):
+        loss.block_until_ready()
+
+    step.finish = finish  # type: ignore[attr-defined]
+    return step, lambda x, y: (jnp.asarray(x), jnp.asarray(y))
+
+
+def _runner(step: Callable, convert: Callable, xs, ys, steps: int) -> Callable[[], float]:
+    batches = [convert(x, y) for x, y in zip(xs, ys)]
+    finish = getattr(step, "finish", None)
+    for x, y in batches * 2:  # warm-up (compiled: eager, trace, replay)
+        step(x, y)
+
+    def run() -> float:
+        t0 = time.perf_counter()
+        loss = None
+        for i in range(steps):
+            x, y = batches[i % len(batches)]
+            loss = step(x, y)
+        if finish is not None:
+            finish(loss)
+        return (time.perf_counter() - t0) / steps
+
+    return run
+
+
+def contenders(sizes, act) -> dict[str, tuple[Callable, Callable]]:
+    out = {"gradkit compiled": gradkit_step(sizes, act, True),
+           "gradkit eager": gradkit_step(sizes, act, False),
+           "numpy loop": numpy_step(sizes, act)}
+    with contextlib.suppress(ImportError):
+        out["pytorch eager"] = torch_step(sizes, act)
+    with contextlib.suppress(ImportError):
+        out["jax.jit"] = jax_step(sizes, act)
+    return out
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--threads", default="1", help="'1' (BLAS and PyTorch) or 'all'")
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args(argv)
+    repeats = 3 if args.quick else args.repeats
+    limits = None
+    if args.threads == "1":
+        from threadpoolctl import threadpool_limits
+
+        limits = threadpool_limits(1)
+        try:
+            import torch
+
+            torch.set_num_threads(1)
+        except ImportError:
+            pass
+    report: dict = {"cpu": cpu_model(), "numpy": np.__version__, "threads": args.threads,
+                    "cases": {}}
+    print(f"# gk.compile benchmark on {report['cpu']}, threads {args.threads}, "
+          f"medians of {repeats} interleaved repeats (time per training step)")
+    for name, (sizes, act, batch, steps) in CASES.items():
+        steps = max(steps // 4, 5) if args.quick else steps
+        xs, ys = _data(sizes, batch)
+        runs = {who: _runner(step, conv, xs, ys, steps)
+                for who, (step, conv) in contenders(sizes, act).items()}
+        times = {who: median(v) for who, v in interleaved(runs, repeats, pause=0.1).items()}
+        base = times["gradkit compiled"]
+        report["cases"][name] = times
+        print(f"\n{name}")
+        for who, t in times.items():
+            print(f"  {who:18s} {t * 1e6:10.1f} us/step   {t / base:5.2f} x compiled")
+    if limits is not None:
+        limits.unregister()
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+    return report
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,241 @@
+"""gk.compile: compiled training steps give the eager step's numbers bit for bit."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import gradkit as gk
+from gradkit import nn
+from gradkit.jit import CompileWarning, TraceError
+from gradkit.jit import compile as jit_compile
+
+from .helpers import MODELS, OPTIMIZERS, data, same_state, setup, step_fn, train
+
+
+@pytest.mark.parametrize("opt_name", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("model_name", sorted(MODELS))
+def test_compiled_steps_equal_eager_bitwise(model_name, opt_name):
+    eager = train(model_name, opt_name, compiled=False)
+    compiled = train(model_name, opt_name, compiled=True)
+    assert compiled[2] == eager[2]  # the losses of every step
+    same_state(eager, compiled)
+    f = compiled[3]
+    assert f.traces == 1 and len(f.plans) == 1
+    assert f.plans[0].fallbacks == 0
+    assert "Tensor" not in f.plans[0].source  # the replay is NumPy calls on buffers only
+
+
+def test_state_is_plain_arrays_after_compiled_steps():
+    model, opt, _, f = train("relu_4_16_16_3", "adam", compiled=True)
+    for p in model.parameters():
+        assert type(p.data) is np.ndarray and type(p.grad.data) is np.ndarray
+        st = opt.state[p]
+        assert type(st["step"]) is int and st["step"] == 12
+        assert type(st["exp_avg"]) is np.ndarray
+
+
+def test_a_new_batch_size_retraces_and_stays_exact():
+    sizes = [32] * 5 + [16] * 5 + [32] * 3 + [16] * 3
+    eager = train("tanh_2_10_2", "momentum", compiled=False, batches=sizes)
+    compiled = train("tanh_2_10_2", "momentum", compiled=True, batches=sizes)
+    assert compiled[2] == eager[2]
+    same_state(eager, compiled)
+    assert compiled[3].traces == 2 and len(compiled[3].plans) == 2
+
+
+def _run_with_lr_changes(compiled: bool):
+    model, opt, loss_fn, width, classes = setup("relu_4_16_16_3", "adam")
+    x, y = data(width, classes)
+    step = step_fn(model, opt, loss_fn)
+    f = jit_compile(step) if compiled else step
+    losses = []
+    for i in range(10):
+        opt.lr = 1e-2 * 0.7 ** i  # an lr schedule outside the step
+        losses.append(f(gk.tensor(x[i * 16:i * 16 + 16]), gk.tensor(y[i * 16:i * 16 + 16])))
+    return model, opt, [float(v.item()) for v in losses], f
+
+
+def test_learning_rate_and_adam_steps_stay_live_without_retracing():
+    eager, compiled = _run_with_lr_changes(False), _run_with_lr_changes(True)
+    assert compiled[2] == eager[2]
+    same_state(eager, compiled)
+    assert compiled[3].traces == 1
+
+
+def test_returned_loss_is_a_copy_not_overwritten_by_the_next_replay():
+    _, _, losses, _ = _run_with_lr_changes(True)
+    assert len(set(losses)) == len(losses)
+
+
+def test_reading_a_value_after_the_update_raises_a_clear_error():
+    model, opt, loss_fn, width, classes = setup("tanh_2_10_2", "sgd")
+    x, y = (gk.tensor(a[:16]) for a in data(width, classes))
+
+    @jit_compile
+    def step(x, y):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss.item()  # a value read after the parameters were written
+
+    step(x, y)
+    step(x, y)  # warm-up calls run eagerly
+    with pytest.raises(TraceError, match=r"item.*test_compile\.py:\d+.*outside"):
+        step(x, y)
+    for p in model.parameters():  # the trace left plain arrays behind
+        assert type(p.data) is np.ndarray
+    assert isinstance(opt.param_groups[0]["lr"], float)
+
+
+def _branchy(compiled: bool, threshold: float, read: str, log: list | None = None):
+    model, opt, loss_fn, width, classes = setup("tanh_2_10_2", "momentum")
+    x, y = data(width, classes)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        big = loss.item() > threshold if read == "item" else bool(loss > threshold)
+        if log is not None:
+            log.append(big)
+        if big:  # Python control flow on a value, before anything is written
+            loss = loss * 2.0
+        loss.backward()
+        opt.step()
+        return loss
+
+    f = jit_compile(step) if compiled else step
+    losses = [f(gk.tensor(x[i * 16:i * 16 + 16]), gk.tensor(y[i * 16:i * 16 + 16])).item()
+              for i in range(24)]
+    return model, opt, losses, f
+
+
+def test_control_flow_on_a_value_falls_back_to_eager_when_the_branch_changes():
+    branches: list[bool] = []
+    eager = _branchy(False, 0.7, "bool", branches)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CompileWarning)
+        compiled = _branchy(True, 0.7, "bool")
+    assert compiled[2] == eager[2]
+    same_state(eager, compiled)
+    # call 0 and 1 run eagerly, call 2 traces (its branch is the plan's), then replays
+    changed = sum(b != branches[2] for b in branches[3:])
+    assert 0 < changed < len(branches) - 3
+    assert compiled[3].plans[0].fallbacks == changed
+
+
+def test_frequent_fallbacks_warn_and_stay_exact():
+    eager = _branchy(False, 0.7, "item")
+    with pytest.warns(CompileWarning, match=r"ran eagerly.*`item`.*test_compile\.py"):
+        compiled = _branchy(True, 0.7, "item")
+    assert compiled[2] == eager[2]
+    same_state(eager, compiled)
+
+
+def test_too_many_signatures_warn():
+    with pytest.warns(CompileWarning, match="more than 2 signatures"):
+        compiled = train("tanh_2_10_2", "sgd", compiled=True, max_signatures=2,
+                         batches=[8, 16, 24, 32] * 3)
+    eager = train("tanh_2_10_2", "sgd", compiled=False, batches=[8, 16, 24, 32] * 3)
+    assert compiled[2] == eager[2]
+
+
+def test_a_write_that_escapes_the_trace_is_caught_by_the_check():
+    def run(compiled: bool):
+        model, opt, loss_fn, width, classes = setup("tanh_2_10_2", "sgd")
+        x, y = data(width, classes)
+        w = model[0].weight
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            opt.step()
+            np.ndarray.view(w.data, np.ndarray)[...] *= 0.5  # NumPy on a plain view
+            return loss
+
+        f = jit_compile(step) if compiled else step
+        return [f(gk.tensor(x[:16]), gk.tensor(y[:16])).item() for _ in range(6)], model
+
+    eager = run(False)
+    with pytest.warns(CompileWarning, match="does not reproduce"):
+        compiled = run(True)
+    assert compiled[0] == eager[0]
+    assert compiled[1][0].weight.data.tobytes() == eager[1][0].weight.data.tobytes()
+
+
+def test_gradients_accumulate_across_calls_like_eager():
+    def run(compiled: bool):
+        model, opt, loss_fn, width, classes = setup("relu_3_8_1_mse", "sgd")
+        x, y = data(width, classes)
+
+        def accumulate(x, y):  # no zero_grad: .grad adds up over the calls
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            return loss
+
+        f = jit_compile(accumulate) if compiled else accumulate
+        for i in range(7):
+            f(gk.tensor(x[i * 8:i * 8 + 8]), gk.tensor(y[i * 8:i * 8 + 8]))
+        return [p.grad.data.copy() for p in model.parameters()], f
+
+    eager, (grads, f) = run(False), run(True)
+    assert [g.tobytes() for g in grads] == [g.tobytes() for g in eager[0]]
+    assert f.plans and f.plans[0].fallbacks == 0
+
+
+def test_dropout_masks_are_drawn_fresh_on_every_replay():
+    def run(compiled: bool):
+        gk.manual_seed(5)
+        model = nn.Sequential(nn.Linear(4, 32), nn.ReLU(), nn.Dropout(0.3), nn.Linear(32, 3))
+        opt = gk.optim.SGD(model.parameters(), lr=0.1)
+        step = step_fn(model, opt, nn.CrossEntropyLoss())
+        f = jit_compile(step) if compiled else step
+        x, y = data(4, 3)
+        return [f(gk.tensor(x[i * 16:i * 16 + 16]), gk.tensor(y[i * 16:i * 16 + 16])).item()
+                for i in range(10)], model, f
+
+    eager, compiled = run(False), run(True)
+    assert compiled[0] == eager[0]
+    for p, q in zip(eager[1].parameters(), compiled[1].parameters()):
+        assert p.data.tobytes() == q.data.tobytes()
+    assert compiled[2].plans and compiled[2].plans[0].fallbacks == 0
+
+
+def test_state_given_explicitly_and_decorator_form():
+    model, opt, loss_fn, width, classes = setup("tanh_2_10_2", "adam")
+    x, y = data(width, classes)
+    parts = {"model": model, "opt": opt}
+
+    @jit_compile(state=[model, opt], check=False)
+    def step(x, y):
+        parts["opt"].zero_grad()
+        loss = loss_fn(parts["model"](x), y)
+        loss.backward()
+        parts["opt"].step()
+        return {"loss": loss, "n": 3}
+
+    out = [step(gk.tensor(x[:16]), gk.tensor(y[:16])) for _ in range(4)]
+    assert out[-1]["n"] == 3 and isinstance(out[-1]["loss"], gk.Tensor)
+    assert step.traces == 1 and step.plans
+    assert opt.state[model[0].weight]["step"] == 4
+
+
+def test_a_compiled_function_called_inside_another_is_traced_into_it():
+    model, opt, loss_fn, width, classes = setup("tanh_2_10_2", "momentum")
+    x, y = data(width, classes)
+    inner = jit_compile(step_fn(model, opt, loss_fn))
+    outer = jit_compile(lambda a, b: inner(a, b) * 2.0)
+    got = [outer(gk.tensor(x[i * 16:i * 16 + 16]), gk.tensor(y[i * 16:i * 16 + 16])).item()
+           for i in range(6)]
+    model2, opt2, loss_fn2, _, _ = setup("tanh_2_10_2", "momentum")
+    step = step_fn(model2, opt2, loss_fn2)
+    want = [(step(gk.tensor(x[i * 16:i * 16 + 16]), gk.tensor(y[i * 16:i * 16 + 16])) * 2.0)
+            .item() for i in range(6)]
+    assert got == want
+    assert outer.plans and outer.plans[0].fallbacks == 0
+    for p, q in zip(model.parameters(), model2.parameters()):
+        assert p.data.tobytes() == q.data.tobytes()
