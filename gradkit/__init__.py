@@ -148,7 +148,7 @@ _LAZY["compile"] = "jit"  # gk.compile: traced, replayed steps (gradkit/jit)
 
 _SUBMODULES = {
     "nn", "optim", "data", "datasets", "callbacks", "metrics", "viz", "io", "distributed",
-    "sklearn", "cli", "backend", "transforms", "train", "jit",
+    "sklearn", "cli", "backend", "transforms", "train", "jit", "tf",
 }
 
 
