@@ -9,6 +9,7 @@ A loss is called as `loss(y_pred, y_true)` (PyTorch's order); a metric as
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,10 +17,13 @@ from typing import Any
 from .. import metrics as gk_metrics
 from ..nn import losses as L
 from ..nn import registry
+from ..nn.containers import Sequential
+from ..nn.layers import Linear, LogSoftmax, Sigmoid, Softmax
 from ..nn.module import Module
 from ..nn.utils import clip_grad_norm_, clip_grad_value_
 from ..optim import registry as optimizers
 from ..optim.optimizer import Optimizer
+from .keras_losses import KERAS_LOSS_KINDS, KERAS_LOSSES, ProbabilityCrossEntropyLoss
 
 
 @dataclass
@@ -46,10 +50,48 @@ def compile_model(model: Module, optimizer: OptimizerSpec = "adam", loss: LossSp
     clip = resolve_clipping(**clipping)
     opt = resolve_optimizer(model, optimizer)
     loss_fn, loss_name, kind = resolve_loss(loss)
+    warn_output_activation(model, loss_fn)
     metric_objs = resolve_metrics(metrics, loss_fn)
     object.__setattr__(model, "optimizer", opt)
     object.__setattr__(model, "_train_config",
                        TrainConfig(loss_fn, loss_name, kind, metric_objs, clip))
+
+
+def _last_layer(model: Module) -> Module | None:
+    """The module a Sequential (nested or not) ends with; None for other models."""
+    last: Module | None = None
+    while isinstance(model, Sequential) and len(model):
+        last = model = model[len(model) - 1]
+    return last
+
+
+def warn_output_activation(model: Module, loss_fn: Callable | None) -> None:
+    """Say it when the last layer and the loss disagree about logits and probabilities: a
+    Softmax/Sigmoid before a loss that applies its own, or logits into a loss on
+    probabilities. (Training would run, to a worse loss, without a word.)"""
+    last = _last_layer(model)
+    if last is None or loss_fn is None:
+        return
+    layer, loss = type(last).__name__, type(loss_fn).__name__
+    if isinstance(last, Softmax) and not isinstance(last, LogSoftmax) and isinstance(
+            loss_fn, (L.CrossEntropyLoss, L.NLLLoss)) and not isinstance(
+            loss_fn, ProbabilityCrossEntropyLoss):
+        fix = ("remove the final Softmax (cross_entropy applies softmax itself; take "
+               "softmax(model(x)) for probabilities), or use "
+               "loss='sparse_categorical_crossentropy' (Keras's, on probabilities)"
+               if isinstance(loss_fn, L.CrossEntropyLoss) else
+               "use nn.LogSoftmax as the last layer (NLLLoss takes log-probabilities)")
+        warnings.warn(f"compile: the model ends with {layer} but the loss {loss} expects "
+                      f"logits; {fix}", UserWarning, stacklevel=4)
+    elif isinstance(last, Sigmoid) and isinstance(loss_fn, L.BCEWithLogitsLoss):
+        warnings.warn(f"compile: the model ends with {layer} but the loss {loss} applies the "
+                      "sigmoid itself; remove the final Sigmoid, or use loss='bce' "
+                      "(binary_crossentropy, on probabilities)", UserWarning, stacklevel=4)
+    elif isinstance(last, Linear) and type(loss_fn) in KERAS_LOSS_KINDS:
+        warnings.warn(f"compile: the model ends with {layer} (logits, not probabilities) but "
+                      f"the loss {loss} expects probabilities; add a Softmax/Sigmoid layer, or "
+                      "use loss='cross_entropy' / 'bce_with_logits' on the logits",
+                      UserWarning, stacklevel=4)
 
 
 def resolve_clipping(clipnorm: float | None = None, global_clipnorm: float | None = None,
@@ -123,13 +165,17 @@ def resolve_loss(loss: LossSpec) -> tuple[Callable | None, str, str | None]:
     if loss is None:
         return None, "loss", None
     if isinstance(loss, str):
+        keras = KERAS_LOSSES.get(loss.lower())
+        if keras is not None:  # Keras's names: on probabilities, as in Keras
+            return keras(), loss.lower(), KERAS_LOSS_KINDS[keras]
         cls = registry.get_loss(loss, "compile",
-                                " or pass a loss object or a function f(y_pred, y_true)")
+                                " or pass a loss object or a function f(y_pred, y_true), or a "
+                                f"Keras name {sorted(KERAS_LOSSES)}")
         return cls(), loss.lower(), registry.LOSS_KINDS[cls]
     if callable(loss):
         name = type(loss).__name__ if hasattr(loss, "forward") else getattr(
             loss, "__name__", "loss")
-        return loss, name, registry.LOSS_KINDS.get(type(loss))
+        return loss, name, registry.LOSS_KINDS.get(type(loss), KERAS_LOSS_KINDS.get(type(loss)))
     raise TypeError(f"compile: loss must be a name, a loss module or a callable, got {loss!r}")
 
 

@@ -110,8 +110,9 @@ def predict_step_fn(model: Module) -> Callable:
 
 
 def batch_size_of(batch: Any, y: Any) -> int:
-    """Samples in a batch: from the targets, else from the first tensor in it."""
-    if y is not None:
+    """Samples in a batch: from the targets, else (also when the targets are a tuple, one
+    per output of the model) from the first tensor in it."""
+    if y is not None and not isinstance(y, (tuple, list, dict)):
         return len(y)
     while isinstance(batch, (tuple, list, dict)):
         batch = next(iter(batch.values() if isinstance(batch, dict) else batch))
