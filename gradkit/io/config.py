@@ -24,6 +24,7 @@ import numpy as np
 from ..backend import random as gkrandom
 from ..nn import registry
 from ..nn.module import Module
+from ..ops.elementwise import gelu, relu
 from .errors import ConfigError
 
 _CONTAINERS = registry.CONTAINERS
@@ -37,7 +38,40 @@ _SPECIAL_CONFIG: dict[str, Callable[[Any], dict]] = {
                             "bias": m.bias is not None or not m.elementwise_affine},
     "Embedding": lambda m: {"num_embeddings": m.num_embeddings,
                             "embedding_dim": m.embedding_dim, "padding_idx": m.padding_idx},
+    "MultiheadAttention": lambda m: {"embed_dim": m.embed_dim, "num_heads": m.num_heads,
+                                     "dropout": m.dropout, "bias": m.in_proj_bias is not None,
+                                     "batch_first": m.batch_first},
+    "TransformerEncoderLayer": lambda m: _encoder_layer_config(m),
+    "TransformerEncoder": lambda m: {"num_layers": len(m.layers)},
 }
+
+# Layers whose constructor takes other layers: argument name -> that layer (or None), as
+# found on the module. They are written as nested architecture nodes inside "config".
+_NESTED: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "TransformerEncoder": lambda m: {"encoder_layer": m.layers[0] if len(m.layers) else None,
+                                     "norm": m.norm},
+}
+_ACTIVATION_NAMES = {relu: "relu", gelu: "gelu"}
+
+
+def _encoder_layer_config(m) -> dict:
+    """TransformerEncoderLayer's arguments, read from its sublayers."""
+    act = m.activation
+    if not isinstance(act, str):
+        if act not in _ACTIVATION_NAMES:
+            raise ConfigError(f"TransformerEncoderLayer: activation {act!r} is a callable "
+                              "that gk.save cannot name (it records 'relu' and 'gelu'); save "
+                              "the weights with model.save_weights(path) instead")
+        act = _ACTIVATION_NAMES[act]
+    config = {"d_model": m.self_attn.embed_dim, "nhead": m.self_attn.num_heads,
+              "dim_feedforward": m.linear1.out_features, "dropout": m.dropout.p,
+              "activation": act, "layer_norm_eps": m.norm1.eps,
+              "batch_first": m.self_attn.batch_first, "norm_first": m.norm_first,
+              "bias": m.linear1.bias is not None}
+    dtype = m.linear1.weight.dtype
+    if dtype != np.float32:
+        config["dtype"] = str(dtype)
+    return config
 
 
 _SIGNATURES: dict[type, Mapping[str, inspect.Parameter]] = {}
@@ -108,7 +142,25 @@ def _describe(m, where: str, seen: set) -> dict:
     if name in _CONTAINERS:
         node["children"] = [[k, _describe(c, f"{where}.{k}", seen)]
                             for k, c in m._modules.items() if c is not None]
+    if name in _NESTED:
+        node["config"].update(_describe_nested(m, where, seen))
     return node
+
+
+def _describe_nested(m, where: str, seen: set) -> dict:
+    """The layers a layer is built from, as nodes; a TransformerEncoder's layers must all be
+    alike (it is rebuilt from one of them, copied)."""
+    nested = {key: None if child is None else _describe(child, f"{where}.{key}", seen)
+              for key, child in _NESTED[type(m).__name__](m).items()}
+    layers = getattr(m, "layers", None)
+    if layers is not None and len(layers) > 1:
+        for i in range(1, len(layers)):
+            other = _describe(layers[i], f"{where}.layers.{i}", seen)
+            if other != nested["encoder_layer"]:
+                raise ConfigError(f"{where} ({type(m).__name__}): layer {i} differs from layer "
+                                  "0, but gk.save rebuilds every layer from one encoder_layer; "
+                                  "save the weights with model.save_weights(path) instead")
+    return nested
 
 
 def _describe_custom(m, where: str) -> dict:
@@ -167,6 +219,9 @@ def build(node: Any, custom_objects: Mapping | None = None,
         cpu.bit_generator.state = state
 
 
+_FLOAT_DTYPES = ("float16", "float32", "float64")  # what a built-in layer may be made in
+
+
 def _check_node(node, where: str) -> None:
     if not isinstance(node, dict) or not isinstance(node.get("class"), str):
         raise ConfigError(f"{where}: an architecture node must be an object with a 'class' "
@@ -186,29 +241,81 @@ def _children(node, where: str) -> list:
     return kids
 
 
+def _size(v) -> int:
+    """A size from a config: an int >= 0 (never a bool, a float or a negative number, which
+    would let one layer's count cancel another's)."""
+    if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+        raise ValueError(f"a size must be a non-negative integer, got {v!r}")
+    return v
+
+
 def _count_values(node, where: str) -> int:
     _check_node(node, where)
     name, cfg = node["class"], node.get("config") or {}
     if node.get("custom"):
         return 0
+    dtype = cfg.get("dtype")
+    if dtype is not None and dtype not in _FLOAT_DTYPES:
+        raise ConfigError(f"{where} ({name}): dtype {dtype!r} is not one of {_FLOAT_DTYPES}")
     if name in _CONTAINERS:
         return sum(_count_values(c, f"{where}.{k}") for k, c in _children(node, where))
     try:
         if name == "Linear":
-            out = int(cfg["out_features"])
-            return out * int(cfg["in_features"]) + (out if cfg.get("bias", True) else 0)
+            out = _size(cfg["out_features"])
+            return out * _size(cfg["in_features"]) + (out if cfg.get("bias", True) else 0)
         if name == "BatchNorm1d":
-            c = int(cfg["num_features"])
+            c = _size(cfg["num_features"])
             return ((2 * c if cfg.get("affine", True) else 0)
                     + (2 * c + 1 if cfg.get("track_running_stats", True) else 0))
         if name == "LayerNorm":
             shape = cfg["normalized_shape"]
-            size = math.prod(int(n) for n in ([shape] if isinstance(shape, int) else shape))
+            size = math.prod(_size(n) for n in ([shape] if isinstance(shape, int) else shape))
             affine = cfg.get("elementwise_affine", True)
             return size * (int(affine) + int(affine and cfg.get("bias", True)))
+        if name == "TransformerEncoder":
+            layer, norm = cfg.get("encoder_layer"), cfg.get("norm")
+            return (_size(cfg["num_layers"]) * _count_values(layer, f"{where}.encoder_layer")
+                    + (0 if norm is None else _count_values(norm, f"{where}.norm")))
+        if name in _SEQUENCE_VALUES:
+            return _SEQUENCE_VALUES[name](cfg)
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"{where} ({name}): invalid config {cfg!r} ({exc})") from None
     return 0
+
+
+def _rnn_values(cfg: dict, gates: int, cell: bool = False) -> int:
+    """Parameter values of RNN/LSTM/GRU (all layers and directions) or of one cell."""
+    h, width = _size(cfg["hidden_size"]), _size(cfg["input_size"])
+    bias = bool(cfg.get("bias", True))
+    layers = 1 if cell else _size(cfg.get("num_layers", 1))
+    dirs = 2 if not cell and cfg.get("bidirectional", False) else 1
+    total = 0
+    for layer in range(layers):
+        total += dirs * gates * h * ((width if layer == 0 else h * dirs) + h + 2 * bias)
+    return total
+
+
+def _attention_values(e: int, bias: bool) -> int:
+    return 4 * e * e + 4 * e * bias  # in_proj (3e, e) and out_proj (e, e), with biases
+
+
+def _encoder_layer_values(cfg: dict) -> int:
+    d, ff = _size(cfg["d_model"]), _size(cfg.get("dim_feedforward", 2048))
+    bias = bool(cfg.get("bias", True))
+    return _attention_values(d, bias) + 2 * d * ff + (ff + d) * bias + 2 * d * (1 + bias)
+
+
+# The parameter values each sequence layer asks for, from its config (`build`'s bound).
+_SEQUENCE_VALUES: dict[str, Callable[[dict], int]] = {
+    "Embedding": lambda c: _size(c["num_embeddings"]) * _size(c["embedding_dim"]),
+    "RNN": lambda c: _rnn_values(c, 1), "LSTM": lambda c: _rnn_values(c, 4),
+    "GRU": lambda c: _rnn_values(c, 3), "RNNCell": lambda c: _rnn_values(c, 1, cell=True),
+    "LSTMCell": lambda c: _rnn_values(c, 4, cell=True),
+    "GRUCell": lambda c: _rnn_values(c, 3, cell=True),
+    "MultiheadAttention": lambda c: _attention_values(_size(c["embed_dim"]),
+                                                      bool(c.get("bias", True))),
+    "TransformerEncoderLayer": _encoder_layer_values,
+}
 
 
 def _lookup_custom(node, custom: dict, where: str):
@@ -246,6 +353,9 @@ def _build(node, custom: dict, where: str):
         if [k for k, _ in kids] == [str(i) for i in range(len(kids))]:
             return cls(*[m for _, m in kids])
         return cls(OrderedDict(kids))
+    if name in _NESTED and isinstance(cfg, dict):  # the layers it is built from, first
+        cfg = {k: _build(v, custom, f"{where}.{k}") if isinstance(v, dict) else v
+               for k, v in cfg.items()}
     return _call(cls, cfg, where, name)
 
 

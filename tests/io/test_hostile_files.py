@@ -212,8 +212,6 @@ ARCHITECTURES = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="needs the _count_values fix proposed for "
-                   "gradkit/io/config.py (issue 21): drop this marker when it lands")
 @pytest.mark.parametrize("arch", [c[1] for c in ARCHITECTURES], ids=[c[0] for c in ARCHITECTURES])
 def test_an_architecture_cannot_ask_for_more_than_the_file_holds(tmp_path, arch):
     path = tmp_path / "model.safetensors"
