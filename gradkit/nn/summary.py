@@ -160,7 +160,7 @@ def _input_dtype(root: Module, first: Module, dtype):
 
 
 def summarize(root: Module, input_shape: int | tuple[int | None, ...] | None = None,
-              dtype=None) -> str:
+              dtype=None) -> Summary:
     """The summary table of `root` as text (see Module.summary). `input_shape` excludes the
     batch axis and may hold None for a free length; `dtype` is the input's (default: int64
     token ids when the first layer is an Embedding, else the parameters' float dtype)."""
@@ -183,4 +183,16 @@ def summarize(root: Module, input_shape: int | tuple[int | None, ...] | None = N
     if shapes and any(name not in shapes for name, _ in rows):
         note = ("-: not called itself (its parent uses its weights directly, e.g. in a "
                 "fused op)")
-    return _table(root, lines, note)
+    return Summary(_table(root, lines, note))
+
+
+class Summary(str):
+    """The summary table: a `str` (print it, write it to a file) that an interactive shell
+    does not echo again after `summary()` printed it (IPython/Jupyter and the Python REPL
+    show a one-line description instead of the table a second time)."""
+
+    def __repr__(self) -> str:
+        return f"<gradkit summary: {self.count(chr(10)) + 1} lines; print() it to see it>"
+
+    def _ipython_display_(self) -> None:  # already printed by summary(): show nothing
+        return None
