@@ -6,6 +6,9 @@ time, and the preprocessing recorded in run.json so that `gradkit predict` can r
     iris                  4 features, standardised with the training split's mean and std
     moons                 make_moons(1000, noise=0.2), standardised the same way
 
+Images go to an MLP as flat rows and to a CNN (`layout="image"`) as (N, 1, H, W) arrays
+(`"flatten": false` and the `"input_shape"` in run.json).
+
 MNIST and Fashion-MNIST keep their standard test sets. The small sets are shuffled with the
 run's seed and 20% become the test set. Validation is the last `val_split` of the training
 samples (before shuffling), as in Keras's `validation_split`.
@@ -13,6 +16,7 @@ samples (before shuffling), as in Keras's `validation_split`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -65,7 +69,13 @@ class RunData:
 
     @property
     def n_features(self) -> int:
-        return int(self.x_train.shape[1])
+        """The number of input values of one sample (784 for MNIST, in either layout)."""
+        return math.prod(self.x_train.shape[1:])
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """One sample's shape: (784,) as rows, (1, 28, 28) as images."""
+        return tuple(int(d) for d in self.x_train.shape[1:])
 
     @property
     def image_shape(self) -> tuple | None:
@@ -122,14 +132,33 @@ def _load_raw(name: str, seed: int):
     return (x, y), (xt, yt), classes, pre
 
 
+IMAGE_DATASETS = ("mnist", "fashion-mnist", "digits")
+LAYOUTS = ("flat", "image")
+
+
+def as_images(x: np.ndarray, image_shape) -> np.ndarray:
+    """Rows (N, H*W) as one-channel images (N, 1, H, W) (a view)."""
+    return x.reshape(len(x), 1, *image_shape)
+
+
 def load_run_data(name: str, seed: int = 0, val_split: float = 0.1,
-                  train_size: int | None = None) -> RunData:
+                  train_size: int | None = None, layout: str = "flat") -> RunData:
     """The dataset `name` split into training / validation / test (see the module doc).
 
     `train_size` keeps only the first samples of the training part (quick runs, tests).
-    Raises `gradkit.datasets.DatasetUnavailable` when MNIST's files cannot be found.
+    `layout="image"` gives an image dataset's inputs as (N, 1, H, W) (a CNN's), "flat" as
+    rows. Raises `gradkit.datasets.DatasetUnavailable` when MNIST's files cannot be found.
     """
+    if layout not in LAYOUTS:
+        raise ValueError(f"load_run_data: layout must be one of {LAYOUTS}, got {layout!r}")
+    if layout == "image" and name not in IMAGE_DATASETS:
+        raise CLIError(f"{name} is not an image dataset: a CNN (--model cnn) needs one of "
+                       f"{', '.join(IMAGE_DATASETS)}")
     (x, y), (xt, yt), classes, pre = _load_raw(name, seed)
+    if layout == "image":
+        shape = pre["image_shape"]
+        x, xt = as_images(x, shape), as_images(xt, shape)
+        pre = dict(pre, flatten=False, input_shape=[1, *shape])
     y, yt = np.asarray(y, np.int64), np.asarray(yt, np.int64)
     x_val = y_val = None
     if val_split > 0:

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..nn import Linear
+from ..errors import ShapeError
+from ..nn import Conv1d, Conv2d, Linear
 from .common import (
     CLIError,
     check_model_path,
@@ -74,10 +75,21 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 # ---- evaluate ---------------------------------------------------------------------------------
 def _model_inputs(model) -> int | None:
+    """The input width of a model that starts with a Linear layer (None for a CNN)."""
     for m in model.modules():
+        if isinstance(m, (Conv1d, Conv2d)):
+            return None
         if isinstance(m, Linear):
             return int(m.in_features)
     return None
+
+
+def wants_images(model) -> bool:
+    """True when the model's first layer with weights is a Conv2d (it takes (N, C, H, W))."""
+    for m in model.modules():
+        if isinstance(m, (Conv2d, Linear, Conv1d)):
+            return isinstance(m, Conv2d)
+    return False
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
@@ -91,12 +103,18 @@ def run_evaluate(args: argparse.Namespace) -> int:
     same = name == info.get("dataset")
     seed = args.seed if args.seed is not None else (settings.get("seed", 0) if same else 0)
     model = load_model(path, args.device)
-    data = load_run_data(name, seed, val_split=0.0)
+    data = load_run_data(name, seed, val_split=0.0,
+                         layout="image" if wants_images(model) else "flat")
     n_in = _model_inputs(model)
     if n_in is not None and n_in != data.n_features:
         raise CLIError(f"the model takes {n_in} input features but {name} has "
                        f"{data.n_features}; evaluate it on the dataset it was trained on")
-    outputs = np.asarray(model.predict(data.x_test[:1]))
+    try:
+        outputs = np.asarray(model.predict(data.x_test[:1]))
+    except (ShapeError, ValueError) as exc:
+        raise CLIError(f"the model cannot take {name}'s inputs of shape "
+                       f"{data.input_shape}: {first_line(exc)}; evaluate it on the dataset "
+                       "it was trained on") from None
     if outputs.ndim != 2 or outputs.shape[1] < len(data.classes):
         raise CLIError(f"the model gives outputs of shape {outputs.shape[1:]} but {name} has "
                        f"{len(data.classes)} classes")
@@ -109,6 +127,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 # ---- predict ----------------------------------------------------------------------------------
 def _default_preprocessing(model, path: Path) -> dict:
+    if wants_images(model):
+        raise CLIError(f"{path} has no run.json beside it, so the image size and scaling of "
+                       "this CNN are unknown; train it with 'gradkit train' or keep run.json "
+                       "next to the model")
     n_in = _model_inputs(model)
     side = math.isqrt(n_in) if n_in else 0
     if not n_in or side * side != n_in:
@@ -257,7 +279,8 @@ def frame_like_mnist(gray: np.ndarray, side: int = 28, box: int = 20) -> np.ndar
 
 
 def image_input(path: str, pre: dict, invert: str = "auto", frame: bool = True) -> np.ndarray:
-    """One image file as the model's input row, preprocessed as in `pre` (run.json)."""
+    """One image file as the model's input, preprocessed as in `pre` (run.json): a row, or
+    a (1, H, W) image for a CNN (`"flatten": false`)."""
     shape = tuple(pre["image_shape"])
     gray = read_gray(path)
     if invert == "yes" or (invert == "auto" and _needs_inverting(gray)):
@@ -271,4 +294,6 @@ def image_input(path: str, pre: dict, invert: str = "auto", frame: bool = True) 
         img = _resize(gray, shape)
     raw = np.clip(img, 0.0, 1.0) * float(pre.get("raw_max", 1.0))
     x = raw * float(pre.get("scale", 1.0))
-    return x.reshape(-1).astype(np.float32)
+    if pre.get("flatten", True):
+        return x.reshape(-1).astype(np.float32)
+    return x.reshape(pre.get("input_shape") or (1, *shape)).astype(np.float32)

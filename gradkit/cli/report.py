@@ -14,7 +14,7 @@ import gradkit as gk
 
 from .. import viz
 from ..callbacks.history import History
-from ..nn import Module
+from ..nn import Conv2d, Module
 from .common import MODEL_FILE, RUN_FILE, note, readable, write_history, write_json
 from .data import RunData
 
@@ -77,7 +77,20 @@ def _pictures(out: Path, model, data, history, y_pred) -> dict[str, str]:
                                path=out / "misclassified.png", class_names=data.classes,
                                image_shape=data.image_shape)
         pics["Misclassified test images (true → predicted)"] = "misclassified.png"
+    if any(isinstance(m, Conv2d) for m in model.modules()):
+        pics.update(_conv_pictures(out, model, data))
     return pics
+
+
+def _conv_pictures(out: Path, model, data) -> dict[str, str]:
+    """The first conv layer's filters and the feature maps of the first test image."""
+    viz.plot_filters(model, out / "filters.png")
+    label = data.classes[int(data.y_test[0])]
+    viz.plot_feature_maps(model, data.x_test[0], out / "feature_maps.png",
+                          title=f"feature maps of the first test image (a {label})")
+    return {"Filters of the first convolution layer": "filters.png",
+            f"Feature maps of the first test image ({label}) after each conv block":
+                "feature_maps.png"}
 
 
 def _per_class(y_true, y_pred, classes) -> dict[str, float]:
@@ -132,12 +145,14 @@ def render_report(out: Path, meta: dict, rows: list[dict], pictures: dict[str, s
     if rows and "val_accuracy" in rows[-1]:
         cards.insert(2, ("last val accuracy", f"{rows[-1]['val_accuracy']:.4f}"))
     seconds = sum(row.get("seconds", 0.0) for row in rows)
+    kind = "CNN" if s.get("model") == "cnn" else "MLP"
     cards.append(("training time", f"{seconds:.0f} s"))
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         f"<title>gradkit run: {e(meta['dataset'])}</title><style>{_CSS}</style></head><body>",
         f"<h1>gradkit train — {e(meta['dataset'])}</h1>",
-        f'<p class="sub">{e(meta["architecture"])} MLP · {e(s["optimizer"])} lr {s["lr"]:g} · '
+        f'<p class="sub">{e(meta["architecture"])} {kind} · {e(s["optimizer"])} '
+        f'lr {s["lr"]:g} · '
         f'created {e(meta.get("created", ""))} · gradkit {e(meta.get("gradkit_version", ""))}'
         f" · folder <code>{e(str(out))}</code></p>",
         '<div class="cards">' + "".join(
@@ -153,7 +168,8 @@ def render_report(out: Path, meta: dict, rows: list[dict], pictures: dict[str, s
     parts.append("<h2>Per epoch</h2>" + _epoch_table(rows, r.get("best_val_loss_epoch")))
     parts.append("<h2>Settings</h2>" + _kv_table(
         [("dataset", meta["dataset"])] + [(k, _fmt(v) if v is not None else "all")
-                                      for k, v in s.items() if k != "dataset"]
+                                      for k, v in s.items()
+                                      if k != "dataset" and (k != "channels" or v)]
         + [("samples (train / validation / test)",
             " / ".join(f"{meta['samples'][k]:,}" for k in ("train", "validation", "test")))]))
     if r.get("per_class_accuracy"):
@@ -171,7 +187,9 @@ def render_report(out: Path, meta: dict, rows: list[dict], pictures: dict[str, s
 def _fmt_pre(pre: dict) -> str:
     if pre.get("type") == "image":
         h, w = pre["image_shape"]
-        return (f"{h}x{w} grayscale image, pixels x / {pre['raw_max']:g}, flattened; "
+        layout = ("flattened" if pre.get("flatten", True)
+                  else "as " + "x".join(map(str, pre.get("input_shape", [1, h, w]))))
+        return (f"{h}x{w} grayscale image, pixels x / {pre['raw_max']:g}, {layout}; "
                 f"{pre.get('ink', '')}")
     if pre.get("type") == "features":
         return f"features {', '.join(pre.get('feature_names', []))} standardised (x - mean) / std"
@@ -180,7 +198,10 @@ def _fmt_pre(pre: dict) -> str:
 
 def _command(meta: dict) -> str:
     s = meta["settings"]
-    parts = ["gradkit train", f"--dataset {s['dataset']}", f"--hidden {_fmt(s['hidden'])}",
+    parts = ["gradkit train", f"--dataset {s['dataset']}"]
+    if s.get("model", "mlp") != "mlp":
+        parts += [f"--model {s['model']}", f"--channels {_fmt(s['channels'])}"]
+    parts += [f"--hidden {_fmt(s['hidden'])}",
              f"--activation {s['activation']}", f"--dropout {s['dropout']:g}",
              f"--epochs {s['epochs']}", f"--batch-size {s['batch_size']}",
              f"--optimizer {s['optimizer']}", f"--lr {s['lr']:g}", f"--seed {s['seed']}",

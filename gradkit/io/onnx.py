@@ -1,8 +1,10 @@
 """ONNX export of Sequential models built from gradkit's layers (inference graphs).
 
 The graph is built with the `onnx` package's helpers (an optional extra: `pip install
-'gradkit[onnx]'`), with a dynamic batch axis, checked by `onnx.checker`, and written
-atomically. Dropout exports as identity and BatchNorm1d with its running statistics (eval).
+'gradkit[onnx]'`), with a dynamic first axis, checked by `onnx.checker`, and written
+atomically. Dropout exports as identity and batch norm with its running statistics (eval).
+Dense layers are emitted here, image layers in `onnx_image.py`, sequence layers (Embedding,
+RNN/LSTM/GRU and the `RNNOutput` wrapper) in `onnx_seq.py`.
 """
 
 from __future__ import annotations
@@ -19,13 +21,15 @@ from ..autograd import no_grad
 from ..nn import registry
 from ..tensor import Tensor
 from .atomic import atomic_write_bytes
+from .onnx_graph import ExportError, Graph
+from .onnx_image import IMAGE_EMITTERS
+from .onnx_seq import RECURRENT, SEQ_EMITTERS, RNNOutput, rnn_outputs
+
+__all__ = ["DEFAULT_OPSET", "ExportError", "MIN_OPSET", "RNNOutput", "SUPPORTED_LAYERS",
+           "export"]
 
 DEFAULT_OPSET = 17
 MIN_OPSET = 13  # Softmax/LogSoftmax with per-axis semantics
-
-
-class ExportError(ValueError):
-    """A model (or layer, or option) that ONNX export does not support."""
 
 
 def _onnx():
@@ -37,41 +41,19 @@ def _onnx():
     return onnx
 
 
-class _Graph:
-    """Nodes and initializers being collected, with unique names."""
-
-    def __init__(self, onnx, opset: int, dtype: np.dtype) -> None:
-        self.onnx, self.opset, self.dtype = onnx, opset, dtype
-        self.nodes: list = []  # onnx NodeProtos
-        self.inits: list = []  # onnx TensorProtos (the initializers)
-        self._n = 0
-
-    def name(self, hint: str) -> str:
-        self._n += 1
-        return f"{hint}_{self._n}"
-
-    def const(self, hint: str, value, dtype=None) -> str:
-        name = self.name(hint)
-        arr = np.asarray(value, dtype=dtype or self.dtype)
-        self.inits.append(self.onnx.numpy_helper.from_array(arr, name))
-        return name
-
-    def node(self, op: str, inputs: list[str], hint: str, **attrs) -> str:
-        out = self.name(hint)
-        self.nodes.append(self.onnx.helper.make_node(op, inputs, [out], name=out, **attrs))
-        return out
-
-
 def export(model: nn.Module, example_input: Any, path: str | os.PathLike,
            opset: int = DEFAULT_OPSET, *,
            input_name: str = "input", output_name: str = "output") -> str:
     """Write `model` (a Sequential of supported layers, or one such layer) to `path` as ONNX.
 
-    `example_input`: an array or Tensor of one batch; its shape after the batch axis is
-    fixed in the graph, the batch axis is dynamic. `opset`: the ONNX opset (13 or newer;
-    LayerNorm needs 17). Layers: Linear, ReLU, LeakyReLU, Tanh, Sigmoid, GELU, ELU,
-    Softplus, Softmax, LogSoftmax, Dropout, Flatten, Identity, BatchNorm1d, LayerNorm
-    (nested Sequentials are flattened). Returns the path.
+    `example_input`: an array or Tensor of one batch (integer token ids for a model that
+    starts with an Embedding: the graph's input is then int64); its shape after the first
+    axis is fixed in the graph, the first axis (the batch; for a time-major recurrent model
+    the time axis, and the batch axis after it) is dynamic. `opset`: 13 or
+    newer (LayerNorm needs 17, padding_mode="circular" 19). Layers: `SUPPORTED_LAYERS`
+    (nested Sequentials are flattened). A recurrent layer returns a tuple, so inside a
+    Sequential it goes through `RNNOutput`; as the last layer (or the whole model) it
+    exports as the outputs `output`, `h_n` (and `c_n` for LSTM). Returns the path.
     """
     onnx = _onnx()
     latest = onnx.defs.onnx_opset_version()
@@ -82,30 +64,61 @@ def export(model: nn.Module, example_input: Any, path: str | os.PathLike,
     x = np.asarray(example_input.numpy() if hasattr(example_input, "numpy") else example_input)
     if x.ndim < 1:
         raise ExportError("gradkit.onnx.export: example_input needs a batch axis, got a scalar")
-    dtype = x.dtype if x.dtype in (np.float32, np.float64) else np.dtype(np.float32)
-    shapes = _trace(model, layers, x.astype(dtype))
-    g = _Graph(onnx, opset, dtype)
-    name, dims = input_name, [None, *x.shape[1:]]
-    in_dims = list(dims)
-    for (where, layer), shape in zip(layers, shapes):
-        name, dims = _emit(g, layer, where, name, dims, shape)
-    name = g.node("Identity", [name], output_name)
-    g.nodes[-1].output[0] = output_name
-    proto = _model(onnx, g, input_name, in_dims, output_name, dims)
+    if type(layers[0][1]).__name__ == "Embedding":  # token ids
+        if x.dtype.kind not in "iu":
+            raise ExportError(f"gradkit.onnx.export: the model starts with an Embedding, so "
+                              f"example_input must hold integer token ids, got {x.dtype}")
+        x = x.astype(np.int64)
+        dtype = next((p.dtype for p in model.parameters()), np.dtype(np.float32))
+    else:
+        dtype = x.dtype if x.dtype in (np.float32, np.float64) else np.dtype(np.float32)
+        x = x.astype(dtype)
+    shapes = _trace(model, layers, x)
+    g = Graph(onnx, opset, np.dtype(dtype))
+    name: str | tuple = input_name
+    for (where, layer), (shape, _) in zip(layers, shapes):
+        name = _EMITTERS[type(layer).__name__](g, layer, where, name, shape)
+    names = name if isinstance(name, tuple) else (name,)
+    out_shapes = shapes[-1][1] if isinstance(name, tuple) else (shapes[-1][1],)
+    wanted = (output_name, "h_n", "c_n")[:len(names)]
+    for src, dst in zip(names, wanted):
+        g.node("Identity", [src], dst)
+        g.nodes[-1].output[0] = dst
+    in_dims, out_dims = _io_dims(layers, x.shape, out_shapes)
+    outputs = [(n, dtype, d) for n, d in zip(wanted, out_dims)]
+    proto = _model(onnx, g, [(input_name, x.dtype, in_dims)], outputs)
     onnx.checker.check_model(proto, full_check=True)
     return atomic_write_bytes(path, proto.SerializeToString())
 
 
-def _model(onnx, g: _Graph, input_name: str, in_dims, output_name: str, out_dims):
+def _time_major(layer) -> bool:
+    rnn = layer.rnn if isinstance(layer, RNNOutput) else layer
+    return type(rnn).__name__ in RECURRENT and not rnn.batch_first
+
+
+def _io_dims(layers: list, in_shape: tuple, out_shapes: tuple) -> tuple[list, list]:
+    """The declared input and output shapes: "batch" for the dynamic first axis; with a
+    time-major recurrent layer, "time" and "batch" for the input's first two axes and only
+    the last axis of each output fixed (its other axes follow the input's)."""
+    if any(_time_major(m) for _, m in layers):
+        return (["time", "batch", *in_shape[2:]],
+                [[None] * (len(s) - 1) + list(s[-1:]) for s in out_shapes])
+    outs = [["batch", *s[1:]] for s in out_shapes]
+    if type(layers[-1][1]).__name__ in RECURRENT:  # h_n, c_n: (layers * directions, N, H)
+        outs[1:] = [[s[0], "batch", *s[2:]] for s in out_shapes[1:]]
+    return ["batch", *in_shape[1:]], outs
+
+
+def _model(onnx, g: Graph, inputs: list, outputs: list):
+    """The ModelProto; `inputs`/`outputs` are (name, dtype, declared dims)."""
     helper = onnx.helper
-    elem = onnx.helper.np_dtype_to_tensor_dtype(np.dtype(g.dtype))
 
-    def info(name, dims):
-        shape = ["batch" if d is None and i == 0 else d for i, d in enumerate(dims)]
-        return helper.make_tensor_value_info(name, elem, shape)
+    def info(name, dtype, dims):
+        elem = helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
+        return helper.make_tensor_value_info(name, elem, dims)
 
-    graph = helper.make_graph(g.nodes, "gradkit", [info(input_name, in_dims)],
-                              [info(output_name, out_dims)], g.inits)
+    graph = helper.make_graph(g.nodes, "gradkit", [info(*i) for i in inputs],
+                              [info(*o) for o in outputs], g.inits)
     opsets = [helper.make_opsetid("", g.opset)]
     proto = helper.make_model(graph, opset_imports=opsets, producer_name="gradkit",
                               producer_version=__version__)
@@ -114,22 +127,43 @@ def _model(onnx, g: _Graph, input_name: str, in_dims, output_name: str, out_dims
 
 
 def _layers(model, where: str) -> list:
+    """(dotted name, layer) of every layer to export, checked; Sequentials flattened."""
     if type(model) is nn.Sequential:
         out = []
         for k, m in model._modules.items():
             if m is not None:
                 out += _layers(m, f"{where}.{k}" if where != "model" else k)
+        if where == "model":
+            for name, m in out[:-1]:
+                if type(m).__name__ in RECURRENT:
+                    raise ExportError(
+                        f"gradkit.onnx.export: layer {name!r} ({type(m).__name__}) returns a "
+                        "tuple (output, state), which the next layer cannot take; wrap it as "
+                        f"gradkit.onnx.RNNOutput({type(m).__name__}(...), 'last') (or "
+                        "'sequence', 'h_n') to pass one tensor on")
         return out
-    if registry.MODULES.get(type(model).__name__) is not type(model) \
-            or type(model).__name__ not in _EMITTERS:
+    kind = type(model).__name__
+    known = registry.MODULES.get(kind) is type(model) or type(model) is RNNOutput
+    if not known or kind not in _EMITTERS:
         supported = ", ".join(["Sequential", *_EMITTERS])
-        raise ExportError(f"gradkit.onnx.export: layer {where!r} ({type(model).__name__}) is "
+        raise ExportError(f"gradkit.onnx.export: layer {where!r} ({kind}) is "
                           f"not supported; export takes models built from {supported}")
     return [(where, model)]
 
 
+def _shape_of(t) -> tuple:
+    """A traced output's shape, or a tuple of them for (output, state) results."""
+    if isinstance(t, (tuple, list)):
+        flat: list = []
+        for item in t:
+            flat += list(_shape_of(item)) if isinstance(item, (tuple, list)) else [item.shape]
+        return tuple(tuple(s) for s in flat)
+    return tuple(t.shape)
+
+
 def _trace(model, layers: list, x: np.ndarray) -> list[tuple]:
-    """Each layer's input shape, from running the example through the model in eval mode."""
+    """(input shape, output shape) of each layer, from running the example through the
+    model in eval mode (the training mode is restored)."""
     training = model.training
     device = next((t.device for t in model._state_tensors().values()), "cpu")
     model.eval()
@@ -138,78 +172,68 @@ def _trace(model, layers: list, x: np.ndarray) -> list[tuple]:
         with no_grad():
             t = Tensor(x, device=device)
             for _, layer in layers:
-                shapes.append(tuple(t.shape))
+                before = tuple(t.shape)
                 t = layer(t)
+                shapes.append((before, _shape_of(t)))
     finally:
         model.train(training)
     return shapes
 
 
-def _emit(g: _Graph, layer, where: str, x: str, dims: list, shape: tuple):
-    kind = type(layer).__name__
-    return _EMITTERS[kind](g, layer, where, x, dims, shape)
-
-
 def _same(op: str, **attrs):
-    def emit(g, layer, where, x, dims, shape):
+    def emit(g, layer, where, x, shape):
         values = {k: float(getattr(layer, a)) for k, a in attrs.items()}
-        return g.node(op, [x], op.lower(), **values), dims
+        return g.node(op, [x], op.lower(), **values)
     return emit
 
 
-def _linear(g, layer, where, x, dims, shape):
+def _linear(g, layer, where, x, shape):
     w = layer.weight.numpy().astype(g.dtype)
     b = None if layer.bias is None else layer.bias.numpy().astype(g.dtype)
-    out_dims = [*dims[:-1], layer.out_features]
     if len(shape) == 2:
         inputs = [x, g.const("weight", w)] + ([g.const("bias", b)] if b is not None else [])
-        return g.node("Gemm", inputs, "linear", transB=1), out_dims
+        return g.node("Gemm", inputs, "linear", transB=1)
     y = g.node("MatMul", [x, g.const("weight_t", w.T)], "matmul")
     if b is not None:
         y = g.node("Add", [y, g.const("bias", b)], "linear")
-    return y, out_dims
+    return y
 
 
-def _gelu(g, layer, where, x, dims, shape):
+def _gelu(g, layer, where, x, shape):
     if g.opset >= 20:
-        return g.node("Gelu", [x], "gelu"), dims
+        return g.node("Gelu", [x], "gelu")
     erf = g.node("Erf", [g.node("Div", [x, g.const("sqrt2", math.sqrt(2.0))], "div")], "erf")
     one_plus = g.node("Add", [erf, g.const("one", 1.0)], "add")
     half_x = g.node("Mul", [x, g.const("half", 0.5)], "mul")
-    return g.node("Mul", [half_x, one_plus], "gelu"), dims
+    return g.node("Mul", [half_x, one_plus], "gelu")
 
 
-def _softplus(g, layer, where, x, dims, shape):
+def _softplus(g, layer, where, x, shape):
     if layer.beta == 1.0:
-        return g.node("Softplus", [x], "softplus"), dims
+        return g.node("Softplus", [x], "softplus")
     beta = g.const("beta", layer.beta)
     y = g.node("Softplus", [g.node("Mul", [x, beta], "mul")], "softplus")
-    return g.node("Div", [y, beta], "softplus"), dims
+    return g.node("Div", [y, beta], "softplus")
 
 
 def _softmax(op: str):
-    def emit(g, layer, where, x, dims, shape):
-        return g.node(op, [x], op.lower(), axis=int(layer.axis)), dims
+    def emit(g, layer, where, x, shape):
+        return g.node(op, [x], op.lower(), axis=int(layer.axis))
     return emit
 
 
-def _identity(g, layer, where, x, dims, shape):
-    return g.node("Identity", [x], "identity"), dims
+def _identity(g, layer, where, x, shape):
+    return g.node("Identity", [x], "identity")
 
 
-def _flatten(g, layer, where, x, dims, shape):
+def _flatten(g, layer, where, x, shape):
     n = len(shape)
     s = layer.start_axis + n if layer.start_axis < 0 else layer.start_axis
     e = layer.end_axis + n if layer.end_axis < 0 else layer.end_axis
-    merged = dims[s:e + 1]
-    dynamic = any(d is None for d in merged)
-    target = [0] * s + [-1 if dynamic else math.prod(merged)] + list(dims[e + 1:])
-    out_dims = list(dims[:s]) + [None if dynamic else math.prod(merged)] + list(dims[e + 1:])
-    if any(d is None for d in dims[e + 1:]):  # pragma: no cover - the batch axis is axis 0
-        raise ExportError(f"gradkit.onnx.export: {where!r} (Flatten) keeps a dynamic axis "
-                          "after the flattened ones")
-    shape_name = g.const("shape", target, dtype=np.int64)
-    return g.node("Reshape", [x, shape_name], "flatten"), out_dims
+    dynamic = s == 0  # the first axis is dynamic; every other one is fixed in the graph
+    merged = -1 if dynamic else math.prod(shape[s:e + 1])
+    target = [0] * s + [merged] + list(shape[e + 1:])
+    return g.node("Reshape", [x, g.ints("shape", target)], "flatten")
 
 
 def _affine(g, layer, shape) -> tuple:
@@ -218,20 +242,19 @@ def _affine(g, layer, shape) -> tuple:
     return g.const("scale", w), g.const("bias", b)
 
 
-def _batchnorm(g, layer, where, x, dims, shape):
+def _batchnorm(g, layer, where, x, shape):
     if not layer.track_running_stats:
-        raise ExportError(f"gradkit.onnx.export: {where!r} is BatchNorm1d with "
+        raise ExportError(f"gradkit.onnx.export: {where!r} is {type(layer).__name__} with "
                           "track_running_stats=False, which normalises with batch statistics "
                           "even in eval mode; export supports running statistics only")
     scale, bias = _affine(g, layer, (layer.num_features,))
     mean = g.const("running_mean", layer.running_mean.numpy())
     var = g.const("running_var", layer.running_var.numpy())
-    y = g.node("BatchNormalization", [x, scale, bias, mean, var], "batchnorm",
-               epsilon=float(layer.eps))
-    return y, dims
+    return g.node("BatchNormalization", [x, scale, bias, mean, var], "batchnorm",
+                  epsilon=float(layer.eps))
 
 
-def _layernorm(g, layer, where, x, dims, shape):
+def _layernorm(g, layer, where, x, shape):
     if g.opset < 17:
         raise ExportError(f"gradkit.onnx.export: {where!r} (LayerNorm) needs opset 17 or "
                           f"newer (LayerNormalization), got opset {g.opset}")
@@ -240,9 +263,8 @@ def _layernorm(g, layer, where, x, dims, shape):
     inputs = [x, g.const("scale", w)]
     if layer.bias is not None:
         inputs.append(g.const("bias", layer.bias.numpy()))
-    y = g.node("LayerNormalization", inputs, "layernorm", axis=-len(ns),
-               epsilon=float(layer.eps))
-    return y, dims
+    return g.node("LayerNormalization", inputs, "layernorm", axis=-len(ns),
+                  epsilon=float(layer.eps))
 
 
 _EMITTERS = {
@@ -252,6 +274,17 @@ _EMITTERS = {
     "ELU": _same("Elu", alpha="alpha"), "Softplus": _softplus,
     "Softmax": _softmax("Softmax"), "LogSoftmax": _softmax("LogSoftmax"),
     "Dropout": _identity, "Identity": _identity, "Flatten": _flatten,
-    "BatchNorm1d": _batchnorm, "LayerNorm": _layernorm,
+    "BatchNorm1d": _batchnorm, "BatchNorm2d": _batchnorm, "LayerNorm": _layernorm,
+    **IMAGE_EMITTERS, **SEQ_EMITTERS,
 }
+
+
+def _recurrent(g, layer, where, x, shape):
+    """A bare RNN / LSTM / GRU (the last layer): its outputs (output, h_n[, c_n])."""
+    out, h_n, c_n = rnn_outputs(g, layer, where, x)
+    return (out, h_n) if c_n is None else (out, h_n, c_n)
+
+
+_EMITTERS.update({kind: _recurrent for kind in RECURRENT})
+#: The class names `export` takes (besides Sequential).
 SUPPORTED_LAYERS = tuple(_EMITTERS)

@@ -66,3 +66,20 @@ def test_iris_lab(example):
     large = res["large 4-256-256-256-3"]
     assert large["train_acc"] == 1.0
     assert large["final_val_loss"] > 2 * large["best_val_loss"]  # overfitting shows
+
+
+def test_cnn_lesson_quick(example):
+    from gradkit.datasets import DatasetUnavailable, load_mnist
+
+    try:
+        load_mnist()
+    except DatasetUnavailable as exc:
+        pytest.skip(f"MNIST is not available here: {exc}")
+    res = example("cnn_lesson").main(["--quick", "--datasets", "mnist"], log=quiet)
+    nets = res["mnist"]
+    mlp, cnn = nets["MLP 784-512-512-10"], nets["CNN conv16-conv32-128-10"]
+    assert cnn["parameters"] < mlp["parameters"] / 3  # weight sharing: far fewer weights
+    assert mlp["test_acc"] > 0.6 and cnn["test_acc"] > 0.4  # one epoch on 2,000 images
+    learned = cnn["learned"]
+    assert learned["filters"].shape == (16, 1, 5, 5)
+    assert [m.shape for _, m in learned["feature_maps"]] == [(16, 28, 28), (32, 14, 14)]

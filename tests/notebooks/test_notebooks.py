@@ -43,7 +43,7 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
     pytest.importorskip("matplotlib")
-    if "mnist" in path.stem:
+    if "mnist" in path.stem or "cnn" in path.stem:
         from gradkit.datasets import DatasetUnavailable, load_mnist
 
         try:
