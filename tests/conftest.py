@@ -1,5 +1,7 @@
 """Shared fixtures: a seeded RNG, `torch` when it is installed, and `device` (tests/devices.py)."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -21,3 +23,18 @@ def _seed():
 @pytest.fixture
 def torch():
     return pytest.importorskip("torch", reason="PyTorch is not installed (pip install torch)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "slow: trains or waits for minutes; skipped unless GRADKIT_RUN_SLOW=1 "
+                   "(e.g. GRADKIT_RUN_SLOW=1 pytest -m slow)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("GRADKIT_RUN_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow: set GRADKIT_RUN_SLOW=1 to run it")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
