@@ -188,7 +188,11 @@ def test_hash_stays_identity_while_eq_makes_a_tensor():
 
 def test_no_setattr_on_tensor_anywhere_in_the_package():
     for path in sorted((ROOT / "gradkit").rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text())):
+        tree = ast.parse(path.read_text())
+        own = any(isinstance(n, ast.ClassDef) and n.name == "Tensor" for n in tree.body)
+        if own and path != ROOT / "gradkit" / "tensor.py":
+            continue  # a dialect's own Tensor subclass (gradkit.tf) may build its methods
+        for node in ast.walk(tree):
             if (isinstance(node, ast.Call) and getattr(node.func, "id", "") == "setattr"
                     and node.args and getattr(node.args[0], "id", "") == "Tensor"):
                 pytest.fail(f"{path.relative_to(ROOT)}:{node.lineno} attaches to Tensor")
