@@ -953,6 +953,539 @@ gk.viz.plot_misclassified(model, x_test, y_test, n=16, image_shape=(28, 28)); pl
 
 
 # ---------------------------------------------------------------------------------------------
+NOTEBOOKS["10_keras_dialect"] = [
+    ("md", """# The frameworks lesson's Keras and TensorFlow code, on gradkit
+
+Half of the frameworks lesson is written in Keras (`Sequential`, `compile`, `fit`) and in
+low-level TensorFlow (`tf.Variable`, `tf.GradientTape`, `tf.data`). gradkit has both
+dialects: `gradkit.keras` gives Keras's names *and semantics* (losses on probabilities,
+`history.history["acc"]`, the functional API, Keras's optimizers), `gradkit.tf` gives
+TensorFlow's. Below, the lesson's code runs with **only its import lines changed**; after
+each part, a short note shows the same thing in gradkit's own API. The models are gradkit
+`Module`s either way, so the two styles mix freely.
+
+| the lesson wrote | here |
+| --- | --- |
+| `import keras` (or `from tensorflow import keras`) | `import gradkit.keras as keras` |
+| `from keras import layers` | `from gradkit.keras import layers` |
+| `import tensorflow as tf` | `import gradkit.tf as tf` |"""),
+    ("code", SETUP),
+    ("code", '''import gradkit.keras as keras          # was: import keras
+from gradkit.keras import layers       # was: from keras import layers'''),
+    ("md", """## The data: two classes in 2-D
+
+The lesson's points come from scikit-learn's `make_classification`;
+`gradkit.datasets.make_classification` draws exactly the same points for the same
+`random_state`. 300 points for training (`fit` keeps the last 20% of them for validation),
+100 for testing."""),
+    ("code", '''from gradkit.datasets import make_classification  # as scikit-learn's
+
+keras.utils.set_random_seed(0)
+X, y = make_classification(n_samples=400, n_features=2, n_redundant=0, n_informative=2,
+                           n_clusters_per_class=1, flip_y=0.05, class_sep=1.0, random_state=3)
+X = X.astype("float32")
+X_train, y_train, X_test, y_test = X[:300], y[:300], X[300:], y[300:]
+plt.scatter(X[:, 0], X[:, 1], c=y, cmap="coolwarm", edgecolors="k", s=15)
+plt.title("the two classes"); plt.show()'''),
+    ("md", """## A sigmoid output with `"binary_crossentropy"`
+
+One hidden layer of 16 ReLU units and one sigmoid unit: the output is the probability of
+class 1. As in Keras, `"binary_crossentropy"` takes that probability (not a logit), the
+first layer learns its input size from `input_shape=`, and the metric is logged under the
+name we wrote: `history.history["acc"]`."""),
+    ("code", '''model = keras.Sequential([
+    layers.Dense(16, activation="relu", input_shape=(2,)),
+    layers.Dense(1, activation="sigmoid"),
+])
+model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["acc"])
+history = model.fit(X_train, y_train, epochs=30, batch_size=16, validation_split=0.2,
+                    verbose=0)
+test_loss, test_acc = model.evaluate(X_test, y_test, verbose=0)
+print(sorted(history.history))
+print("sigmoid: train acc %.3f, val acc %.3f, test acc %.3f" % (
+    history.history["acc"][-1], history.history["val_acc"][-1], test_acc))
+model.summary()'''),
+    ("md", """`summary()` prints Keras 3's table. The model is also a gradkit `Module`, so gradkit's
+pictures work on it:"""),
+    ("code", '''gk.viz.plot_decision_boundary(model, X, y); plt.show()
+print("a gradkit Module:", isinstance(model, nn.Module), "|", list(model.state_dict()))'''),
+    ("md", """**The native gradkit way.** The output layer gives a logit and the loss applies the
+sigmoid itself, which is numerically safer; the targets are floats shaped like the output:
+
+```python
+net = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 1))
+net.compile(optimizer="adam", loss="bce_with_logits", metrics=["accuracy"])
+net.fit(X_train, y_train.reshape(-1, 1).astype("float32"), epochs=30, batch_size=16,
+        validation_split=0.2)
+```
+
+Keras's names work in the native `compile` too (`loss="binary_crossentropy"`, then with a
+final `nn.Sigmoid()`), with Keras's meaning."""),
+    ("code", '''gk.manual_seed(0)
+net = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 1))
+net.compile(optimizer="adam", loss="bce_with_logits", metrics=["accuracy"])
+native = net.fit(X_train, y_train.reshape(-1, 1).astype("float32"), epochs=30, batch_size=16,
+                 validation_split=0.2, verbose=0)
+native_test = net.evaluate(X_test, y_test.reshape(-1, 1).astype("float32"))
+print("native: train acc %.3f, val acc %.3f, test acc %.3f" % (
+    native.history["accuracy"][-1], native.history["val_accuracy"][-1],
+    native_test["accuracy"]))'''),
+    ("md", """## A softmax output with `"categorical_crossentropy"`
+
+Two output units with a softmax give one probability per class; the targets are one-hot
+rows (`keras.utils.to_categorical`). `predict` returns NumPy arrays of probabilities."""),
+    ("code", '''softmax_model = keras.Sequential([
+    keras.Input(shape=(2,)),
+    layers.Dense(16, activation="tanh"),
+    layers.Dense(2, activation="softmax"),
+])
+softmax_model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1),
+                      loss="categorical_crossentropy", metrics=["accuracy"])
+h2 = softmax_model.fit(X_train, keras.utils.to_categorical(y_train), epochs=30, batch_size=16,
+                       verbose=0)
+probs = softmax_model.predict(X_test, verbose=0)
+softmax_acc = float(np.mean(np.argmax(probs, axis=1) == y_test))
+print("softmax: train acc %.3f, test acc %.3f" % (h2.history["accuracy"][-1], softmax_acc))
+print("first rows of predict():\\n", probs[:3].round(3))'''),
+    ("md", """**The native gradkit way** keeps the logits: `nn.Linear(16, 2)` last, no softmax, and
+`loss="cross_entropy"` on integer labels (softmax and log fused). Porting the Keras model
+one-to-one, a final `nn.Softmax()` before gradkit's `"cross_entropy"`, would train quietly to
+a worse loss (the softmax is applied twice). gradkit warns about exactly that and says what to
+change:"""),
+    ("code", '''import warnings
+
+ported = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 2), nn.Softmax())
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    ported.compile(optimizer="sgd", loss="cross_entropy")
+print(caught[0].message)'''),
+    ("md", """## The functional API
+
+Layers called on a `keras.Input` build a graph of layers; `keras.Model(inputs, outputs)`
+turns it into a model. This one has a skip connection (`layers.Add`) and classifies three
+interleaved spirals, which no straight line separates, with
+`"sparse_categorical_crossentropy"` (integer labels) and early stopping."""),
+    ("code", '''keras.utils.set_random_seed(1)
+rng = np.random.default_rng(1)
+n_per, classes = 120, 3
+radius = np.tile(np.linspace(0.05, 1.0, n_per), classes)
+angle = np.concatenate([np.linspace(c * 4, (c + 1) * 4, n_per) for c in range(classes)])
+angle = angle + rng.normal(size=n_per * classes) * 0.2
+S = np.stack([radius * np.sin(angle), radius * np.cos(angle)], axis=1).astype("float32")
+s = np.repeat(np.arange(classes), n_per)
+order = rng.permutation(len(S))
+S, s = S[order], s[order]
+S_train, s_train, S_val, s_val = S[:280], s[:280], S[280:], s[280:]
+
+inputs = keras.Input(shape=(2,), name="point")
+h = layers.Dense(64, activation="relu")(inputs)
+skip = layers.Dense(64, activation="relu")(h)
+h = layers.Add()([h, skip])
+h = layers.Dropout(0.1)(h)
+outputs = layers.Dense(classes, activation="softmax", name="class")(h)
+functional = keras.Model(inputs=inputs, outputs=outputs, name="spirals")
+functional.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01),
+                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=15, restore_best_weights=True)
+h3 = functional.fit(S_train, s_train, validation_data=(S_val, s_val), epochs=150,
+                    batch_size=32, callbacks=[stop], verbose=0)
+val_loss, val_acc = functional.evaluate(S_val, s_val, verbose=0)
+print("epochs run %d, val accuracy %.3f" % (len(h3.history["loss"]), val_acc))
+functional.summary()
+gk.viz.plot_decision_boundary(functional, S, s); plt.show()'''),
+    ("md", """**The native gradkit way** writes the same graph as a `Module` whose `forward` is the
+graph, with the layer sizes given in full:
+
+```python
+class Spirals(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.dense, self.skip = nn.Linear(2, 64), nn.Linear(64, 64)
+        self.drop, self.out = nn.Dropout(0.1), nn.Linear(64, 3)
+    def forward(self, x):
+        h = nn.functional.relu(self.dense(x))
+        return self.out(self.drop(h + nn.functional.relu(self.skip(h))))   # logits
+```
+
+then `compile(optimizer=optim.Adam(..., lr=0.01), loss="cross_entropy")` and
+`callbacks.EarlyStopping(monitor="val_loss", patience=15, restore_best_weights=True)`."""),
+    ("md", """## Low-level TensorFlow: a linear regression with a `GradientTape`
+
+The lesson's TensorFlow part fits `y = 2x + 0.9 + noise` with two `tf.Variable`s: the tape
+records the forward computation, `tape.gradient` gives the gradients, and `assign_sub`
+makes the SGD step. Only the import line is changed."""),
+    ("code", '''import gradkit.tf as tf   # was: import tensorflow as tf
+
+np.random.seed(13)
+tf.random.set_seed(13)
+train_x = np.linspace(0, 3, 120)
+train_labels = 2 * train_x + 0.9 + np.random.randn(*train_x.shape) * 0.5
+
+learning_rate = 0.1
+w = tf.Variable(tf.random.normal(shape=(1, 1)), name="w")
+b = tf.Variable(tf.zeros(shape=(1,)), name="b")
+
+def f(x):
+    return tf.matmul(x, w) + b
+
+def compute_loss(labels, predictions):
+    return tf.reduce_mean(tf.square(labels - predictions))
+
+def train_on_batch(x, y):
+    with tf.GradientTape() as tape:
+        predictions = f(x)
+        loss = compute_loss(y, predictions)
+    dloss_dw, dloss_db = tape.gradient(loss, [w, b])
+    w.assign_sub(learning_rate * dloss_dw)
+    b.assign_sub(learning_rate * dloss_db)
+    return loss
+
+indices = np.random.permutation(len(train_x))
+features = tf.constant(train_x[indices], dtype=tf.float32)
+labels = tf.constant(train_labels[indices], dtype=tf.float32)
+batch_size = 4
+for epoch in range(10):
+    for i in range(0, len(features), batch_size):
+        loss = train_on_batch(tf.reshape(features[i:i + batch_size], (-1, 1)),
+                              tf.reshape(labels[i:i + batch_size], (-1, 1)))
+    if epoch % 3 == 0:
+        print("Epoch %d: last batch loss = %.4f" % (epoch, float(loss)))
+print(w)
+print(b)
+full_loss = compute_loss(tf.reshape(labels, (-1, 1)), f(tf.reshape(features, (-1, 1))))
+print("w = %.3f, b = %.3f, MSE on all points %.4f" % (w.numpy()[0, 0], b.numpy()[0],
+                                                      float(full_loss)))
+plt.scatter(train_x, train_labels, s=8)
+plt.plot(train_x, w.numpy()[0, 0] * train_x + b.numpy()[0], "r"); plt.show()'''),
+    ("md", """**The native gradkit way:** a `Variable` is a tensor with `requires_grad=True` (an
+`nn.Parameter`); `loss.backward()` fills `.grad`, and the step is done under `gk.no_grad()`:
+
+```python
+w, b = nn.Parameter(gk.randn(1, 1)), nn.Parameter(gk.zeros(1))
+loss = ((y - (x @ w + b)) ** 2).mean()
+loss.backward()
+with gk.no_grad():
+    w -= learning_rate * w.grad
+    b -= learning_rate * b.grad
+w.grad = b.grad = None
+```
+
+(`gk.grad(loss_fn, argnums=(0, 1))(w, b)` gives the two gradients in the JAX style.)"""),
+    ("md", """## `tf.data` batches and a `@tf.function` step
+
+A logistic regression on two clouds of points: `tf.data.Dataset` shuffles and batches the
+arrays, and `@tf.function` compiles the training step (gradkit's `gk.compile`: the first
+call runs eagerly, later ones replay the recorded step)."""),
+    ("code", '''np.random.seed(0)
+tf.random.set_seed(0)
+n = 200
+centers = np.array([[-1.0, -1.0], [1.2, 1.0]])
+Y = np.random.randint(0, 2, size=n)
+P = (centers[Y] + np.random.randn(n, 2) * 0.8).astype(np.float32)
+Y = Y.astype(np.int32)
+split = [70 * n // 100, (15 + 70) * n // 100]
+train_p, valid_p, test_p = np.split(P, split)
+train_y, valid_y, test_y = np.split(Y, split)
+
+W = tf.Variable(tf.random.normal(shape=(2, 1)), dtype=tf.float32)
+c = tf.Variable(tf.zeros(shape=(1,), dtype=tf.float32))
+
+@tf.function
+def logistic_step(x, y):
+    with tf.GradientTape() as tape:
+        z = tf.matmul(x, W) + c
+        loss = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(y, z))
+    dloss_dw, dloss_dc = tape.gradient(loss, [W, c])
+    W.assign_sub(learning_rate * dloss_dw)
+    c.assign_sub(learning_rate * dloss_dc)
+    return loss
+
+dataset = tf.data.Dataset.from_tensor_slices((train_p, train_y.astype(np.float32)))
+dataset = dataset.shuffle(128).batch(8).prefetch(tf.data.AUTOTUNE)
+print("batches per epoch:", int(dataset.cardinality()))
+for epoch in range(10):
+    for step, (x, y_batch) in enumerate(dataset):
+        loss = logistic_step(x, tf.expand_dims(y_batch, 1))
+    if epoch % 3 == 0:
+        print("Epoch %d: last batch loss = %.4f" % (epoch, float(loss)))
+
+def accuracy(features, labels):
+    pred = tf.sigmoid(tf.matmul(features, W) + c)
+    hits = tf.equal(tf.cast(tf.round(pred[:, 0]), tf.int32), labels)
+    return float(tf.reduce_mean(tf.cast(hits, tf.float32)))
+
+print("train acc %.3f, test acc %.3f" % (accuracy(train_p, train_y), accuracy(test_p, test_y)))'''),
+    ("md", """**The native gradkit way:** `data.DataLoader(data.TensorDataset(x, y), batch_size=8,
+shuffle=True)` makes the batches, and `gk.compile(step)` compiles a step as `tf.function`
+does (it is what `tf.function` calls)."""),
+    ("md", """## gradkit and the real frameworks, on the same code
+
+The same cells ran on Keras 3.15 (PyTorch backend) and TensorFlow 2.21; their numbers are
+recorded in `tests/keras/keras_reference.json` and `tests/tf/tf_reference.json` (by
+`tests/*/record_reference.py`), and the test suite checks that gradkit's stay close. The
+initial weights come from another random generator, so the numbers are close rather than
+equal:
+
+| the lesson's code | Keras 3.15 / TensorFlow 2.21 |
+| --- | --- |
+| sigmoid + `"binary_crossentropy"` | train 0.975, validation 0.950, test 0.960 |
+| softmax + `"categorical_crossentropy"` | test 0.980 |
+| functional model, three spirals | validation 1.000 |
+| `GradientTape` linear regression | w = 1.862, b = 1.071, MSE 0.2094 |
+| `tf.data` + `@tf.function` logistic regression | train 0.971, test 1.000 |
+
+gradkit's numbers, from this run:"""),
+    ("code", '''reference = {  # recorded from Keras 3.15 and TensorFlow 2.21 (see the table above)
+    "sigmoid test acc": 0.960, "softmax test acc": 0.980, "functional val acc": 1.000,
+    "regression w": 1.862, "regression b": 1.071, "logistic train acc": 0.971,
+    "logistic test acc": 1.000}
+ours = {"sigmoid test acc": test_acc, "softmax test acc": softmax_acc,
+        "functional val acc": val_acc, "regression w": float(w.numpy()[0, 0]),
+        "regression b": float(b.numpy()[0]), "logistic train acc": accuracy(train_p, train_y),
+        "logistic test acc": accuracy(test_p, test_y)}
+print(f"{'':20} {'Keras/TF':>9} {'gradkit':>8}")
+for name, theirs in reference.items():
+    print(f"{name:20} {theirs:9.3f} {ours[name]:8.3f}")
+    assert abs(ours[name] - theirs) < 0.05, name'''),
+    ("md", """## Next
+
+- `docs/keras.md` and `docs/tensorflow.md` list what the dialects have, what differs
+  (random numbers, files, devices) and what is missing; a missing name raises an error that
+  names the gradkit way.
+- `03_low_level_vs_high_level` is this lesson in gradkit's own API; `11_higher_order` goes on
+  to gradients of gradients (`GradientTape`s nest the same way: docs/tensorflow.md)."""),
+]
+
+
+# ---------------------------------------------------------------------------------------------
+NOTEBOOKS["11_higher_order"] = [
+    ("md", """# Gradients of gradients
+
+Training needs first derivatives: the gradient of the loss with respect to each weight.
+Some methods need the derivative **of a gradient**: the curvature of the loss (the
+Hessian), a penalty on the size of a gradient (WGAN-GP), Newton's method. In gradkit a
+gradient can itself be recorded in the graph, so it can be differentiated again. Two ways
+lead there, on the same machinery:
+
+- the PyTorch way: `gk.autograd.grad(outputs, inputs, create_graph=True)` (or
+  `backward(create_graph=True)`) returns gradients that are tensors with a graph of their own;
+- the JAX way: function transforms that compose: `gk.grad`, `gk.jacobian`, `gk.hessian`,
+  `gk.vjp`, `gk.jvp`. `gk.grad(gk.grad(f))` is the second derivative of `f`.
+
+Ordinary training pays nothing for this: a first-order `backward` builds no graph."""),
+    ("code", SETUP),
+    ("md", """## Second and third derivatives of a function of one number
+
+f(x) = x⁴ − 3x², so f′(x) = 4x³ − 6x, f″(x) = 12x² − 6 and f‴(x) = 24x. At x = 2: 20, 42
+and 48. Computations of second derivatives are best done in float64."""),
+    ("code", '''f = lambda x: x ** 4 - 3 * x ** 2
+x = gk.tensor(2.0, dtype=gk.float64)
+print("f′(2) =", gk.grad(f)(x).item(), " f″(2) =", gk.grad(gk.grad(f))(x).item(),
+      " f‴(2) =", gk.grad(gk.grad(gk.grad(f)))(x).item())
+
+# the PyTorch way: the first gradient is recorded (create_graph=True), then differentiated
+x = gk.tensor(2.0, dtype=gk.float64, requires_grad=True)
+(g,) = gk.autograd.grad(f(x), x, create_graph=True)
+(g2,) = gk.autograd.grad(g, x)
+print("recorded f′(2):", g, "-> f″(2):", g2.item())'''),
+    ("md", """`gk.grad` wants a function with a one-element result. f acts element by element, so
+the gradient of `f(xs).sum()` is f′ at every point of `xs` at once, and the same trick
+again gives f″. The curvature f″ is negative where f bends down (around the local maximum at 0)
+and positive where it bends up (around the two minima)."""),
+    ("code", '''df = gk.grad(lambda x: f(x).sum())
+d2f = gk.grad(lambda x: df(x).sum())
+xs = gk.tensor(np.linspace(-2, 2, 101), dtype=gk.float64)
+np.testing.assert_allclose(d2f(xs).numpy(), 12 * xs.numpy() ** 2 - 6)
+for values, label in ((f(xs), "f"), (df(xs), "f′"), (d2f(xs), "f″")):
+    plt.plot(xs.numpy(), values.numpy(), label=label)
+plt.axhline(0, color="gray", lw=0.5); plt.ylim(-10, 15); plt.legend(); plt.show()'''),
+    ("md", """## Jacobians and Hessians
+
+For a function from n numbers to m numbers, `gk.jacobian(f)(x)` is the m×n matrix of all
+partial derivatives (one reverse pass per output). `gk.hessian(f)(x)` is the Jacobian of the
+gradient of a scalar function: the n×n matrix of second derivatives, symmetric. For
+f(x) = ½ xᵀAx the Hessian is ½(A + Aᵀ) everywhere; for tanh(Ax) the Jacobian is
+diag(1 − tanh²(Ax)) A."""),
+    ("code", '''rng = np.random.default_rng(0)
+A = gk.tensor(rng.standard_normal((3, 3)), dtype=gk.float64)
+x0 = gk.randn(3, dtype=gk.float64)
+
+H = gk.hessian(lambda x: 0.5 * (x @ (A @ x)))(x0)
+J = gk.jacobian(lambda x: gk.tanh(A @ x))(x0)
+a, z = A.numpy(), A.numpy() @ x0.numpy()
+print("Hessian:\\n", H.numpy().round(3))
+print("H = (A + Aᵀ)/2:", np.allclose(H.numpy(), (a + a.T) / 2))
+print("J = diag(1 - tanh²(Ax)) A:", np.allclose(J.numpy(), (1 - np.tanh(z) ** 2)[:, None] * a))'''),
+    ("md", """## Hessian-vector products, three ways
+
+A network's Hessian is far too large to build: a million weights give 10¹² entries. But
+many methods only need the Hessian **times a vector**, Hv, and that costs about as much as
+two gradients, whatever the size:
+
+1. **forward-over-reverse:** the directional derivative of the gradient along v,
+   `gk.jvp(gk.grad(loss), (w,), (v,))`;
+2. **reverse-over-reverse:** the gradient of gᵀv, `gk.grad(lambda w: (gk.grad(loss)(w) * v).sum())`;
+3. **PyTorch's way:** a recorded gradient g, then `gk.autograd.grad(g, w, grad_outputs=v)`.
+
+All three agree with the full Hessian times v, which costs one pass per weight:"""),
+    ("code", '''import time
+
+def loss(w):
+    return gk.log(gk.exp(w).sum()) + 0.1 * (w ** 4).sum()
+
+n = 300
+w, v = gk.randn(n, dtype=gk.float64), gk.randn(n, dtype=gk.float64)
+
+def timed(fn):
+    t0 = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t0
+
+def pytorch_way():
+    wr = w.detach().requires_grad_()
+    (g,) = gk.autograd.grad(loss(wr), wr, create_graph=True)
+    return gk.autograd.grad(g, wr, grad_outputs=v)[0]
+
+ways = {"forward-over-reverse": lambda: gk.jvp(gk.grad(loss), (w,), (v,))[1],
+        "reverse-over-reverse": lambda: gk.grad(lambda w: (gk.grad(loss)(w) * v).sum())(w),
+        "PyTorch's way": pytorch_way}
+H, seconds = timed(lambda: gk.hessian(loss)(w))
+print(f"full Hessian ({n}x{n}), then H @ v: {seconds * 1e3:7.1f} ms")
+for name, way in ways.items():
+    hv, seconds = timed(way)
+    np.testing.assert_allclose(hv.numpy(), H.numpy() @ v.numpy(), rtol=1e-10)
+    print(f"{name:21}: {seconds * 1e3:7.1f} ms, the same Hv")'''),
+    ("md", """## A gradient penalty (WGAN-GP)
+
+A Wasserstein GAN trains a **critic** D that scores real samples high and generated
+("fake") ones low; the gap between the mean scores estimates how far apart the two
+distributions are, provided D is 1-Lipschitz: its gradient ‖∂D(x)/∂x‖ must not exceed 1.
+WGAN-GP enforces that softly with a penalty λ·(‖∂D(x̂)/∂x̂‖ − 1)² at points x̂ between real
+and fake samples. The penalty is a function of a gradient, so training the critic on it
+needs the gradient of a gradient: `create_graph=True`. Without it, the gradient is a
+constant and the penalty teaches the critic nothing:"""),
+    ("code", '''def make_critic():
+    return nn.Sequential(nn.Linear(2, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh(),
+                         nn.Linear(32, 1))
+
+def input_gradient_norm(critic, x, create_graph):
+    x = x.detach().requires_grad_()
+    (g,) = gk.autograd.grad(critic(x).sum(), x, create_graph=create_graph)
+    return gk.sqrt((g * g).sum(axis=1) + 1e-12)
+
+gk.manual_seed(0)
+critic, points = make_critic(), gk.randn(8, 2)
+for create_graph in (True, False):
+    penalty = ((input_gradient_norm(critic, points, create_graph) - 1) ** 2).mean()
+    print(f"create_graph={create_graph}: the penalty depends on the weights:",
+          penalty.requires_grad)'''),
+    ("md", """The real data is a small cloud around (2, 1), the fake data a wider one around the
+origin (a generator would move it; here it stays put, so we can watch the critic alone).
+Without the penalty (λ = 0) nothing limits the critic: its scores, and the estimated
+distance, grow without bound. With λ = 10 the estimate levels off at about the distance
+between the clouds (their centres are √5 ≈ 2.24 apart; the penalty is soft, so the estimate
+may overshoot a little) and the critic's gradient norm stays close to 1."""),
+    ("code", '''real_data = lambda n: gk.randn(n, 2) * 0.3 + gk.tensor([2.0, 1.0])
+fake_data = lambda n: gk.randn(n, 2)
+
+def train_critic(lam, steps=400, batch=64):
+    gk.manual_seed(0)
+    critic = make_critic()
+    opt = optim.Adam(critic.parameters(), lr=1e-3, betas=(0.5, 0.9))
+    estimates = []
+    for step in range(steps):
+        real, fake = real_data(batch), fake_data(batch)
+        eps = gk.rand(batch, 1)
+        x_hat = eps * real + (1 - eps) * fake
+        penalty = ((input_gradient_norm(critic, x_hat, create_graph=True) - 1) ** 2).mean()
+        distance = critic(real).mean() - critic(fake).mean()
+        loss = -distance + lam * penalty
+        opt.zero_grad()
+        loss.backward()        # through the recorded gradient: second derivatives
+        opt.step()
+        estimates.append(distance.item())
+    return critic, estimates
+
+fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+for lam in (0.0, 10.0):
+    critic, estimates = train_critic(lam)
+    norms = input_gradient_norm(critic, fake_data(500), create_graph=False).numpy()
+    print(f"λ = {lam:4}: estimated distance {np.mean(estimates[-50:]):6.2f}, "
+          f"gradient norm {norms.mean():.2f} ± {norms.std():.2f}")
+    axes[0].plot(estimates, label=f"λ = {lam}")
+    axes[1].hist(norms, bins=np.logspace(-2, 2, 41), alpha=0.6, label=f"λ = {lam}")
+axes[0].axhline(np.sqrt(5), color="gray", ls="--", lw=0.8, label="√5")
+axes[0].set_xlabel("step"); axes[0].set_title("estimated distance"); axes[0].legend()
+axes[1].set_xscale("log"); axes[1].set_title("‖∂D/∂x‖ at fake points"); axes[1].legend()
+grid = np.stack(np.meshgrid(np.linspace(-3, 3.5, 80), np.linspace(-3, 3, 80)), -1)
+with gk.no_grad():
+    scores = critic(gk.tensor(grid.reshape(-1, 2).astype(np.float32))).numpy()
+axes[2].contourf(grid[..., 0], grid[..., 1], scores.reshape(80, 80), levels=20, cmap="RdBu_r")
+for sample, colour in ((real_data(200), "k"), (fake_data(200), "w")):
+    axes[2].scatter(*sample.numpy().T, s=4, c=colour)
+axes[2].set_title("the penalised critic's scores"); plt.show()'''),
+    ("md", """## Newton's method
+
+Gradient descent steps against the gradient with a fixed learning rate. Newton's method
+uses the curvature too: it jumps to the minimum of the local quadratic approximation,
+w ← w − H⁻¹g. Near a minimum the number of correct digits doubles at every step. Here:
+logistic regression with a small L2 penalty on the two-class data of lesson 2
+(3 parameters, so the 3×3 Hessian is cheap), Newton against gradient descent."""),
+    ("code", '''from gradkit.datasets import make_classification
+
+xc, yc = make_classification(n_samples=200, n_features=2, n_redundant=0, n_informative=2,
+                             flip_y=0.05, class_sep=1.5, random_state=13)
+features = gk.tensor(np.hstack([xc, np.ones((len(xc), 1))]), dtype=gk.float64)  # + a bias
+targets = gk.tensor(yc, dtype=gk.float64)
+
+def objective(w):
+    z = features @ w
+    bce = (gk.log(1 + gk.exp(z)) - targets * z).mean()   # binary cross-entropy on logits z
+    return bce + 0.01 * (w * w).sum()
+
+def gradient_size(w):
+    return float(np.abs(gk.grad(objective)(w).numpy()).max())
+
+w, newton = gk.zeros(3, dtype=gk.float64), []
+for step in range(8):
+    newton.append(gradient_size(w))
+    g, H = gk.grad(objective)(w), gk.hessian(objective)(w)
+    w = w - gk.tensor(np.linalg.solve(H.numpy(), g.numpy()), dtype=gk.float64)
+print("Newton:", " ".join(f"{s:.1e}" for s in newton))
+w_gd, descent = gk.zeros(3, dtype=gk.float64), []
+for step in range(200):
+    descent.append(gradient_size(w_gd))
+    w_gd = w_gd - 1.0 * gk.grad(objective)(w_gd)
+print(f"gradient descent after 200 steps: {descent[-1]:.1e}")
+accuracy = ((features @ w).numpy() > 0) == yc
+print(f"weights {w.numpy().round(3)}, training accuracy {accuracy.mean():.3f}")
+plt.semilogy(newton, "o-", label="Newton"); plt.semilogy(descent, label="gradient descent (lr 1)")
+plt.xlabel("step"); plt.ylabel("largest |gradient|"); plt.legend(); plt.show()'''),
+    ("md", """Each Newton step needs the Hessian, n² numbers for n weights, and a linear solve: fine
+for 3 weights, hopeless for a million. Methods for large networks (conjugate gradient,
+Hessian-free optimisation) use only Hessian-vector products instead."""),
+    ("md", """## Checking second derivatives
+
+`gk.gradcheck` compares autograd's gradients with finite differences in float64;
+`gk.gradgradcheck` does the same for the recorded gradients, i.e. the second derivatives
+(like `torch.autograd.gradgradcheck`). Every op that supports higher order is tested this
+way."""),
+    ("code", '''a, b = np.random.default_rng(1).standard_normal((2, 3))
+print("gradcheck:", gk.gradcheck(lambda x, y: gk.tanh(x * y).sum(), (a, b)))
+print("gradgradcheck:", gk.gradgradcheck(lambda x, y: gk.tanh(x * y).sum(), (a, b)))'''),
+    ("md", """## How it works
+
+Every op has one gradient rule, written once next to its forward. A first-order
+`backward` runs the rule on raw arrays: no graph, nothing extra to pay. With
+`create_graph=True`, or inside a transform such as `gk.grad(gk.grad(f))`, the engine runs
+**the same rule** on recorded tensors instead, so each step of the rule becomes part of
+the graph and can be differentiated again. `docs/higher_order.md` has the details: the
+transforms' arguments (`argnums`, tuples of outputs), `gk.vjp` and `gk.jvp`, and what
+happens when a recorded gradient's input is changed in place."""),
+]
+
+
+# ---------------------------------------------------------------------------------------------
 def make_notebook(cells):
     import nbformat
 
