@@ -37,11 +37,11 @@ from .sources import (
     atomic_write,
     cache_dir,
     check_sha256,
-    data_dir,
     describe_error,
     download,
     offline,
     read_payload,
+    user_provided,
 )
 from .specs import FASHION_MNIST, KEYS, MNIST, IdxDataset, IdxFile, mnist_from_pickle
 
@@ -183,20 +183,8 @@ class _Search:
 
     def given(self, root: str | os.PathLike[str] | None) -> Arrays | None:
         """1. root=, 2. GRADKIT_DATA: user-provided files (not copied into the cache)."""
-        arrays = None
-        if root is None:
-            self.attempts.append(("root= argument", "not given"))
-        else:
-            arrays = (self.directory(Path(root), "root= directory")
-                      or self.directory(Path(root) / self.spec.name, "root= directory"))
-        env_dir = data_dir()
-        if arrays is None:
-            if env_dir is None:
-                self.attempts.append(("GRADKIT_DATA directory", "environment variable not set"))
-            else:
-                arrays = (self.directory(env_dir / self.spec.name, "GRADKIT_DATA directory")
-                          or self.directory(env_dir, "GRADKIT_DATA directory"))
-        return arrays
+        return user_provided(root, self.spec.name, self.directory, self.attempts,
+                             root_label="root= directory")
 
     def cache(self, npz_path: Path) -> Arrays | None:
         """3. gradkit's cache (the .npz gradkit wrote)."""

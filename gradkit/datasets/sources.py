@@ -21,9 +21,11 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 from ..io.atomic import atomic_file
+
+T = TypeVar("T")
 
 __all__ = [
     "ChecksumError",
@@ -75,6 +77,27 @@ def data_dir() -> Path | None:
     """The ``GRADKIT_DATA`` directory, or None when the variable is unset or empty."""
     value = os.environ.get("GRADKIT_DATA", "").strip()
     return Path(value).expanduser() if value else None
+
+
+def user_provided(root: str | os.PathLike[str] | None, name: str,
+                  probe: Callable[[Path, str], T | None],
+                  attempts: list[tuple[str, str]], root_label: str = "root=") -> T | None:
+    """What the user put in place: 1. `root=` (the path itself, then root/name), 2. the
+    GRADKIT_DATA directory (GRADKIT_DATA/name, then itself). `probe(path, label)` reads one
+    candidate or returns None (noting why in `attempts`); the first found is returned."""
+    found = None
+    if root is None:
+        attempts.append(("root= argument", "not given"))
+    else:
+        found = probe(Path(root), root_label) or probe(Path(root) / name, root_label)
+    env = data_dir()
+    if found is None:
+        if env is None:
+            attempts.append(("GRADKIT_DATA directory", "environment variable not set"))
+        else:
+            found = (probe(env / name, "GRADKIT_DATA directory")
+                     or probe(env, "GRADKIT_DATA directory"))
+    return found
 
 
 def cache_dir() -> Path:

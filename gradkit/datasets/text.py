@@ -36,11 +36,11 @@ from .sources import (
     atomic_write,
     cache_dir,
     check_sha256,
-    data_dir,
     describe_error,
     download,
     download_timeout,
     offline,
+    user_provided,
 )
 
 __all__ = ["EDITIONS", "SHAKESPEARE", "TextCorpus", "load_shakespeare", "load_text_corpus",
@@ -252,21 +252,7 @@ class _Search:
 
     def given(self, root: str | os.PathLike[str] | None) -> str | None:
         """1. root=, 2. GRADKIT_DATA: files the user put there (not copied into the cache)."""
-        text = None
-        if root is None:
-            self.attempts.append(("root= argument", "not given"))
-        else:
-            text = self.tarball(Path(root), "root=")
-            if text is None and Path(root).is_dir():
-                text = self.tarball(Path(root) / self.spec.name, "root=")
-        env = data_dir()
-        if text is None:
-            if env is None:
-                self.attempts.append(("GRADKIT_DATA directory", "environment variable not set"))
-            else:
-                text = (self.tarball(env / self.spec.name, "GRADKIT_DATA directory")
-                        or self.tarball(env, "GRADKIT_DATA directory"))
-        return text
+        return user_provided(root, self.spec.name, self.tarball, self.attempts)
 
     def cached_text(self, path: Path) -> str | None:
         """3. the plain text gradkit cached, if its SHA-256 is still the pinned one."""
