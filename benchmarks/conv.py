@@ -25,6 +25,7 @@ import argparse
 import json
 import multiprocessing as mp
 import os
+import shlex
 import statistics
 import sys
 import time
@@ -38,10 +39,12 @@ from benchmarks.suite.measure import cpu_model  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _load() -> float:
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+
+
 def _machine() -> str:
-    model = cpu_model()
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return f"{model}, {os.cpu_count()} cores, load average {load:.1f} at the start"
+    return f"{cpu_model()}, {os.cpu_count()} cores, load average {_load():.1f} at the start"
 
 
 class _Lib:
@@ -150,7 +153,8 @@ def _worker(name: str, threads: int, quick: bool, conn) -> None:
         case, inner = msg
         fn = table[case][0]
         if inner == 0:  # warm up: first calls allocate; report one call's time
-            fn()
+            for _ in range(3):
+                fn()
             conn.send(_time(fn, 1))
         else:
             conn.send(_time(fn, inner))
@@ -234,11 +238,15 @@ def main(argv=None) -> int:
     for k in sorted({int(t) for t in args.threads.split(",")}):
         got, versions = measure(k, args.repeats, args.quick, args.only)
         rows += got
+    machine += f", {_load():.1f} at the end"
     print(f"Machine: {machine}; NumPy {np.__version__}, PyTorch {versions.get('torch')}; "
           f"{args.repeats} interleaved repeats, medians; ratio > 1: gradkit faster.\n")
     print(table(rows))
     if args.json:
-        Path(args.json).write_text(json.dumps({"machine": machine, "rows": rows}, indent=1))
+        command = "python benchmarks/conv.py " + shlex.join(argv if argv is not None else
+                                                            sys.argv[1:])
+        Path(args.json).write_text(json.dumps({"machine": machine, "command": command,
+                                               "versions": versions, "rows": rows}, indent=1))
     return 0
 
 

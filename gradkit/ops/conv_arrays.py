@@ -9,13 +9,17 @@ im2col (Chainer's utils/conv.py; tinygrad's strided view):
 - channels-first (few channels, groups): per kernel tap one strided slice copy (padding by
   clipping) -> cols (C, kh, kw, M) as (G, Kg, M) for one batched GEMM; col2im adds slices.
 Loops run over kernel taps, never pixels. Other padding modes pad explicitly (`pad_array`).
+The big arrays (cols, GEMM results written with `out=`, col2im's sums) come from `scratch`
+(window.py): memory that the previous step let go of, not fresh pages.
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..backend.devices import xp_of
 from ..errors import ShapeError
-from .window import axis_ranges, ntuple, out_size, pad_array, unpad_grad
+from .window import axis_ranges, ntuple, out_size, pad_array, scratch, unpad_grad
 
 # ---- arguments and geometry ------------------------------------------------------------------
 
@@ -62,11 +66,10 @@ def conv_pads(padding, kernel, stride, dilation, n: int, opname: str) -> tuple:
 def im2col_cf(x, geo: Geometry, ones: bool = False):
     """cols (C*kh*kw, N*Ho*Wo) from NCHW `x`, rows ordered (C, kh, kw): one strided copy per
     kernel tap; `ones` appends a row of ones (a bias column of the weight then joins the GEMM)."""
-    xp = xp_of(x)
     n, c = x.shape[:2]
     (kh, kw), (ho, wo) = geo.kernel, geo.out
     src, k = x.transpose(1, 0, 2, 3), c * kh * kw
-    buf = (xp.empty if geo.covers else xp.zeros)((k + ones, n * ho * wo), dtype=x.dtype)
+    buf = scratch(x, (k + ones, n * ho * wo), zero=not geo.covers)
     cols = buf[:k].reshape(c, kh, kw, n, ho, wo)
     if ones:
         buf[k] = 1
@@ -91,26 +94,36 @@ def col2im_cf(cols, geo: Geometry, shape: tuple):
 
 def _padded_nhwc(x, geo: Geometry):
     """x as a contiguous NHWC block with the zero padding of `geo` around it."""
-    xp = xp_of(x)
     n, c, h, w = x.shape
     (pt, pb), (pl, pr) = geo.pads
-    if not (pt or pb or pl or pr):
-        return xp.ascontiguousarray(x.transpose(0, 2, 3, 1))
-    buf = xp.zeros((n, h + pt + pb, w + pl + pr, c), dtype=x.dtype)
-    buf[:, pt:pt + h, pl:pl + w] = x.transpose(0, 2, 3, 1)
+    nhwc = x.transpose(0, 2, 3, 1)
+    if not (pt or pb or pl or pr) and nhwc.flags.c_contiguous:
+        return nhwc
+    buf = scratch(x, (n, h + pt + pb, w + pl + pr, c))
+    buf[:, :pt], buf[:, pt + h:], buf[:, :, :pl], buf[:, :, pl + w:] = 0, 0, 0, 0
+    buf[:, pt:pt + h, pl:pl + w] = nhwc
     return buf
 
 
 def im2col_cl(x, geo: Geometry):
-    """cols (N*Ho*Wo, kh*kw*C) from NCHW `x`: one copy of a strided window view."""
+    """cols (N*Ho*Wo, kh*kw*C) from NCHW `x`: one copy of a strided window view (of an
+    ndarray subclass, gk.compile's tracer, one slice copy per tap: what it can follow)."""
     xp = xp_of(x)
     buf = _padded_nhwc(x, geo)
     n, c = buf.shape[0], buf.shape[3]
     (kh, kw), (sh, sw), (dh, dw), (ho, wo) = geo.kernel, geo.stride, geo.dilation, geo.out
+    cols = scratch(buf, (n * ho * wo, kh * kw * c))
+    c6 = cols.reshape(n, ho, wo, kh, kw, c)
+    if isinstance(buf, np.ndarray) and type(buf) is not np.ndarray:
+        for a in range(kh):
+            for b in range(kw):
+                c6[:, :, :, a, b] = buf[:, a * dh:a * dh + sh * (ho - 1) + 1:sh,
+                                        b * dw:b * dw + sw * (wo - 1) + 1:sw]
+        return cols
     s0, s1, s2, s3 = buf.strides
-    view = xp.lib.stride_tricks.as_strided(buf, (n, ho, wo, kh, kw, c),
-                                           (s0, s1 * sh, s2 * sw, s1 * dh, s2 * dw, s3))
-    return xp.ascontiguousarray(view).reshape(n * ho * wo, kh * kw * c)
+    c6[...] = xp.lib.stride_tricks.as_strided(buf, c6.shape, (s0, s1 * sh, s2 * sw, s1 * dh,
+                                                                s2 * dw, s3))
+    return cols
 
 
 def col2im_cl(g2, wm, geo: Geometry, shape: tuple):
@@ -119,8 +132,8 @@ def col2im_cl(g2, wm, geo: Geometry, shape: tuple):
     n, c, h, w = shape
     (pt, pb), (pl, pr) = geo.pads
     (kh, kw), (sh, sw), (dh, dw), (ho, wo) = geo.kernel, geo.stride, geo.dilation, geo.out
-    dxp = xp.zeros((n, h + pt + pb, w + pl + pr, c), dtype=g2.dtype)
-    buf = xp.empty((g2.shape[0], c), dtype=g2.dtype)
+    dxp = scratch(g2, (n, h + pt + pb, w + pl + pr, c), zero=True)
+    buf = scratch(g2, (g2.shape[0], c))
     for a in range(kh):
         for b in range(kw):
             j = (a * kw + b) * c
@@ -156,7 +169,7 @@ def conv_cl(x, w, b, geo: Geometry, act):
     o, (kh, kw), (ho, wo) = w.shape[0], geo.kernel, geo.out
     cols = im2col_cl(x, geo)
     wm = w.transpose(0, 2, 3, 1).reshape(o, kh * kw * c)
-    y = cols @ wm.T
+    y = xp_of(x).matmul(cols, wm.T, out=scratch(cols, (cols.shape[0], o)))
     _bias_act(y, b, act)
 
     def backward(g, need):
@@ -185,7 +198,8 @@ def conv_cf(x, w, b, geo: Geometry, groups: int, act):
     wm = w.reshape(groups, o // groups, -1)
     kg = wm.shape[2]
     if groups == 1:
-        y = cols[0].T @ (xp.concatenate([wm[0], b[:, None]], axis=1) if fold else wm[0]).T
+        wb = xp.concatenate([wm[0], b[:, None]], axis=1) if fold else wm[0]
+        y = xp.matmul(cols[0].T, wb.T, out=scratch(cols, (m, o)))
         out = y.reshape(n, ho, wo, o).transpose(0, 3, 1, 2)
     else:
         y = xp.matmul(wm, cols).reshape(o, m)
@@ -203,7 +217,10 @@ def conv_cf(x, w, b, geo: Geometry, groups: int, act):
             dx = col2im_cf(dcols.reshape((c,) + geo.kernel + (n, ho, wo)), geo, x.shape)
             gx = dx.transpose(1, 0, 2, 3)
         if need[1] or (fold and need[2]):  # (G, Og, Kg [+ 1 bias column])
-            gwb = xp.matmul(g3, cols.transpose(0, 2, 1))
+            if groups == 1:  # as (Kg [+ 1], O) = cols @ g2: OpenBLAS' faster shape for it
+                gwb = xp.ascontiguousarray((cols[0] @ g2).T)[None]
+            else:
+                gwb = xp.matmul(g3, cols.transpose(0, 2, 1))
             gw = gwb[:, :, :kg].reshape(w.shape) if need[1] else None
             gb = gwb[0, :, kg] if fold and need[2] else None
         if need[2] and not fold:
@@ -211,6 +228,70 @@ def conv_cf(x, w, b, geo: Geometry, groups: int, act):
         return gx, gw, gb
 
     return out, backward
+
+
+def _nhwc(g):
+    """`g` (NCHW) as an NHWC block: a view when its memory is NHWC, else one copy."""
+    nhwc = g.transpose(0, 2, 3, 1)
+    if nhwc.flags.c_contiguous:
+        return nhwc
+    out = scratch(g, nhwc.shape)
+    out[...] = nhwc
+    return out
+
+
+def _blocks(n: int, per_item: int) -> list:
+    """Slices of range(n) holding about 1 MiB (`per_item` bytes each): tap loops over one
+    block run in cache."""
+    step = max(1, (1 << 20) // max(1, per_item))
+    return [slice(i, i + step) for i in range(0, n, step)]
+
+
+def conv_dw(x, w, b, geo: Geometry, act):
+    """Depthwise (groups = C = O): per kernel tap, the tap's slice of the padded NHWC input
+    times its per-channel weights, added up (no im2col, no GEMMs of one row), a block of
+    images at a time; NHWC out."""
+    xp, n, c = xp_of(x), x.shape[0], x.shape[1]
+    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = geo.kernel, geo.stride, geo.dilation, geo.out
+    xpad, wt = _padded_nhwc(x, geo), xp.ascontiguousarray(w.reshape(c, kh * kw).T)  # (t, C)
+    taps = [(a * kw + e, (slice(None), slice(a * dh, a * dh + sh * (ho - 1) + 1, sh),
+                          slice(e * dw, e * dw + sw * (wo - 1) + 1, sw)))
+            for a in range(kh) for e in range(kw)]
+    y, tmp = scratch(x, (n, ho, wo, c)), scratch(x, (n, ho, wo, c))
+    blocks = _blocks(n, y[0].nbytes + xpad[0].nbytes)
+    for blk in blocks:
+        yb, tb, xb = y[blk], tmp[blk], xpad[blk]
+        for t, at in taps:
+            xp.multiply(xb[at], wt[t], out=tb if t else yb)
+            if t:
+                yb += tb
+    _bias_act(y, b, act)
+
+    def backward(g, need):
+        g4 = _nhwc(g)
+        if act[1] is not None:
+            g4 = act[1](g4, y)
+        gx = gw = gb = None
+        dxp = scratch(g4, xpad.shape, zero=True) if need[0] else None
+        gw = xp.zeros((kh * kw, c), dtype=g4.dtype) if need[1] else None
+        for blk in blocks:
+            gb4, tb, xb = g4[blk], tmp[blk], xpad[blk]
+            for t, at in taps:
+                if dxp is not None:
+                    xp.multiply(gb4, wt[t], out=tb)
+                    dxp[blk][at] += tb
+                if gw is not None:
+                    gw[t] += xp.einsum("nhwc,nhwc->c", gb4, xb[at])
+        if dxp is not None:
+            (pt, _), (pl, _) = geo.pads
+            gx = dxp[:, pt:pt + x.shape[2], pl:pl + x.shape[3]].transpose(0, 3, 1, 2)
+        if gw is not None:
+            gw = xp.ascontiguousarray(gw.T).reshape(w.shape)
+        if need[2]:
+            gb = g4.reshape(-1, c).sum(axis=0)
+        return gx, gw, gb
+
+    return y.transpose(0, 3, 1, 2), backward
 
 
 def conv_geometry(shape: tuple, kernel: tuple, stride, padding, dilation, padding_mode: str,
@@ -244,6 +325,8 @@ def conv_arrays(xd, wd, bd, geo: Geometry, widths, padding_mode: str, groups: in
         xd = pad_array(xd, widths, padding_mode)
     if groups == 1 and xd.shape[1] * geo.kernel[1] >= 16:  # channels last
         y, back = conv_cl(xd, wd, bd, geo, act)
+    elif groups > 1 and groups == xd.shape[1] == wd.shape[0]:  # depthwise
+        y, back = conv_dw(xd, wd, bd, geo, act)
     else:
         y, back = conv_cf(xd, wd, bd, geo, groups, act)
     if widths is None:

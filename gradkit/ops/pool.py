@@ -1,10 +1,12 @@
-"""Pooling over the last 1 or 2 axes (max, average, adaptive average) and padding with a mode.
+"""Pooling over the last 1 or 2 axes (max, average, adaptive average); `pad_mode` (window.py).
 
 A pooling window is separable (its max or sum is that over its rows of each row's), so a 2-D
 pool is two 1-D passes, W then H (the order that keeps PyTorch's first maximum in row-major
 order on ties), each a loop over one axis' k taps with whole strided slices (no per-pixel
-Python); max pooling keeps each pass' winning tap as uint8 for its gradient. New arrays
-follow their input's memory order: a pool after a conv's NHWC block makes no transposing copy.
+Python); max pooling keeps each pass' winning tap as uint8 for its gradient. The common 2x2
+stride-2 max pool instead reads its four taps once (three maxima, three masks) and writes
+its gradient once. New arrays follow their input's memory order (a pool after a conv's NHWC
+block makes no transposing copy) and come from `scratch` (reused memory).
 Each gradient is linear in the incoming gradient with constants (winning taps, divisors,
 averaging matrices): a `LinearMap` (window.py), whose adjoint is its gradient, so every order
 of derivative records (create_graph) and first order runs on raw arrays as before.
@@ -14,13 +16,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import register_differentiable
+from ..autograd import is_grad_enabled, register_differentiable
 from ..backend.devices import xp_of
 from ..errors import ShapeError
-from ..tensor import Tensor, _make, as_tensor
+from ..tensor import Tensor, _make
 from ._util import float_tensor
-from .shape import pad as constant_pad
-from .window import _NP_PAD, PADDING_MODES, LinearMap, axis_ranges, ntuple, pad_map
+from .window import PADDING_MODES, LinearMap, axis_ranges, ntuple, pad_mode, pool_axes, scratch
 
 __all__ = ["PADDING_MODES", "ntuple", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d",
            "adaptive_avg_pool1d", "adaptive_avg_pool2d", "pad_mode"]
@@ -30,45 +31,20 @@ def _at(axis: int, s) -> tuple:
     return (slice(None),) * axis + (s,)
 
 
+def _order(d) -> list:
+    """`d`'s axes from the slowest-varying in memory to the fastest."""
+    return sorted(range(d.ndim), key=lambda i: -d.strides[i])
+
+
 def _like(d, shape, dtype=None, zero: bool = False):
     """A new array of `shape` laid out in `d`'s memory order (zeros when `zero`)."""
-    xp = xp_of(d)
-    order = sorted(range(d.ndim), key=lambda i: -d.strides[i])
-    buf = (xp.zeros if zero else xp.empty)(tuple(shape[i] for i in order),
-                                            dtype=dtype or d.dtype)
+    order = _order(d)
+    buf = scratch(d, tuple(shape[i] for i in order), dtype, zero)
     return buf.transpose([order.index(i) for i in range(d.ndim)])
 
 
 def _resized(shape: tuple, axis: int, n: int) -> tuple:  # `shape` with n at `axis`
     return shape[:axis] + (n,) + shape[axis + 1:]
-
-
-def _pool_out(n: int, k: int, s: int, p: int, d: int, ceil: bool) -> int:
-    """PyTorch's pooling output size (a ceil-mode window must start inside input or left pad)."""
-    o = (n + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil else 0)) // s + 1
-    return o - 1 if ceil and (o - 1) * s >= n + p else o
-
-
-def pool_axes(shape, nd, kernel_size, stride, padding, dilation, ceil_mode, opname) -> list:
-    """(k, s, d, pad, n_in, n_out) for each of the last `nd` axes, checked like PyTorch."""
-    if len(shape) not in (nd + 1, nd + 2):
-        want = "(N, C, L) or (C, L)" if nd == 1 else "(N, C, H, W) or (C, H, W)"
-        raise ShapeError(f"{opname}: expected input of shape {want}, got {tuple(shape)}")
-    k = ntuple(kernel_size, nd, "kernel_size", opname)
-    s = k if stride is None or stride == () else ntuple(stride, nd, "stride", opname)
-    p = ntuple(padding, nd, "padding", opname, minimum=0)
-    d = ntuple(dilation, nd, "dilation", opname)
-    out = []
-    for i in range(nd):
-        if p[i] > k[i] // 2:
-            raise ValueError(f"{opname}: padding {p} must be at most half the kernel size {k}")
-        n = shape[len(shape) - nd + i]
-        o = _pool_out(n, k[i], s[i], p[i], d[i], ceil_mode)
-        if o < 1:
-            raise ShapeError(f"{opname}: input of shape {tuple(shape)} is too small for "
-                             f"kernel_size={k} (padding={p}, dilation={d})")
-        out.append((k[i], s[i], d[i], p[i], n, o))
-    return out
 
 
 # ---- max and average pooling ---------------------------------------------------------------
@@ -169,10 +145,109 @@ def _gather_pass(u, idx, axis: int, geo: tuple):
     return out
 
 
+# ---- the common 2x2 window, stride 2: one pass over the input each way ------------------------
+
+
+def _quads(d, ho: int, wo: int) -> tuple:
+    """The four taps of 2x2 windows with stride 2 over the last two axes, row-major order."""
+    v = d[..., :2 * ho, :2 * wo]
+    return v[..., 0::2, 0::2], v[..., 0::2, 1::2], v[..., 1::2, 0::2], v[..., 1::2, 1::2]
+
+
+_BLOCK = 1 << 20  # bytes of input per piece: the passes over one piece run in cache
+
+
+def _in_blocks(fn, ref, *arrays) -> None:
+    """fn(*pieces) over pieces of `arrays` (which share `ref`'s leading axes) cut along the
+    leading axis that is slowest in `ref`'s memory, about _BLOCK bytes of `ref` each."""
+    axis = _order(ref)[0]
+    if xp_of(ref) is not np or axis >= ref.ndim - 2 or ref.nbytes <= _BLOCK:
+        fn(*arrays)
+        return
+    step = max(1, _BLOCK * ref.shape[axis] // ref.nbytes)
+    for i in range(0, ref.shape[axis], step):
+        at = _at(axis, slice(i, i + step))
+        fn(*(a[at] for a in arrays))
+
+
+def _max_2x2(d, ho: int, wo: int, masks: bool):
+    """(values, masks): max over each window as max(max(x0, x1), max(x2, x3)); the masks
+    b01 = x1 > x0, b23 = x3 > x2 and bh = (row 1 > row 0) pick PyTorch's first maximum
+    (only when `masks`: a gradient will be asked for)."""
+    xp, shape = xp_of(d), d[..., :ho, :wo].shape
+    y = _like(d, shape)
+    bools = tuple(_like(d, shape, bool) for _ in range(3 if masks else 0))
+
+    def piece(d, y, *bs):
+        x0, x1, x2, x3 = _quads(d, ho, wo)
+        m23 = xp.maximum(x2, x3)
+        xp.maximum(x0, x1, out=y)
+        if bs:
+            xp.greater(x1, x0, out=bs[0])
+            xp.greater(x3, x2, out=bs[1])
+            xp.greater(m23, y, out=bs[2])
+        xp.maximum(y, m23, out=y)
+
+    _in_blocks(piece, d, d, y, *bools)
+    return y, bools
+
+
+def _max_2x2_grad(g, masks: tuple, shape: tuple):
+    """The gradient of `_max_2x2` (input `shape`): each window's g to its winning tap, the
+    rest zero; products with the masks and differences, exact."""
+    xp, bh = xp_of(g), masks[2]
+    if _order(g) != _order(bh):  # g in the masks' memory order: one copy, then fast passes
+        g = _relaid(g, bh)
+    ho, wo = bh.shape[-2:]
+    gx = _like(bh, shape, g.dtype)
+    if shape[-2] > 2 * ho:  # an odd row or column that no window reads
+        gx[..., 2 * ho:, :] = 0
+    if shape[-1] > 2 * wo:
+        gx[..., 2 * wo:] = 0
+
+    def piece(gx, g, b01, b23, bh):
+        d0, d1, d2, d3 = _quads(gx, ho, wo)
+        g1 = xp.multiply(g, bh)
+        g0 = xp.subtract(g, g1)
+        xp.multiply(g1, b23, out=d3)
+        xp.subtract(g1, d3, out=d2)
+        xp.multiply(g0, b01, out=d1)
+        xp.subtract(g0, d1, out=d0)
+
+    _in_blocks(piece, gx, gx, g, *masks)
+    return gx
+
+
+def _relaid(g, ref):
+    """`g` copied into `ref`'s memory order."""
+    out = _like(ref, g.shape, g.dtype)
+    out[...] = g
+    return out
+
+
+def _max_2x2_gather(u, masks: tuple):
+    """The adjoint of `_max_2x2_grad`: each window takes `u` at its winning tap."""
+    xp, (b01, b23, bh) = xp_of(u), masks
+    u0, u1, u2, u3 = _quads(u, *bh.shape[-2:])
+    return xp.where(bh, xp.where(b23, u3, u2), xp.where(b01, u1, u0))
+
+
+def _is_2x2(geos: list) -> bool:
+    """Whether every axis of a 2-D pool is a 2-wide window, stride 2, no padding or dilation."""
+    return len(geos) == 2 and all(k == 2 and s == 2 and dl == 1 and p == 0 and o == n // 2
+                                  for k, s, dl, p, n, o in geos)
+
+
 def _max_pool(x, nd, kernel_size, stride, padding, dilation, ceil_mode, opname) -> Tensor:
     x = float_tensor(x, opname)
     d = x.data
     geos = pool_axes(d.shape, nd, kernel_size, stride, padding, dilation, ceil_mode, opname)
+    if _is_2x2(geos):
+        y, masks = _max_2x2(d, geos[0][5], geos[1][5], is_grad_enabled() and x.requires_grad)
+        lm = LinearMap(lambda u: _max_2x2_gather(u, masks),
+                       lambda g: _max_2x2_grad(g, masks, d.shape),
+                       f"{opname}_gather", f"{opname}_grad")
+        return _make(y, (x,), lambda g: (lm.T(g),), opname)
     passes = [(d.ndim - nd + i, geos[i]) for i in reversed(range(nd))]  # W, then H
     y, saved = d, []
     for axis, geo in passes:
@@ -318,27 +393,6 @@ def adaptive_avg_pool2d(x, output_size) -> Tensor:
 def adaptive_avg_pool1d(x, output_size) -> Tensor:
     """Average pooling of (N, C, L) to length `output_size`, PyTorch's windows."""
     return _adaptive_avg(x, output_size, 1, "adaptive_avg_pool1d")
-
-
-# ---- padding with a mode ----------------------------------------------------------------------
-
-
-def pad_mode(x, pad_width, mode: str = "constant", value=0.0) -> Tensor:
-    """Pad by NumPy-style `pad_width` with `mode`: constant (`value`), reflect (no edge
-    repeat), replicate (the edge) or circular (wrap), as PyTorch's pad modes; differentiable."""
-    x = as_tensor(x)
-    if mode == "constant":
-        return constant_pad(x, pad_width, value)
-    if mode not in _NP_PAD:
-        raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', "
-                         f"got {mode!r}")
-    d = x.data
-    widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (d.ndim, 2)).tolist()
-    for n, (lo, hi) in zip(d.shape, widths):
-        if lo < 0 or hi < 0 or (mode == "reflect" and max(lo, hi) >= n) or (
-                mode == "circular" and max(lo, hi) > n):
-            raise ValueError(f"pad: {mode} padding {widths} does not fit shape {d.shape}")
-    return pad_map([tuple(w) for w in widths], mode)(x)
 
 
 register_differentiable(*(f"{op}{s}" for op in (
