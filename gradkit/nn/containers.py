@@ -6,6 +6,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, TypeVar, cast
 
+from .conv import Conv1d, Conv2d
 from .layers import Linear, ReLU, Tanh
 from .module import Module
 
@@ -13,6 +14,7 @@ __all__ = ["Sequential", "ModuleList"]
 
 # activation layers that fold into a Linear before them (`linear(..., activation=name)`)
 _FUSIBLE: tuple[tuple[type[Module], str], ...] = ((ReLU, "relu"), (Tanh, "tanh"))
+_FUSING: tuple[type[Module], ...] = (Linear, Conv1d, Conv2d)  # layers with _forward_fused
 
 
 def _check_module(m: Any, where: str) -> Module:
@@ -75,7 +77,7 @@ class Sequential(_Container):
             if activation is None:
                 x = m(x)
                 i += 1
-            else:  # Linear then ReLU/Tanh: one node, the same numbers
+            else:  # Linear/Conv then ReLU/Tanh: one node, the same numbers
                 x = m._forward_fused(x, activation)
                 i += 2
         return x
@@ -98,10 +100,10 @@ def _runs_forward_of(m: Module, base: type[Module]) -> bool:
 
 
 def _fusible(m: Module, nxt: Module) -> str | None:
-    """The fused activation's name when `m` behaves as a Linear and `nxt` as a ReLU or Tanh
-    (judged by the forward they run, not by their exact types), so that the pair can run as
-    one node with the same numbers; else None."""
-    if not _runs_forward_of(m, Linear):
+    """The fused activation's name when `m` behaves as a Linear, Conv1d or Conv2d and `nxt`
+    as a ReLU or Tanh (judged by the forward they run, not by their exact types), so that the
+    pair can run as one node with the same numbers; else None."""
+    if not any(_runs_forward_of(m, base) for base in _FUSING):
         return None
     for cls, name in _FUSIBLE:
         if _runs_forward_of(nxt, cls):

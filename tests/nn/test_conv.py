@@ -294,3 +294,15 @@ def test_tiny_cnn_trains_on_digits_with_fit():
     after = model.evaluate(x, y)
     assert history.history["loss"][-1] < history.history["loss"][0]
     assert after["loss"] < 0.5 * before and after["accuracy"] > 0.8
+
+
+def test_sequential_fuses_conv_then_relu_into_one_node_with_the_same_numbers():
+    conv = gk.nn.Conv2d(2, 3, 3, padding=1)
+    x = gk.randn(2, 2, 5, 5, requires_grad=True)
+    fused = gk.nn.Sequential(conv, gk.nn.ReLU())(x)
+    assert fused._op == "conv2d+relu"
+    plain = gk.relu(conv(x))
+    np.testing.assert_array_equal(fused.numpy(), plain.numpy())
+    (gf,) = gk.autograd.grad(fused.sum(), x)
+    (gp,) = gk.autograd.grad(plain.sum(), x)
+    np.testing.assert_allclose(gf.numpy(), gp.numpy(), rtol=1e-6, atol=1e-6)
