@@ -110,6 +110,11 @@ class Module(TrainingMixin):
         if not isinstance(name, str) or not name or "." in name:
             raise KeyError(f"{type(self).__name__}: {name!r} is not a valid name for "
                            "a parameter, buffer or sub-module (a non-empty string without '.')")
+        shadowed = getattr(type(self), name, None)
+        if callable(shadowed) or isinstance(shadowed, property):
+            raise KeyError(f"{type(self).__name__}: the name {name!r} would hide the "
+                           f"{type(self).__name__}.{name} method; give the parameter, buffer "
+                           "or sub-module another name")
         d = self.__dict__.get(kind)
         if d is None:
             raise AttributeError(
