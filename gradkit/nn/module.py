@@ -113,8 +113,7 @@ class Module(TrainingMixin):
         shadowed = getattr(type(self), name, None)
         if callable(shadowed) or isinstance(shadowed, property):
             raise KeyError(f"{type(self).__name__}: the name {name!r} would hide the "
-                           f"{type(self).__name__}.{name} method; give the parameter, buffer "
-                           "or sub-module another name")
+                           f"{type(self).__name__}.{name} method; choose another name")
         d = self.__dict__.get(kind)
         if d is None:
             raise AttributeError(
