@@ -862,7 +862,8 @@ plt.show()"""),
 A convolution slides a small grid of weights (a filter) over the image and writes, at every
 position, the sum of the pixels under it times the weights. This hand-made 3x3 filter
 answers strongly where the image gets brighter from left to right: a vertical edge."""),
-    ("code", """edge = gk.tensor([[[[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]]]])  # (out, in, 3, 3)
+    ("code", """# the filter has shape (out, in, 3, 3)
+edge = gk.tensor([[[[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]]]])
 digit = gk.tensor(x_train[:1])                                                    # (1, 1, 28, 28)
 response = nn.functional.conv2d(digit, edge, padding=1)
 fig, axes = plt.subplots(1, 3, figsize=(7, 2.4))
