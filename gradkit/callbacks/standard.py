@@ -155,13 +155,22 @@ class ModelCheckpoint(MonitorCallback):
                 return
             previous, self.best = self.best, current
             if self.verbose > 0:
-                print(f"Epoch {epoch + 1}: {self.monitor} improved from {previous} to "
-                      f"{current:.5f}, saving model")
+                print(self._improved_text(epoch, previous, current, logs))
         path = self._format(epoch, logs)
-        save_model_file(self.model, path, self.save_weights_only)
+        self._save(path)
         self.last_path = path
         if self.verbose > 0 and not self.save_best_only:
-            print(f"Epoch {epoch + 1}: saving model to {path}")
+            print(self._saving_text(epoch, path))
+
+    def _save(self, path: str) -> None:
+        save_model_file(self.model, path, self.save_weights_only)
+
+    def _improved_text(self, epoch: int, previous, current: float, logs: dict) -> str:
+        return (f"Epoch {epoch + 1}: {self.monitor} improved from {previous} to "
+                f"{current:.5f}, saving model")
+
+    def _saving_text(self, epoch: int, path: str) -> str:
+        return f"Epoch {epoch + 1}: saving model to {path}"
 
     def _format(self, epoch: int, logs: dict) -> str:
         try:

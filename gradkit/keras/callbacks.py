@@ -72,17 +72,7 @@ class ModelCheckpoint(gk_callbacks.ModelCheckpoint):
         super().__init__(filepath, monitor, save_best_only, save_weights_only, mode, verbose)
         self.best = initial_value_threshold
 
-    def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
-        logs = dict(logs or {})
-        if self.save_best_only:
-            current = self.get_monitor_value(logs)
-            if current is None or not self._is_improvement(current, self.best):
-                return
-            previous, self.best = self.best, current
-            if self.verbose > 0:
-                print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {previous} to "
-                      f"{current:.5f}, saving model to {self._format(epoch, logs)}")
-        path = self._format(epoch, logs)
+    def _save(self, path: str) -> None:
         folder = os.path.dirname(path)
         if folder:
             os.makedirs(folder, exist_ok=True)
@@ -90,9 +80,13 @@ class ModelCheckpoint(gk_callbacks.ModelCheckpoint):
             self.model.save_weights(path)
         else:
             self.model.save(path)
-        self.last_path = path
-        if self.verbose > 0 and not self.save_best_only:
-            print(f"\nEpoch {epoch + 1}: saving model to {path}")
+
+    def _improved_text(self, epoch: int, previous, current: float, logs: dict) -> str:
+        return (f"\nEpoch {epoch + 1}: {self.monitor} improved from {previous} to "
+                f"{current:.5f}, saving model to {self._format(epoch, logs)}")
+
+    def _saving_text(self, epoch: int, path: str) -> str:
+        return f"\nEpoch {epoch + 1}: saving model to {path}"
 
 
 class LearningRateScheduler(Callback):
