@@ -17,7 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from .autograd_rules import DIFFERENTIABLE_OPS, RECORDED_NS, _recorded_rule, register_differentiable  # noqa: F401
+from .autograd_rules import (  # noqa: F401
+    DIFFERENTIABLE_OPS,
+    IN_RULE,
+    RECORDED_NS,
+    _recorded_rule,
+    register_differentiable,
+)
 from .errors import AutogradError
 from .grad_mode import GRAD_MODE, enable_grad, is_grad_enabled, no_grad  # noqa: F401
 
@@ -64,7 +70,7 @@ def _free(order) -> None:
             ps = (p._vjp or p, q._vjp or q)
         else:
             ps = tuple([p._vjp or p for p in ps])
-        node._vjp = record((node._op, node.data.shape, ps))
+        node._vjp = record((node._op, node._data.shape, ps))
         node._parents = ps
 
 
@@ -112,7 +118,7 @@ def check_versions(order) -> None:
 def _modified(node, t, which: str) -> AutogradError:
     kind = "a leaf" if t._vjp is None else f"made by '{t._op}'"
     return AutogradError(
-        f"backward: {which} (a {t.data.dtype} tensor of shape {tuple(t.shape)}, {kind}) was "
+        f"backward: {which} (a {t._data.dtype} tensor of shape {tuple(t.shape)}, {kind}) was "
         f"modified in place after '{node._op}' saved it for its gradient: it is at version "
         f"{t._ver.n}, and its last write came after the recording. Change it only after "
         f"backward() (e.g. optimizer.step() after loss.backward()), or change a copy "
@@ -166,12 +172,12 @@ def _store_leaf_grad(leaf, g, wrap) -> None:
     """Set or add `g` to `leaf.grad` (a new array: an existing `.grad` is never written)."""
     old = leaf.grad
     leaf.grad = wrap(_own(g, leaf) if old is None
-                     else old.data + g.astype(leaf.data.dtype, copy=False))
+                     else old._data + g.astype(leaf._data.dtype, copy=False))
 
 
 def _own(g, t):
     """`g` in `t`'s dtype, copied if a view (of the seed or of another tensor's gradient)."""
-    return g.astype(t.data.dtype) if g.dtype != t.data.dtype else (
+    return g.astype(t._data.dtype) if g.dtype != t._data.dtype else (
         g.copy() if g.base is not None else g)
 
 
@@ -182,7 +188,7 @@ def _seed(root, grad, create_graph: bool):
     """The gradient that starts the pass at `root` (checked): a copy of `grad`, or ones for a
     one-element root, a shared read-only 0-d one for a NumPy scalar (no vjp writes into its
     `g` and no leaf keeps it). Tensors when `create_graph` (a Tensor `grad` as it is)."""
-    data, wrap = root.data, type(root)._wrap
+    data, wrap = root._data, type(root)._wrap
     if not root.requires_grad:
         raise AutogradError(
             "backward: this tensor does not require grad and has no graph; create the inputs "
@@ -198,7 +204,7 @@ def _seed(root, grad, create_graph: bool):
             _ONES[data.dtype] = np.ones((), data.dtype)
             _ONES[data.dtype].flags.writeable = False
         return _ONES[data.dtype]
-    arr = grad.data if isinstance(grad, type(root)) else root._xp.asarray(grad)
+    arr = grad._data if isinstance(grad, type(root)) else root._xp.asarray(grad)
     if arr.shape != data.shape:
         raise AutogradError(
             f"backward: grad has shape {arr.shape} but the tensor has shape {data.shape}")
@@ -218,7 +224,7 @@ def backward(root, grad=None, retain_graph: bool = False, create_graph: bool = F
     if create_graph:
         with enable_grad():
             for leaf, lg in _values_pass([root], [g], (), True)[0].values():
-                lg = lg if lg.dtype == leaf.data.dtype else lg.astype(leaf.data.dtype)
+                lg = lg if lg.dtype == leaf._data.dtype else lg.astype(leaf._data.dtype)
                 leaf.grad = lg if leaf.grad is None else leaf.grad + lg
         return
     wrap = type(root)._wrap
@@ -246,8 +252,8 @@ def _pass(order, grads: dict) -> dict:
         for parent, pg in zip(node._parents, node._vjp(g)):
             if pg is None or not parent.requires_grad:
                 continue
-            if pg.shape != parent.data.shape:
-                pg = unbroadcast(pg, parent.data.shape)
+            if pg.shape != parent._data.shape:
+                pg = unbroadcast(pg, parent._data.shape)
             key = id(parent)
             if parent._vjp is None:
                 entry = leaves.get(key)
@@ -309,12 +315,18 @@ def _values_pass(roots, seeds, keep, recorded: bool, targets: set[int] | None = 
                 continue
             rule = node._vjp
             if recorded and type(rule) is not _Freed:
-                rule = _recorded_rule(node)
-            for parent, pg in zip(node._parents, rule(g)):
+                IN_RULE[0] = True
+                try:
+                    pgs = _recorded_rule(node)(g)
+                finally:
+                    IN_RULE[0] = False
+            else:
+                pgs = rule(g)
+            for parent, pg in zip(node._parents, pgs):
                 if pg is None or not parent.requires_grad:
                     continue
-                if pg.shape != parent.data.shape:
-                    pg = unbroadcast(pg, parent.data.shape)
+                if pg.shape != parent._data.shape:
+                    pg = unbroadcast(pg, parent._data.shape)
                 key = id(parent)
                 if parent._vjp is None:
                     pg = pg.copy() if pg is g and not recorded else pg  # never alias g
@@ -355,10 +367,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
             raise AutogradError(f"grad: input {i} was not used to compute the outputs; pass "
                                 f"allow_unused=True to get None as its gradient")
         if g is not None and create_graph:
-            g = g if g.dtype == t.data.dtype else g.astype(t.data.dtype)
+            g = g if g.dtype == t._data.dtype else g.astype(t._data.dtype)
         elif g is not None:
             g = _own(g, t)
             g = type(t)._wrap(g.copy() if id(g) in given_out else g)
-            given_out.add(id(g.data))
+            given_out.add(id(g._data))
         result.append(g)
     return tuple(result)

@@ -12,6 +12,10 @@ from .errors import AutogradError
 DIFFERENTIABLE_OPS: set[str] = set()  # op names whose rules run on recorded Tensors
 LOOSE_OPS: set[str] = set()  # ... whose rules may hold other float arrays (not swapped)
 RECORDED_NS: list = []  # [the namespace of gk ops that stands for NumPy/CuPy]: set by gradkit.ops
+#: [True while a recorded rule runs]: a comparison of a recorded value there (a ReLU's mask
+#: `y > 0`) is then a node with a zero gradient, so what the mask depends on stays in the
+#: gradient's graph and gets zeros, not None, as in PyTorch (whose rules save that value).
+IN_RULE: list = [False]
 
 
 def register_differentiable(*ops: str, strict: bool = True) -> None:
@@ -40,8 +44,8 @@ def _recorded_rule(node):
             f"differentiated again; first-order gradients (create_graph=False) work")
     if not fn.__closure__:
         return fn
-    swap = {id(node.data): node}
-    swap.update((id(p.data), p) for p in node._parents)  # an input wins over an alias
+    swap = {id(node._data): node}
+    swap.update((id(p._data), p) for p in node._parents)  # an input wins over an alias
     ns = RECORDED_NS[0]
     strict = node._op not in LOOSE_OPS
     cells = tuple(types.CellType(_swapped(_contents(c), swap, ns, strict, node))
@@ -62,8 +66,8 @@ def _swapped(v, swap: dict, ns, strict: bool, node):
     hit = swap.get(id(v))
     if hit is not None:
         return hit
-    if isinstance(v, np.generic) and node.data.ndim == 0 and v.dtype == node.data.dtype \
-            and v == node.data:  # the op's 0-d result as NumPy returned it (a scalar)
+    if isinstance(v, np.generic) and node._data.ndim == 0 and v.dtype == node._data.dtype \
+            and v == node._data:  # the op's 0-d result as NumPy returned it (a scalar)
         return node
     if isinstance(v, types.ModuleType) and v.__name__ in ("numpy", "cupy"):
         return ns

@@ -76,7 +76,7 @@ def _rows(o: Tensor, inputs: list[Tensor], nested: bool) -> list[Tensor]:
         elif nested:  # recorded: the outer transform differentiates the rows
             out.append(stack(row).reshape(shape))
         else:
-            out.append(Tensor._wrap(xp.stack([g.data for g in row]).reshape(shape)))
+            out.append(Tensor._wrap(xp.stack([g._data for g in row]).reshape(shape)))
     return out
 
 

@@ -18,7 +18,7 @@ from .tensor import Tensor
 
 
 def _raw(a):
-    return a.data if isinstance(a, Tensor) else a if hasattr(a, "shape") else np.asarray(a)
+    return a._data if isinstance(a, Tensor) else a if hasattr(a, "shape") else np.asarray(a)
 
 
 def _check_rows(y_true: Any, y_pred: Any, name: str) -> None:

@@ -120,8 +120,8 @@ class _NeuralNet(BaseEstimator):
         model = state.get("module_")
         if isinstance(model, nn.Module):
             for t in model._state_tensors().values():
-                if isinstance(t.data, np.ndarray) and type(t.data) is not np.ndarray:
-                    t.data = np.asarray(t.data)
+                if isinstance(t._data, np.ndarray) and type(t._data) is not np.ndarray:
+                    t._data = np.asarray(t._data)
 
     # ---- building ------------------------------------------------------------------------
     def _build_module(self, n_in: int, n_out: int) -> nn.Module:

@@ -60,7 +60,7 @@ class Tensor(TensorBase):
     def _wrap(cls, data: Any) -> Tensor:
         """A leaf around an existing array, without checks or copies."""
         t = object.__new__(Tensor)
-        t.data = data
+        t._data = data
         t.grad = None
         t.requires_grad = False
         t._parents = ()
@@ -71,7 +71,7 @@ class Tensor(TensorBase):
     # ---- autograd -----------------------------------------------------------------------
     def detach(self) -> Tensor:
         """The same data, cut from the graph (shares memory and the version counter)."""
-        t = Tensor._wrap(self.data)
+        t = Tensor._wrap(self._data)
         t._ver = version_counter(self)
         return t
 
@@ -179,7 +179,7 @@ class Tensor(TensorBase):
         return _logical_xor(self, other)
     def __invert__(self) -> Tensor:
         """~self, elementwise (logical not of a bool tensor; not differentiable)."""
-        return Tensor._wrap(~self.data)
+        return Tensor._wrap(~self._data)
 
     # ---- indexing -----------------------------------------------------------------------
     def __getitem__(self, index: Index) -> Tensor:
@@ -364,7 +364,7 @@ def _make(data: Any, parents: tuple[Tensor, ...], vjp: Any, op: str) -> Tensor:
     if isinstance(data, np.generic):
         data = np.asarray(data)
     out = object.__new__(Tensor)
-    out.data = data
+    out._data = data
     out.grad = None
     out._op = op
     out._ver = None if data.base is None else view_counter(data.base, parents)
@@ -387,7 +387,7 @@ def as_tensor(x: TensorLike, like: Tensor | None = None) -> Tensor:
     """`x` itself if it is a Tensor, else a constant tensor (on `like`'s device)."""
     if isinstance(x, Tensor):
         return x
-    if like is not None and not isinstance(like.data, np.ndarray):
+    if like is not None and not isinstance(like._data, np.ndarray):
         return Tensor(x, device=like.device)
     return Tensor(x)
 

@@ -61,7 +61,7 @@ def version_counter(t: TensorBase) -> VersionCounter:
 def view_counter(base: Any, parents: Sequence[TensorBase]) -> VersionCounter | None:
     """The counter of the parent whose storage an op's result views (None: it views none)."""
     for p in parents:
-        if p.data is base or p.data.base is base:
+        if p._data is base or p._data.base is base:
             return version_counter(p)
     return None
 
@@ -78,11 +78,11 @@ _Self = TypeVar("_Self", bound="TensorBase")
 class TensorBase:
     """The array (NumPy or CuPy) of a tensor plus the metadata autograd needs."""
 
-    __slots__ = ("data", "grad", "requires_grad", "_parents", "_vjp", "_op", "_ver", "_saved",
+    __slots__ = ("_data", "grad", "requires_grad", "_parents", "_vjp", "_op", "_ver", "_saved",
                  "__weakref__")
     __array_ufunc__ = None  # make `ndarray + Tensor` defer to Tensor.__radd__
 
-    data: Any  # a NumPy or CuPy array
+    _data: Any  # the NumPy or CuPy array (what the core reads and writes)
     grad: Tensor | None
     requires_grad: bool
     _parents: tuple[Tensor, ...]
@@ -93,7 +93,7 @@ class TensorBase:
 
     def __init__(self, data: Any, dtype: DTypeLike | None = None,
                  requires_grad: bool = False, device: DeviceLike = None) -> None:
-        self.data = _to_array(data, dtype, device)
+        self._data = _to_array(data, dtype, device)
         self.grad = None
         self.requires_grad = False
         self._parents = ()
@@ -105,33 +105,43 @@ class TensorBase:
 
     # ---- metadata ---------------------------------------------------------------------
     @property
+    def data(self) -> Any:
+        """The underlying NumPy or CuPy array (no copy). Assigning an array (or a tensor,
+        whose array is taken) swaps the storage outside the graph."""
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._data = value._data if isinstance(value, TensorBase) else value
+
+    @property
     def shape(self) -> tuple[int, ...]:
         """The length of each axis."""
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
         """The number of axes."""
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self) -> np.dtype:
         """The NumPy dtype of the elements."""
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def size(self) -> int:
         """The number of elements."""
-        return self.data.size
+        return self._data.size
 
     @property
     def device(self) -> str:
         """'cpu' or 'cuda:N'."""
-        return device_name(self.data)
+        return device_name(self._data)
 
     @property
     def _xp(self) -> Any:
-        return _xp_of(self.data)
+        return _xp_of(self._data)
 
     @property
     def is_leaf(self) -> bool:
@@ -139,21 +149,21 @@ class TensorBase:
         return self._vjp is None
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     # ---- conversion -------------------------------------------------------------------
     def numpy(self) -> np.ndarray:
         """A NumPy array on the host (a copy when the tensor lives on a GPU)."""
         if _deferred._pending:
             _deferred.verify()
-        return to_numpy(self.data)
+        return to_numpy(self._data)
 
     def __array__(self, dtype: DTypeLike | None = None, copy: bool | None = None) -> np.ndarray:
         if _deferred._pending:
             _deferred.verify()
-        arr = to_numpy(self.data)
+        arr = to_numpy(self._data)
         return arr.astype(dtype) if dtype is not None else arr
 
     def __dlpack__(self, *, stream: Any = None, max_version: tuple[int, int] | None = None,
@@ -161,25 +171,25 @@ class TensorBase:
         """Export the underlying NumPy/CuPy array through DLPack (zero copy)."""
         given = {"stream": stream, "max_version": max_version, "dl_device": dl_device,
                  "copy": copy}
-        return self.data.__dlpack__(**{k: v for k, v in given.items() if v is not None})
+        return self._data.__dlpack__(**{k: v for k, v in given.items() if v is not None})
 
     def __dlpack_device__(self) -> tuple[int, int]:
         """(DLPack device type, device index) of the underlying array."""
-        return self.data.__dlpack_device__()
+        return self._data.__dlpack_device__()
 
     def item(self) -> Any:
         """The value of a one-element tensor as a Python scalar (float, int or bool)."""
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item: only one-element tensors, this one has shape {self.shape}")
         if _deferred._pending:
             _deferred.verify()
-        return self.data.item()
+        return self._data.item()
 
     def tolist(self) -> Any:
         """The values as (nested) Python lists, or a scalar for a 0-d tensor."""
         if _deferred._pending:
             _deferred.verify()
-        return to_numpy(self.data).tolist()
+        return to_numpy(self._data).tolist()
 
     def __float__(self) -> float:
         return float(self.item())
@@ -188,12 +198,12 @@ class TensorBase:
         return int(self.item())
 
     def __index__(self) -> int:
-        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
             raise TypeError("only one-element integer tensors can be used as an index")
         return int(self.item())
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(
                 f"the truth value of a tensor of shape {self.shape} is ambiguous; "
                 "use .any() or .all()"
@@ -202,17 +212,17 @@ class TensorBase:
 
     def __format__(self, spec: str) -> str:
         """A 0-d tensor formats as its number (`f"{loss:.3f}"`, `f"{loss}"`), like PyTorch."""
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             return format(self.item(), spec)
         return object.__format__(self, spec)
 
     def __repr__(self) -> str:
         body = np.array2string(
-            to_numpy(self.data), separator=", ", prefix="tensor(", threshold=200
+            to_numpy(self._data), separator=", ", prefix="tensor(", threshold=200
         )
         extras = []
-        if self.data.dtype not in (DEFAULT_FLOAT, DEFAULT_INT, np.dtype(bool)):
-            extras.append(f"dtype={self.data.dtype}")
+        if self._data.dtype not in (DEFAULT_FLOAT, DEFAULT_INT, np.dtype(bool)):
+            extras.append(f"dtype={self._data.dtype}")
         if self.device != "cpu":
             extras.append(f"device='{self.device}'")
         if self._vjp is not None:
@@ -224,10 +234,10 @@ class TensorBase:
     # ---- autograd flags ---------------------------------------------------------------
     def requires_grad_(self: _Self, flag: bool = True) -> _Self:
         """Set whether gradients are accumulated into this (leaf) tensor; returns self."""
-        if flag and self.data.dtype.kind not in "fc":
+        if flag and self._data.dtype.kind not in "fc":
             raise DTypeError(
                 f"requires_grad: only floating tensors can require grad, this one is "
-                f"{self.data.dtype}; convert it with .astype('float32')"
+                f"{self._data.dtype}; convert it with .astype('float32')"
             )
         if not flag and self._vjp is not None:
             raise AutogradError("requires_grad_(False) on a non-leaf tensor; use .detach()")
@@ -251,10 +261,10 @@ class TensorBase:
         other = _operand_data(other, self, opname)
         xp = self._xp
         try:
-            getattr(xp, ufunc_name)(self.data, other, out=self.data)
+            getattr(xp, ufunc_name)(self._data, other, out=self._data)
         except TypeError as exc:
             raise DTypeError(
-                f"{opname}: cannot update a {self.data.dtype} tensor in place with "
+                f"{opname}: cannot update a {self._data.dtype} tensor in place with "
                 f"{getattr(other, 'dtype', type(other).__name__)} values ({exc})"
             ) from None
         except ValueError:
@@ -276,7 +286,7 @@ class TensorBase:
 
     def __setitem__(self, index: Index, value: TensorLike) -> None:
         self._check_inplace("setitem")
-        self.data[_index_data(index)] = _operand_data(value, self, "setitem")
+        self._data[_index_data(index)] = _operand_data(value, self, "setitem")
         bump_version(self)
 
     def copy_(self: _Self, other: TensorLike) -> _Self:
@@ -285,7 +295,7 @@ class TensorBase:
         src = _operand_data(other, self, "copy_")
         if getattr(src, "shape", self.shape) != self.shape:
             raise _shape_error("copy_", self.shape, src.shape)
-        self.data[...] = src
+        self._data[...] = src
         bump_version(self)
         return self
 
@@ -296,20 +306,20 @@ def _shape_error(opname: str, *shapes: tuple[int, ...]) -> ShapeError:
 
 def _index_data(index: Index) -> Any:
     if isinstance(index, TensorBase):
-        return index.data
+        return index._data
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, TensorBase) else i for i in index)
+        return tuple(i._data if isinstance(i, TensorBase) else i for i in index)
     return index
 
 
 def _operand_data(value: TensorLike, like: TensorBase, opname: str) -> Any:
     """Raw data of `value` for an op with `like`, checking the device."""
     if isinstance(value, TensorBase):
-        if type(value.data) is not type(like.data):
+        if type(value._data) is not type(like._data):
             raise DeviceError(
                 f"{opname}: tensors on different devices ({like.device} and {value.device})"
             )
-        return value.data
+        return value._data
     if isinstance(value, (int, float, bool, np.generic)):
         return value
     return like._xp.asarray(value)
@@ -336,7 +346,7 @@ def _to_array(data: Any, dtype: DTypeLike | None = None,
               device: DeviceLike = None) -> Any:
     """Build an array from Python data, NumPy/CuPy arrays or Tensors, on `device`."""
     if isinstance(data, TensorBase):
-        data = data.data
+        data = data._data
     dtype = np.dtype(dtype) if dtype is not None else _default_dtype(data)
     on_gpu = hasattr(data, "__cuda_array_interface__")
     if device is None:

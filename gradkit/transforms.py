@@ -27,16 +27,16 @@ if TYPE_CHECKING:
 def numerical_grad(f: Callable[..., Tensor], inputs: list[Tensor], i: int, v: np.ndarray,
                    eps: float) -> np.ndarray:
     """d(sum(f(*inputs) * v))/d(inputs[i]) by central differences."""
-    x = inputs[i].data
+    x = inputs[i]._data
     grad = np.zeros(x.shape, dtype=np.float64)
     flat = x.reshape(-1)
     out = grad.reshape(-1)
     for k in range(flat.size):
         old = flat[k].item()
         flat[k] = old + eps
-        hi = float((to_numpy(f(*inputs).data) * v).sum())
+        hi = float((to_numpy(f(*inputs)._data) * v).sum())
         flat[k] = old - eps
-        lo = float((to_numpy(f(*inputs).data) * v).sum())
+        lo = float((to_numpy(f(*inputs)._data) * v).sum())
         flat[k] = old
         out[k] = (hi - lo) / (2 * eps)
     return grad
@@ -48,7 +48,7 @@ def _float64_leaves(inputs: Sequence[TensorLike]) -> list[Tensor]:
     for a in inputs:
         t = a if isinstance(a, Tensor) else Tensor(np.asarray(a))
         if t.dtype.kind == "f":
-            t = Tensor(to_numpy(t.data).astype(np.float64), dtype=np.float64).requires_grad_()
+            t = Tensor(to_numpy(t._data).astype(np.float64), dtype=np.float64).requires_grad_()
         leaves.append(t)
     return leaves
 
@@ -86,7 +86,7 @@ def gradcheck(f: Callable[..., Tensor], *inputs: TensorLike, eps: float = 1e-6,
     for i, t in enumerate(leaves):
         if not t.requires_grad:
             continue
-        analytic = np.zeros(t.shape) if t.grad is None else to_numpy(t.grad.data)
+        analytic = np.zeros(t.shape) if t.grad is None else to_numpy(t.grad._data)
         numeric = numerical_grad(f, leaves, i, v, eps)
         bad = np.abs(analytic - numeric) > atol + rtol * np.abs(numeric)
         if bad.any():
@@ -215,7 +215,7 @@ def value_and_grad(fn: Callable[..., Tensor],
 
 def zeros_of(t: Tensor) -> Tensor:
     """The gradient of an input a function does not use: zeros like `t` (a constant)."""
-    return Tensor._wrap(t._xp.zeros_like(t.data))
+    return Tensor._wrap(t._xp.zeros_like(t._data))
 
 
 def grad(fn: Callable[..., Tensor], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:

@@ -29,7 +29,7 @@ class WeightHistory(Callback):
     def record(self, model: Module, epoch: int) -> None:
         """Add one row of statistics for `model` as it is now (also usable without fit)."""
         for name, p in linear_weights(model):
-            a = abs(p.data)
+            a = abs(p._data)
             self.max_abs.setdefault(name, []).append(float(a.max()))
             self.mean_abs.setdefault(name, []).append(float(a.mean()))
         self.epochs.append(int(epoch))

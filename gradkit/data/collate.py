@@ -49,7 +49,7 @@ def _stack_leaves(leaves: Sequence):
     if isinstance(first, str):
         return list(leaves)
     if isinstance(first, Tensor):
-        data = [t.data for t in leaves]
+        data = [t._data for t in leaves]
         return xp_of(data[0]).stack(data)  # Tensors keep their dtype
     if isinstance(first, (np.ndarray, np.generic)) or hasattr(first, "__cuda_array_interface__"):
         try:
@@ -80,7 +80,7 @@ def _stack_leaves(leaves: Sequence):
 def as_batch(batch: Any, device: str | None = None) -> Any:
     """Wrap the array leaves of `batch` in Tensors (moved to `device` when given)."""
     if isinstance(batch, Tensor):
-        return batch if device is None else Tensor._wrap(to_device(batch.data, device))
+        return batch if device is None else Tensor._wrap(to_device(batch._data, device))
     if isinstance(batch, np.ndarray) or hasattr(batch, "__cuda_array_interface__"):
         return Tensor._wrap(batch if device is None else to_device(batch, device))
     if isinstance(batch, tuple):

@@ -57,7 +57,7 @@ def _take(array, index):
 
 def _as_stored_array(value, position: int):
     if isinstance(value, Tensor):
-        arr = value.data  # a Tensor keeps its dtype (a float64 Tensor stays float64)
+        arr = value._data  # a Tensor keeps its dtype (a float64 Tensor stays float64)
     elif hasattr(value, "__cuda_array_interface__"):
         arr = value
         if arr.dtype == np.float64:

@@ -172,7 +172,7 @@ class CharVocab:
 
 def _check_ids(ids: Any, seq_len: int, stride: int | None, where: str):
     if isinstance(ids, Tensor):
-        ids = ids.data  # its array, NumPy or CuPy
+        ids = ids._data  # its array, NumPy or CuPy
     xp = xp_of(ids)
     ids = xp.asarray(ids)
     if ids.ndim != 1 or (ids.size and ids.dtype.kind not in "iu"):

@@ -36,7 +36,7 @@ def model_signature(model: Module) -> list[list]:
         for name, t in named:
             if t is None:
                 continue
-            device = device_name(t.data).split(":")[0]  # cuda:0 vs cuda:1 is fine
+            device = device_name(t._data).split(":")[0]  # cuda:0 vs cuda:1 is fine
             out.append([kind, name, list(t.shape), str(t.dtype), bool(t.requires_grad),
                         device])
     return out

@@ -47,7 +47,7 @@ class _Bucket:
             at += p.size
         self.flags_at = at
         self.buffer = xp.empty(at + len(params), dtype=dtype)
-        self.device = device_name(params[0].data)
+        self.device = device_name(params[0]._data)
 
     def pack(self) -> None:
         buf, present = self.buffer, []
@@ -57,7 +57,7 @@ class _Bucket:
             if g is None:
                 buf[at:at + p.size] = 0
             else:
-                data = g.data
+                data = g._data
                 if data.shape != p.shape:
                     raise ValueError(f"sync_gradients: a gradient of shape {data.shape} for a "
                                      f"parameter of shape {p.shape}")
@@ -82,7 +82,7 @@ def make_buckets(params: Iterable[Tensor], bucket_mb: float = 25.0) -> list[_Buc
     arrive in backward) into buckets of about `bucket_mb` megabytes."""
     groups: dict[tuple, list] = {}
     for p in reversed(list(params)):
-        key = (device_name(p.data), _reduce_dtype(p.dtype))
+        key = (device_name(p._data), _reduce_dtype(p.dtype))
         groups.setdefault(key, []).append(p)
     cap = max(1, int(bucket_mb * 2**20))
     buckets = []
@@ -91,19 +91,19 @@ def make_buckets(params: Iterable[Tensor], bucket_mb: float = 25.0) -> list[_Buc
         nbytes = 0
         for p in ps:
             if current and nbytes + p.size * dtype.itemsize > cap:
-                buckets.append(_Bucket(current, xp_of(current[0].data), dtype))
+                buckets.append(_Bucket(current, xp_of(current[0]._data), dtype))
                 current, nbytes = [], 0
             current.append(p)
             nbytes += p.size * dtype.itemsize
         if current:
-            buckets.append(_Bucket(current, xp_of(current[0].data), dtype))
+            buckets.append(_Bucket(current, xp_of(current[0]._data), dtype))
     return buckets
 
 
 def _flat_groups(tensors: list[Tensor]) -> dict[tuple, list[Tensor]]:
     groups: dict[tuple, list] = {}
     for t in tensors:
-        groups.setdefault((device_name(t.data), t.data.dtype), []).append(t)
+        groups.setdefault((device_name(t._data), t._data.dtype), []).append(t)
     return groups
 
 
@@ -114,12 +114,12 @@ def broadcast_tensors(tensors: Iterable[Tensor], root: int = 0,
     if comm.size == 1:
         return
     for group in _flat_groups([t for t in tensors if t is not None and t.size]).values():
-        xp = xp_of(group[0].data)
-        flat = xp.concatenate([t.data.reshape(-1) for t in group])
+        xp = xp_of(group[0]._data)
+        flat = xp.concatenate([t._data.reshape(-1) for t in group])
         comm.broadcast_(flat, root=root)
         at = 0
         for t in group:
-            t.data[...] = flat[at:at + t.size].reshape(t.shape)
+            t._data[...] = flat[at:at + t.size].reshape(t.shape)
             at += t.size
 
 
@@ -135,7 +135,7 @@ def broadcast_parameters(model: Module, root: int = 0, comm: Communicator | None
 
 def _as_host(value) -> Any:
     if isinstance(value, Tensor):
-        value = value.data
+        value = value._data
     if not isinstance(value, (int, float, np.ndarray, np.generic)):
         value = value.get() if hasattr(value, "get") else value  # a CuPy array
     return np.asarray(value, dtype=np.float64)
@@ -187,7 +187,7 @@ def parameters_in_sync(model: Module, comm: Communicator | None = None) -> bool:
     comm = _comm(comm)
     h = hashlib.sha256()
     for t in [*model.parameters(), *(b for b in model.buffers() if b is not None)]:
-        data = t.data if isinstance(t.data, np.ndarray) else t.data.get()
+        data = t._data if isinstance(t._data, np.ndarray) else t._data.get()
         h.update(np.ascontiguousarray(data).tobytes())
     digests = comm.allgather_object(h.hexdigest())
     return len(set(digests)) == 1
@@ -253,7 +253,7 @@ class DataParallel:
         cached = self._params
         stale = len(params) != len(cached) or any(a is not b for a, b in zip(params, cached))
         if not stale:
-            stale = any(b.device != device_name(b.params[0].data) for b in self._buckets)
+            stale = any(b.device != device_name(b.params[0]._data) for b in self._buckets)
         if stale:
             object.__setattr__(self, "_params", params)
             object.__setattr__(self, "_buckets", make_buckets(params, self.bucket_mb))

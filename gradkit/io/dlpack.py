@@ -20,7 +20,7 @@ def from_dlpack(obj: Any) -> Tensor:
     """A Tensor sharing memory with `obj` (anything with `__dlpack__`: a NumPy, CuPy,
     PyTorch or JAX array, or a gradkit Tensor). Mutating one shows in the other."""
     if isinstance(obj, Tensor):
-        return Tensor._wrap(obj.data)
+        return Tensor._wrap(obj._data)
     if not hasattr(obj, "__dlpack__") or not hasattr(obj, "__dlpack_device__"):
         raise TypeError(f"from_dlpack: {type(obj).__name__} does not support DLPack "
                         "(it has no __dlpack__ / __dlpack_device__)")

@@ -233,7 +233,7 @@ def write_safetensors(path: str | os.PathLike, tensors: Mapping,
 
 
 def _host_array(name: str, value) -> np.ndarray:
-    data = value.data if isinstance(value, Tensor) else value
+    data = value._data if isinstance(value, Tensor) else value
     arr = to_numpy(data) if hasattr(data, "__cuda_array_interface__") else np.asarray(data)
     if arr.dtype.newbyteorder("=") not in _NAMES:
         raise TypeError(f"safetensors: {name!r} has dtype {arr.dtype}, which safetensors "

@@ -148,12 +148,12 @@ def enter(cap: Captured, rec: Recorder) -> Swap:
     """Swap every captured slot for a tracer (arrays) or a TracedScalar (numbers)."""
     swap = Swap()
     for t in cap.tensors:
-        buf = t.data
+        buf = t._data
         swap.data.append((t, buf))
-        t.data = rec.tracer(buf, "state")
+        t._data = rec.tracer(buf, "state")
         g = t.grad
         if g is not None:  # an entry gradient: read through a copy the plan owns
-            stand_in = Tensor._wrap(rec.tracer(np.array(g.data), "state"))
+            stand_in = Tensor._wrap(rec.tracer(np.array(g._data), "state"))
             swap.grads.append((t, g, stand_in))
             t.grad = stand_in
         else:
@@ -186,9 +186,9 @@ def leave(swap: Swap, rec: Recorder) -> tuple[list[Cell], list[tuple], list[Tens
     cells: list[Cell] = []
     bumps: list[Tensor] = []
     for t, buf in swap.data:
-        final = _plain(t.data)
-        t.data = final
-        cells.append(Cell("attr", t, "data", buf, final))
+        final = _plain(t._data)
+        t._data = final
+        cells.append(Cell("attr", t, "_data", buf, final))
         if id(root(final)) in rec.written or final is not buf:
             bumps.append(t)
     for t, entry, stand_in in swap.grads:
@@ -218,13 +218,13 @@ def _grad_cell(t: Tensor, entry: Any, stand_in: Any, rec: Recorder) -> Cell:
     """How `t.grad` is bound after a call: "keep" (untouched), None, or a fixed Tensor
     around the plan's gradient buffer."""
     final = t.grad
-    entry_buf = None if stand_in is None else raw(stand_in.data)
+    entry_buf = None if stand_in is None else raw(stand_in._data)
     used = entry_buf is not None and id(root(entry_buf)) in rec.read_roots
     if final is None:
         return Cell("grad", t, "grad", entry_buf if used else None, None)
     if final is stand_in and entry_buf is not None and id(root(entry_buf)) not in rec.written:
         t.grad = entry
         return Cell("grad", t, "grad", entry_buf if used else None, "keep")
-    fixed = Tensor._wrap(_plain(final.data))
+    fixed = Tensor._wrap(_plain(final._data))
     t.grad = fixed
     return Cell("grad", t, "grad", entry_buf if used else None, fixed)

@@ -59,7 +59,7 @@ def _walk(x: Any, leaves: list) -> Any:
     """The signature of one argument; its tensors and arrays appended to `leaves`."""
     if isinstance(x, Tensor):
         leaves.append(x)
-        d = x.data
+        d = x._data
         return (type(d), d.shape, d.dtype, x.requires_grad)
     if isinstance(x, np.ndarray):
         leaves.append(x)
@@ -87,7 +87,7 @@ def _fill(x: Any, subs: dict[int, Any]) -> Any:
 def _outputs(x: Any, rec: Recorder, refs: list, now: list) -> Any:
     """The template of `fn`'s result: `_Out` where a value comes from the plan."""
     if isinstance(x, (Tensor, np.ndarray)):
-        d = x.data if isinstance(x, Tensor) else x
+        d = x._data if isinstance(x, Tensor) else x
         r = raw(d) if type(d) is TracedArray else d
         if isinstance(r, np.ndarray) and id(root(r)) in rec.buffers:
             refs.append(r)
@@ -158,7 +158,7 @@ class CompiledFunction:
         if entry is _EAGER:
             return self.fn(*args, **kwargs)
         try:
-            values = entry.run(*[t.data if type(t) is not np.ndarray else t for t in leaves])
+            values = entry.run(*[t._data if type(t) is not np.ndarray else t for t in leaves])
         except GuardFailed as failed:
             self._fell_back(entry, failed.index)
             return self.fn(*args, **kwargs)
@@ -203,12 +203,12 @@ class CompiledFunction:
             if capture_owned(cap, leaf):
                 inputs.append(None)
                 continue
-            buf = np.array(leaf.data if isinstance(leaf, Tensor) else leaf)
+            buf = np.array(leaf._data if isinstance(leaf, Tensor) else leaf)
             tracer = rec.tracer(buf, "input")
             inputs.append(buf)
             if isinstance(leaf, Tensor):
-                swapped.append((leaf, leaf.data))
-                leaf.data = tracer
+                swapped.append((leaf, leaf._data))
+                leaf._data = tracer
             else:
                 subs[id(leaf)] = tracer
         swap = capture.enter(cap, rec)
@@ -222,13 +222,13 @@ class CompiledFunction:
         finally:
             _ACTIVE[0] = None
             for t, d in swapped:
-                t.data = d
+                t._data = d
             cells, writes, bumps, stable = capture.leave(swap, rec)
         self.traces += 1
         if not stable:  # the trace made optimizer state: trace again on the next call
             return _rebuild(template, now)
         live = set(rec.state_roots) | _arrays([c.exit for c in cells], set())
-        live |= _arrays([c.exit.data for c in cells if isinstance(c.exit, Tensor)], set())
+        live |= _arrays([c.exit._data for c in cells if isinstance(c.exit, Tensor)], set())
         live |= _arrays(refs, set())
         kept = live_entries(fold_constants(rec.entries), live)
         used: set[int] = set()

@@ -45,7 +45,7 @@ class Retrace(Exception):
 
 
 class Cell(NamedTuple):
-    """A place that holds state across calls: `owner.data` ("attr"), `owner[key]` ("item"),
+    """A place that holds state across calls: `owner._data` ("attr"), `owner[key]` ("item"),
     or the binding of `owner.grad` ("grad", where `exit` is a Tensor, None or "keep")."""
 
     kind: str
@@ -72,7 +72,7 @@ def _adopt_item(owner: Any, key: Any, buf: np.ndarray) -> None:
 
 
 def _adopt_grad(owner: Any, buf: np.ndarray) -> None:
-    _adopt(buf, owner.grad.data)
+    _adopt(buf, owner.grad._data)
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -219,7 +219,7 @@ def _emit_prologue(src: _Source, cells: list[Cell], inputs: list[np.ndarray | No
             k = src.name(c.key)
             src.line(f"if {o}[{k}] is not {b}: _adopt_item({o}, {k}, {b})")
         else:
-            src.line(f"if {o}.grad.data is not {b}: _adopt_grad({o}, {b})")
+            src.line(f"if {o}.grad._data is not {b}: _adopt_grad({o}, {b})")
     for i, buf in enumerate(inputs):
         if buf is not None:
             src.line(f"_copyto({src.name(buf)}, a{i})")

@@ -30,14 +30,14 @@ def _value(c: Cell) -> Any:
         return getattr(c.owner, c.key)
     if c.kind == "item":
         return c.owner[c.key]
-    return None if c.owner.grad is None else c.owner.grad.data
+    return None if c.owner.grad is None else c.owner.grad._data
 
 
 class Snapshot:
     """The captured state before a trace (S0)."""
 
     def __init__(self, cap: Any) -> None:
-        self.tensors = [(t, t.data, np.array(t.data), t.grad) for t in cap.tensors]
+        self.tensors = [(t, t._data, np.array(t._data), t.grad) for t in cap.tensors]
         self.items = []
         for opt in cap.optimizers:
             for st in [*opt.state.values(), opt._scratch]:
@@ -52,7 +52,7 @@ class Snapshot:
     def _restore(self) -> None:
         for t, arr, copy, grad in self.tensors:
             np.copyto(arr, copy)
-            t.data, t.grad = arr, grad
+            t._data, t.grad = arr, grad
         for st, k, v, copy in self.items:
             if isinstance(v, np.ndarray):
                 np.copyto(v, copy)
@@ -71,7 +71,7 @@ class Snapshot:
         rng = gkrandom.get_rng_state()
         self._restore()
         try:
-            got = plan.run(*[t if isinstance(t, np.ndarray) else t.data for t in leaves])
+            got = plan.run(*[t if isinstance(t, np.ndarray) else t._data for t in leaves])
         except Exception as exc:  # reported in the warning
             self.error = f" ({type(exc).__name__}: {exc})"
             got = None

@@ -44,7 +44,7 @@ def set_value(x: Any, value: Any) -> None:
     if not isinstance(x, Tensor):
         raise TypeError("set_value: give a variable (a layer weight); to change a learning "
                         "rate set optimizer.learning_rate = value")
-    x.data[...] = to_device(np.asarray(value, dtype=x.dtype), x.device)
+    x._data[...] = to_device(np.asarray(value, dtype=x.dtype), x.device)
     bump_version(x)
 
 

@@ -258,7 +258,7 @@ class Layer(Module):
                 raise ValueError(f"{self.name}.set_weights: weight {getattr(w, 'path', '')!r} "
                                  f"has shape {w.shape}, got an array of shape {a.shape}")
         for w, a in zip(own, arrays):
-            w.data[...] = to_device(a.astype(w.dtype, copy=False), w.device)
+            w._data[...] = to_device(a.astype(w.dtype, copy=False), w.device)
             bump_version(w)
 
     def count_params(self) -> int:

@@ -183,7 +183,7 @@ def log_cosh(y_true: Any, y_pred: Any) -> Tensor:
 
 def _signed(t: Tensor) -> Tensor:
     """0/1 targets as -1/1 (Keras's hinge losses)."""
-    if t.size and bool(((t.data == 0) | (t.data == 1)).all()):
+    if t.size and bool(((t._data == 0) | (t._data == 1)).all()):
         return 2.0 * t - 1.0
     return t
 

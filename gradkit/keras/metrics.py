@@ -31,7 +31,7 @@ __all__ = ["Metric", "Mean", "MeanMetricWrapper", "Accuracy", "BinaryAccuracy",
 
 
 def _raw(a: Any) -> Any:
-    return a.data if isinstance(a, Tensor) else a if hasattr(a, "shape") else np.asarray(a)
+    return a._data if isinstance(a, Tensor) else a if hasattr(a, "shape") else np.asarray(a)
 
 
 def _ranks(t: Any, p: Any) -> tuple:
@@ -203,7 +203,7 @@ def _loss_metric(cls_name: str, fn: Callable, default: str, **defaults: Any) -> 
     def values(self, y_true: Any, y_pred: Any) -> Any:
         with no_grad():
             t, p = L.same_rank(Tensor._wrap(y_true), Tensor._wrap(y_pred))
-            return self.fn(t, p, **self.fn_kwargs).data
+            return self.fn(t, p, **self.fn_kwargs)._data
 
     return type(cls_name, (MeanMetricWrapper,), {
         "__init__": __init__, "values": values,

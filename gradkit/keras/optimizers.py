@@ -185,7 +185,7 @@ class Optimizer(_GkOptimizer):
 
 
 def _zeros(p: Tensor) -> Any:
-    return xp_of(p.data).zeros_like(p.data)
+    return xp_of(p._data).zeros_like(p._data)
 
 
 class SGD(Optimizer):
@@ -209,7 +209,7 @@ class SGD(Optimizer):
         return {"m": _zeros(p)}
 
     def _update(self, p: Tensor, g: Any, state: dict, opts: dict, fresh: bool) -> None:
-        d, lr, mom = p.data, opts["lr"], opts["momentum"]
+        d, lr, mom = p._data, opts["lr"], opts["momentum"]
         self._decay(d, opts)
         if mom == 0:
             d -= g * lr
@@ -244,7 +244,7 @@ class Adam(Optimizer):
         return st
 
     def _update(self, p: Tensor, g: Any, state: dict, opts: dict, fresh: bool) -> None:
-        d, lr, b1, b2 = p.data, opts["lr"], opts["beta_1"], opts["beta_2"]
+        d, lr, b1, b2 = p._data, opts["lr"], opts["beta_1"], opts["beta_2"]
         self._decay(d, opts)
         t = self.iterations + 1
         alpha = lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
@@ -290,7 +290,7 @@ class RMSprop(Optimizer):
         return st
 
     def _update(self, p: Tensor, g: Any, state: dict, opts: dict, fresh: bool) -> None:
-        d, lr, rho, xp = p.data, opts["lr"], opts["rho"], xp_of(p.data)
+        d, lr, rho, xp = p._data, opts["lr"], opts["rho"], xp_of(p._data)
         self._decay(d, opts)
         v = state["velocity"]
         v *= rho
@@ -329,7 +329,7 @@ class Adagrad(Optimizer):
         return {"accumulator": acc}
 
     def _update(self, p: Tensor, g: Any, state: dict, opts: dict, fresh: bool) -> None:
-        d = p.data
+        d = p._data
         self._decay(d, opts)
         acc = state["accumulator"]
         acc += g * g
@@ -350,7 +350,7 @@ class Adamax(Optimizer):
         return {"m": _zeros(p), "u": _zeros(p)}
 
     def _update(self, p: Tensor, g: Any, state: dict, opts: dict, fresh: bool) -> None:
-        d, b1, xp = p.data, opts["beta_1"], xp_of(p.data)
+        d, b1, xp = p._data, opts["beta_1"], xp_of(p._data)
         self._decay(d, opts)
         m, u = state["m"], state["u"]
         m += (g - m) * (1 - b1)

@@ -38,11 +38,11 @@ class KerasVariable(Parameter):
 
     def assign(self, value: Any) -> KerasVariable:
         """Overwrite the values in place (same shape), as `tf.Variable.assign`."""
-        arr = value.data if isinstance(value, Tensor) else np.asarray(value)
+        arr = value._data if isinstance(value, Tensor) else np.asarray(value)
         if tuple(arr.shape) != self.shape:
             raise ValueError(f"assign: variable {self.path!r} has shape {self.shape}, the "
                              f"value has shape {tuple(arr.shape)}")
-        self.data[...] = to_device(arr, self.device)
+        self._data[...] = to_device(arr, self.device)
         bump_version(self)
         return self
 

@@ -130,7 +130,7 @@ class MultiheadAttention(Module):
         """One additive mask broadcastable to (N, heads, L, S), or None."""
         m = additive_mask(attn_mask, dtype, xp, False, "MultiheadAttention")
         if isinstance(m, Tensor):
-            m = m.data
+            m = m._data
         if m is not None:
             if m.shape == (n * self.num_heads, length, src):
                 m = m.reshape(n, self.num_heads, length, src)
@@ -139,7 +139,7 @@ class MultiheadAttention(Module):
                                  f"({length}, {src}) or ({n * self.num_heads}, {length}, {src})")
         kp = additive_mask(key_padding_mask, dtype, xp, False, "MultiheadAttention")
         if isinstance(kp, Tensor):
-            kp = kp.data
+            kp = kp._data
         if kp is not None:
             if kp.shape != (n, src):
                 raise ShapeError(f"{self._name}: key_padding_mask of shape {kp.shape}, expected "
@@ -161,7 +161,7 @@ class MultiheadAttention(Module):
         if is_causal and attn_mask is None:
             attn_mask = ~causal_mask(xp, length, src)
         if key_padding_mask is not None and not batched:
-            key_padding_mask = as_tensor(key_padding_mask).data.reshape(1, -1)
+            key_padding_mask = as_tensor(key_padding_mask)._data.reshape(1, -1)
         mask = self._mask(attn_mask, key_padding_mask, n, length, src, xp, q_in.dtype)
         q, k, v = self._project(q_in, 0), self._project(k_in, 1), self._project(v_in, 2)
         p = self.dropout if self.training else 0.0

@@ -51,7 +51,7 @@ class Embedding(Module):
         """N(0, 1) entries, the padding row zero (PyTorch's initialisation)."""
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+            self.weight._data[self.padding_idx] = 0
 
     @classmethod
     def from_pretrained(cls, embeddings, freeze: bool = True,

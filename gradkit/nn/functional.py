@@ -103,7 +103,7 @@ def _huber(input, target, reduction: str, delta: float, name: str) -> Tensor:
     x, t = _same_shape(input, target, name)
     d = x - t
     a = _abs(d)
-    losses = where(a.data < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+    losses = where(a._data < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
     return _reduce(losses, reduction)
 
 

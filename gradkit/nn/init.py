@@ -1,6 +1,6 @@
 """Parameter initialisation, in place, with PyTorch's semantics (torch.nn.init).
 
-Every function writes into `tensor.data` directly (so no graph is recorded and parameters
+Every function writes into `tensor._data` directly (so no graph is recorded and parameters
 that require grad can be filled), draws from gradkit's seeded generator for the tensor's
 device (`gk.manual_seed` makes it reproducible) and returns the tensor.
 """
@@ -74,7 +74,7 @@ def _checked(tensor, name: str) -> Tensor:
 
 
 def _sample_dtype(tensor: Tensor):
-    dtype = tensor.data.dtype
+    dtype = tensor._data.dtype
     if dtype.kind != "f":
         raise TypeError(f"random init needs a floating tensor, got {dtype}")
     return dtype if dtype.itemsize >= 4 else np.dtype(np.float32)
@@ -82,7 +82,7 @@ def _sample_dtype(tensor: Tensor):
 
 def _fill_random(tensor: Tensor, kind: str, loc: float, scale: float) -> Tensor:
     """tensor[...] = loc + scale * sample, sample ~ U[0, 1) or N(0, 1), in place."""
-    d = tensor.data
+    d = tensor._data
     if d.size == 0:
         return tensor
     rng = gkrandom.generator(tensor.device)
@@ -115,7 +115,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
     """Fill with `val`."""
-    _checked(tensor, "constant_").data[...] = val
+    _checked(tensor, "constant_")._data[...] = val
     return tensor
 
 

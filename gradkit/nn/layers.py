@@ -52,7 +52,7 @@ def _check_finite_input(layer: Module, x) -> None:
     One sum on the CPU (the details are worked out only on failure); on a GPU a
     counting kernel whose error is raised at the next read of a value (gradkit.deferred).
     """
-    d = x.data if isinstance(x, Tensor) else x
+    d = x._data if isinstance(x, Tensor) else x
     if getattr(d, "dtype", None) is None or d.dtype.kind != "f" or not d.size:
         return
     if xp_of(d) is not np:
@@ -318,14 +318,14 @@ class BatchNorm1d(Module):
         for t, value in ((self.running_mean, 0), (self.running_var, 1),
                          (self.num_batches_tracked, 0)):
             if t is not None:
-                t.data[...] = value
+                t._data[...] = value
 
     def forward(self, x: Any) -> Tensor:
         counting = self.training and self.track_running_stats
         counted = self.num_batches_tracked if counting else None  # None: nothing to count
         momentum = self.momentum
         if counted is not None and momentum is None:  # cumulative average over the batches
-            seen = counted.data  # on a GPU: stays there (no wait to read it)
+            seen = counted._data  # on a GPU: stays there (no wait to read it)
             momentum = 1.0 / ((float(seen) if isinstance(seen, np.ndarray) else seen) + 1)
         try:
             out = batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
@@ -333,7 +333,7 @@ class BatchNorm1d(Module):
         except ShapeError as exc:
             raise _layer_error(self, x, _norm_detail(exc, self.num_features)) from None
         if counted is not None:
-            counted.data += 1
+            counted._data += 1
         return out
 
     def extra_repr(self) -> str:

@@ -37,7 +37,7 @@ class Parameter(Tensor):
         if data is None:
             data = np.empty(0, dtype=np.float32)
         if isinstance(data, Tensor):
-            data = data.data
+            data = data._data
             super().__init__(data, dtype=data.dtype, requires_grad=requires_grad)
         else:
             super().__init__(data, requires_grad=requires_grad)
@@ -142,7 +142,7 @@ class Module(TrainingMixin):
             self.__dict__[kind][name] = value
             return
         holds, takes = _KINDS[kind]
-        hint = " (to change its values use param.data[...] = ...)" if kind == "_parameters" else ""
+        hint = " (to change its values use param._data[...] = ...)" if kind == "_parameters" else ""
         raise TypeError(
             f"cannot assign {type(value).__name__} to '{name}' of {type(self).__name__}: it "
             f"holds {holds}, so it takes {takes} or None{hint}; `del` it first to reuse the name"
@@ -257,7 +257,7 @@ class Module(TrainingMixin):
 
     def state_dict(self) -> dict:
         """name -> NumPy array (a copy) for every parameter and buffer."""
-        return {name: _host_copy(t.data) for name, t in self._state_tensors().items()}
+        return {name: _host_copy(t._data) for name, t in self._state_tensors().items()}
 
     def load_state_dict(self, state_dict: Mapping, strict: bool = True) -> IncompatibleKeys:
         """Copy values into the existing parameters and buffers, in place.
@@ -282,7 +282,7 @@ class Module(TrainingMixin):
             raise self._state_error(missing, unexpected, problems, mismatched, strict)
         for name, arr in values.items():
             t = own[name]
-            t.data[...] = to_device(arr, t.device)
+            t._data[...] = to_device(arr, t.device)
             bump_version(t)
         return IncompatibleKeys(missing, unexpected)
 
@@ -327,9 +327,9 @@ class Module(TrainingMixin):
         """
         dtype = None if dtype is None else np.dtype(dtype)
         for t in [*self.parameters(), *self.buffers()]:
-            t.data = _moved(t.data, device, dtype)
+            t._data = _moved(t._data, device, dtype)
             if t.grad is not None:
-                t.grad = Tensor._wrap(_moved(t.grad.data, device, dtype))
+                t.grad = Tensor._wrap(_moved(t.grad._data, device, dtype))
         return self
 
     def cpu(self) -> Module:
@@ -376,7 +376,7 @@ def _host_copy(arr) -> np.ndarray:
 
 def _checked_value(name: str, t: Tensor, value):
     """(array ready to copy into t, None), or (None, text of the problem)."""
-    arr = value.data if isinstance(value, Tensor) else value
+    arr = value._data if isinstance(value, Tensor) else value
     if not hasattr(arr, "__cuda_array_interface__"):
         arr = np.asarray(arr)
     if tuple(arr.shape) != t.shape:

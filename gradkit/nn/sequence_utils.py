@@ -49,16 +49,16 @@ def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.
     for i, s in enumerate(seqs):
         n = s.shape[0]
         if padding_side == "left":
-            out[i, longest - n:] = s.data
+            out[i, longest - n:] = s._data
         else:
-            out[i, :n] = s.data
+            out[i, :n] = s._data
     return Tensor._wrap(out if batch_first else xp.ascontiguousarray(xp.swapaxes(out, 0, 1)))
 
 
 def padding_mask(lengths, max_length: int | None = None, device=None) -> Tensor:
     """A bool (N, max_length) mask, True at the padded positions (position >= length): the
     `key_padding_mask` of attention for right-padded sequences of these `lengths`."""
-    data = lengths.data if isinstance(lengths, Tensor) else lengths
+    data = lengths._data if isinstance(lengths, Tensor) else lengths
     lens = np.asarray(data) if xp_of(data) is np else data
     if lens.ndim != 1 or (lens.size and lens.dtype.kind not in "iu"):
         raise ValueError(f"padding_mask: lengths must be a 1-D array of ints, got shape "

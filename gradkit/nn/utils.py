@@ -27,7 +27,7 @@ def _grads(parameters: Tensor | Iterable[Tensor]) -> list:
     for p in params:
         if not isinstance(p, Tensor):
             raise TypeError(f"clip_grad: parameters must be Tensors, got {type(p).__name__}")
-    return [p.grad.data for p in params if p.grad is not None]
+    return [p.grad._data for p in params if p.grad is not None]
 
 
 def _writable(p_grad):
@@ -73,7 +73,7 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
     coef = xp.minimum(np.float32(max_norm) / (total + np.float32(1e-6)), np.float32(1.0))
     for p in params:
         if p.grad is not None:
-            g = _writable(p.grad.data)
+            g = _writable(p.grad._data)
             xp.multiply(g, coef.astype(g.dtype), out=g)
             p.grad = Tensor._wrap(g)
     return Tensor._wrap(total)
@@ -88,6 +88,6 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     _grads(params)
     for p in params:
         if p.grad is not None:
-            g = _writable(p.grad.data)
+            g = _writable(p.grad._data)
             xp_of(g).clip(g, -clip_value, clip_value, out=g)
             p.grad = Tensor._wrap(g)

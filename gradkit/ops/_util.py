@@ -9,7 +9,7 @@ import numpy as np
 
 from ..backend.devices import DEFAULT_FLOAT
 from ..errors import DeviceError, DTypeError, ShapeError
-from ..tensor import Tensor, as_tensor
+from ..tensor import Tensor, _make, as_tensor
 
 if TYPE_CHECKING:
     from ..tensor_base import TensorLike
@@ -20,8 +20,8 @@ _NUMBER = (int, float, bool, np.number, np.bool_)
 def float_tensor(x: TensorLike, opname: str) -> Tensor:
     """`x` as a floating tensor: integer/bool tensors are promoted to float32 (constants)."""
     x = as_tensor(x)
-    if x.data.dtype.kind not in "fc":
-        return Tensor._wrap(x.data.astype(DEFAULT_FLOAT))
+    if x._data.dtype.kind not in "fc":
+        return Tensor._wrap(x._data.astype(DEFAULT_FLOAT))
     return x
 
 
@@ -35,7 +35,7 @@ def _scalar_dtype(value: Any, dtype: np.dtype) -> np.dtype:
 
 
 def _check_devices(a: Tensor, b: Tensor, opname: str) -> None:
-    x, y = a.data, b.data
+    x, y = a._data, b._data
     if isinstance(x, np.ndarray) and isinstance(y, np.ndarray):
         return  # both on the CPU (ndarray subclasses such as memmap included)
     if type(x) is not type(y) or x.device != y.device:
@@ -43,6 +43,15 @@ def _check_devices(a: Tensor, b: Tensor, opname: str) -> None:
             f"{opname}: tensors on different devices ({a.device} and {b.device}); "
             "move one with .to(device)"
         )
+
+
+def _to_float(t: Tensor, dtype: np.dtype) -> Tensor:
+    """An int/bool operand as `dtype`; a recorded rule's mask (a comparison node, see
+    `autograd_rules.IN_RULE`) stays connected, passing its gradient through."""
+    out = t._data.astype(dtype)
+    if t.requires_grad:
+        return _make(out, (t,), lambda g: (g,), "astype")
+    return Tensor._wrap(out)
 
 
 def operands(a: Any, b: Any, opname: str) -> tuple[Tensor, Tensor]:
@@ -53,29 +62,29 @@ def operands(a: Any, b: Any, opname: str) -> tuple[Tensor, Tensor]:
     """
     ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
     if ta and tb:
-        x, y = a.data, b.data
+        x, y = a._data, b._data
         if x.dtype is y.dtype and type(x) is np.ndarray and type(y) is np.ndarray:
             return a, b  # the common case: same dtype, both on the CPU
     elif not (ta or tb):
         a, ta = as_tensor(a), True
     if ta and tb:
         _check_devices(a, b, opname)
-        kx, ky = a.data.dtype.kind, b.data.dtype.kind
+        kx, ky = a._data.dtype.kind, b._data.dtype.kind
         if kx == "f" and ky != "f":
-            b = Tensor._wrap(b.data.astype(a.data.dtype))
+            b = _to_float(b, a._data.dtype)
         elif ky == "f" and kx != "f":
-            a = Tensor._wrap(a.data.astype(b.data.dtype))
+            a = _to_float(a, b._data.dtype)
         return a, b
     t, other = (a, b) if ta else (b, a)
     if isinstance(other, _NUMBER):
-        dtype = _scalar_dtype(other, t.data.dtype)
-        if dtype != t.data.dtype:
-            t = Tensor._wrap(t.data.astype(dtype))
+        dtype = _scalar_dtype(other, t._data.dtype)
+        if dtype != t._data.dtype:
+            t = Tensor._wrap(t._data.astype(dtype))
         c = Tensor._wrap(t._xp.asarray(other, dtype=dtype))
         return (t, c) if ta else (c, t)
-    if (isinstance(other, np.ndarray) and isinstance(t.data, np.ndarray)
-            and other.dtype.kind == "f" and t.data.dtype.kind == "f"):
-        c = Tensor._wrap(other.astype(t.data.dtype, copy=False))  # never through float32
+    if (isinstance(other, np.ndarray) and isinstance(t._data, np.ndarray)
+            and other.dtype.kind == "f" and t._data.dtype.kind == "f"):
+        c = Tensor._wrap(other.astype(t._data.dtype, copy=False))  # never through float32
     else:
         c = as_tensor(other, t)
     return operands(t, c, opname) if ta else operands(c, t, opname)
@@ -87,8 +96,8 @@ def shape_error(opname: str, *shapes: Sequence[int], detail: str = "") -> ShapeE
 
 
 def check_float(t: Tensor, opname: str) -> None:
-    if t.data.dtype.kind not in "fc":
-        raise DTypeError(f"{opname}: needs a floating tensor, got {t.data.dtype}")
+    if t._data.dtype.kind not in "fc":
+        raise DTypeError(f"{opname}: needs a floating tensor, got {t._data.dtype}")
 
 
 def norm_axis(axis: Any, ndim: int, opname: str) -> Any:

@@ -40,7 +40,7 @@ def additive_mask(mask, dtype, xp, true_means_keep: bool = True, opname: str = "
     masks); a float mask is used as it is (a Tensor stays a Tensor: it is differentiable)."""
     if mask is None:
         return None
-    data = mask.data if isinstance(mask, Tensor) else mask
+    data = mask._data if isinstance(mask, Tensor) else mask
     data = xp.asarray(data) if xp_of(data) is np and xp is not np else data
     if not hasattr(data, "dtype"):
         data = xp.asarray(data)
@@ -94,10 +94,10 @@ def attention(q, k, v, mask=None, dropout_p: float = 0.0, scale: float | None = 
     q, k, v, mt = _operands(q, k, v, mask)
     xp = q._xp
     sc = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
-    s = q.data @ xp.swapaxes(k.data, -1, -2)
+    s = q._data @ xp.swapaxes(k._data, -1, -2)
     s *= sc
     if mask is not None:
-        m = mt.data if mt is not None else mask
+        m = mt._data if mt is not None else mask
         if np.broadcast_shapes(s.shape, m.shape) == s.shape:
             s += m
         else:  # the mask has batch axes the scores lack
@@ -114,7 +114,7 @@ def attention(q, k, v, mask=None, dropout_p: float = 0.0, scale: float | None = 
             keep = (rng.random(p.shape, dtype=np.float32) >= dropout_p).astype(p.dtype)
             keep *= p.dtype.type(1.0 / (1.0 - dropout_p))
         p = p * keep
-    out = p @ v.data
+    out = p @ v._data
     parents = (q, k, v) if mt is None else (q, k, v, mt)
     const = mask if mt is None else None  # an additive mask array (or None)
 
@@ -122,7 +122,7 @@ def attention(q, k, v, mask=None, dropout_p: float = 0.0, scale: float | None = 
         if xp is recorded:  # differentiate the composition (the dropout mask a constant)
             return recorded.vjp_of(lambda *ts: _composed(*ts, mask=const, keep=keep, sc=sc),
                                    parents, g)
-        return _attention_grads(xp, g, q.data, k.data, v.data, s, p, keep, sc,
+        return _attention_grads(xp, g, q._data, k._data, v._data, s, p, keep, sc,
                                 [t.requires_grad for t in parents])
 
     return _make(out, parents, vjp, "attention")
@@ -141,11 +141,11 @@ def _composed(q, k, v, mt=None, mask=None, keep=None, sc: float = 1.0) -> Tensor
         s = s + mt
     elif mask is not None:
         s = s + const(mask)
-    xp = xp_of(s.data)
-    top = s.data.max(axis=-1, keepdims=True)
+    xp = xp_of(s._data)
+    top = s._data.max(axis=-1, keepdims=True)
     e = exp(s - const(xp.where(xp.isfinite(top), top, 0)))  # the shift is a constant
     total = e.sum(axis=-1, keepdims=True)
-    p = e / (total + const((total.data == 0).astype(total.dtype)))  # all masked: 0 / 1
+    p = e / (total + const((total._data == 0).astype(total.dtype)))  # all masked: 0 / 1
     if keep is not None:
         p = p * const(keep)
     return matmul(p, v)

@@ -59,7 +59,7 @@ def _conv_node(x, weight, bias, args: tuple, nd: int, opname: str, act_name=None
     unbatched = x.ndim == nd + 1
     xs = (1,) + x.shape if unbatched else x.shape
     _check_conv(xs, weight.shape, groups, nd, opname)
-    xd, wd = x.data.reshape(xs), weight.data
+    xd, wd = x._data.reshape(xs), weight._data
     if nd == 1:  # a 1-D convolution is a 2-D one over (1, L)
         xd, wd = xd[:, :, None, :], wd[:, :, None, :]
         stride = (1,) + ntuple(stride, 1, "stride", opname)
@@ -69,7 +69,7 @@ def _conv_node(x, weight, bias, args: tuple, nd: int, opname: str, act_name=None
     act, xp = _fused_activation(act_name), x._xp
     geo, widths = conv_geometry(xd.shape, wd.shape[2:], stride, padding, dilation,
                                 padding_mode, opname)
-    y, back = conv_arrays(xd, wd, None if bias is None else bias.data, geo, widths,
+    y, back = conv_arrays(xd, wd, None if bias is None else bias._data, geo, widths,
                           padding_mode, groups, act)
     y = y[:, :, 0] if nd == 1 else y
     out = y[0] if unbatched else y
@@ -140,14 +140,14 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     _check_conv(xs, weight.shape, groups, 2, opname, transposed=True)
     geo = _transposed_geometry(xs, weight.shape, stride, padding, output_padding, dilation,
                                opname)
-    xd, wd, xp = x.data.reshape(xs), weight.data, x._xp
+    xd, wd, xp = x._data.reshape(xs), weight._data, x._xp
     (n, cin, h, w), (cog, kh, kw) = xs, weight.shape[1:]
     xc = planes(xd).reshape(groups, cin // groups, n * h * w)
     wm = wd.reshape(groups, cin // groups, cog * kh * kw)
     cols = xp.matmul(wm.transpose(0, 2, 1), xc).reshape(cog * groups, kh, kw, n, h, w)
     y = col2im_cf(cols, geo, (n, cog * groups) + geo.size)
     if bias is not None:
-        y += bias.data[:, None, None, None]
+        y += bias._data[:, None, None, None]
     y = y.transpose(1, 0, 2, 3)
 
     def vjp(g):

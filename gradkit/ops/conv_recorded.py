@@ -70,7 +70,7 @@ def conv_map(x: Any, w: Any, geo: Geometry, groups: int) -> Any:
     if ts is None:
         return _conv(x, w, geo, groups)
     tx, tw = ts
-    xd, wd = tx.data, tw.data
+    xd, wd = tx._data, tw._data
 
     def vjp(g):
         return (input_grad_map(g, wd, geo, groups) if tx.requires_grad else None,
@@ -85,7 +85,7 @@ def input_grad_map(g: Any, w: Any, geo: Geometry, groups: int) -> Any:
     if ts is None:
         return _input_grad(g, w, geo, groups)
     tg, tw = ts
-    gd, wd = tg.data, tw.data
+    gd, wd = tg._data, tw._data
 
     def vjp(u):
         return (conv_map(u, wd, geo, groups) if tg.requires_grad else None,
@@ -100,7 +100,7 @@ def weight_grad_map(x: Any, g: Any, geo: Geometry, groups: int) -> Any:
     if ts is None:
         return _weight_grad(x, g, geo, groups)
     tx, tg = ts
-    xd, gd = tx.data, tg.data
+    xd, gd = tx._data, tg._data
 
     def vjp(u):
         return (input_grad_map(gd, u, geo, groups) if tx.requires_grad else None,

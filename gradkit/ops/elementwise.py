@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..autograd import register_differentiable
+from ..autograd import IN_RULE, register_differentiable
 from ..backend.devices import to_device
 from ..errors import DTypeError
 from ..tensor import Tensor, _make, as_tensor
@@ -31,7 +31,7 @@ def add(a: TensorLike, b: TensorLike) -> Tensor:
     """a + b (broadcasting)."""
     a, b = operands(a, b, "add")
     try:
-        out = a.data + b.data
+        out = a._data + b._data
     except ValueError:
         raise _broadcast_failed("add", a, b) from None
     return _make(out, (a, b), lambda g: (g, g), "add")
@@ -41,7 +41,7 @@ def sub(a: TensorLike, b: TensorLike) -> Tensor:
     """a - b (broadcasting)."""
     a, b = operands(a, b, "sub")
     try:
-        out = a.data - b.data
+        out = a._data - b._data
     except ValueError:
         raise _broadcast_failed("sub", a, b) from None
     return _make(out, (a, b), lambda g: (g, -g if b.requires_grad else None), "sub")
@@ -50,7 +50,7 @@ def sub(a: TensorLike, b: TensorLike) -> Tensor:
 def mul(a: TensorLike, b: TensorLike) -> Tensor:
     """a * b (broadcasting)."""
     a, b = operands(a, b, "mul")
-    x, y = a.data, b.data
+    x, y = a._data, b._data
     try:
         out = x * y
     except ValueError:
@@ -65,9 +65,9 @@ def mul(a: TensorLike, b: TensorLike) -> Tensor:
 def div(a: TensorLike, b: TensorLike) -> Tensor:
     """a / b (true division; integer operands give float32)."""
     a, b = operands(a, b, "div")
-    if a.data.dtype.kind != "f":
+    if a._data.dtype.kind != "f":
         a, b = float_tensor(a, "div"), float_tensor(b, "div")
-    x, y = a.data, b.data
+    x, y = a._data, b._data
     try:
         out = x / y
     except ValueError:
@@ -85,7 +85,7 @@ def pow(a: TensorLike, b: TensorLike) -> Tensor:  # noqa: A001 - NumPy's name
     if isinstance(b, (int, float)) and isinstance(a, Tensor):
         return _pow_scalar(float_tensor(a, "pow") if isinstance(b, float) else a, b)
     a, b = operands(a, b, "pow")
-    x, y = a.data, b.data
+    x, y = a._data, b._data
     xp = a._xp
     try:
         out = x**y
@@ -104,7 +104,7 @@ def pow(a: TensorLike, b: TensorLike) -> Tensor:  # noqa: A001 - NumPy's name
 
 
 def _pow_scalar(a: Tensor, p: float) -> Tensor:
-    x = a.data
+    x = a._data
     out = x * x if p == 2 else x**p
 
     def vjp(g):
@@ -127,7 +127,7 @@ def minimum(a: TensorLike, b: TensorLike) -> Tensor:
 
 def _minmax(a: TensorLike, b: TensorLike, name: str) -> Tensor:
     a, b = operands(a, b, name)
-    x, y = a.data, b.data
+    x, y = a._data, b._data
     xp = a._xp
     try:
         out = getattr(xp, name)(x, y)
@@ -148,14 +148,14 @@ def where(cond: TensorLike, a: TensorLike, b: TensorLike) -> Tensor:
     a, b = operands(a, b, "where")
     if isinstance(cond, Tensor):
         _check_devices(cond, a, "where")
-        c = cond.data
+        c = cond._data
     else:
         c = a._xp.asarray(cond)
     if c.dtype != bool:
         raise DTypeError(f"where: the condition must be a bool tensor, got {c.dtype}")
     xp = a._xp
     try:
-        out = xp.where(c, a.data, b.data)
+        out = xp.where(c, a._data, b._data)
     except ValueError:
         raise shape_error("where", c.shape, a.shape, b.shape) from None
 
@@ -166,6 +166,8 @@ def where(cond: TensorLike, a: TensorLike, b: TensorLike) -> Tensor:
             xp.where(c, zero, g) if b.requires_grad else None,
         )
 
+    if isinstance(cond, Tensor) and cond.requires_grad:  # a recorded rule's mask (IN_RULE)
+        return _make(out, (a, b, cond), lambda g: (*vjp(g), g * 0), "where")
     return _make(out, (a, b), vjp, "where")
 
 
@@ -174,11 +176,12 @@ def clip(x: TensorLike, lo: float | None = None, hi: float | None = None) -> Ten
     if lo is None and hi is None:
         raise ValueError("clip: give at least one of lo and hi")
     x = as_tensor(x)
-    d = x.data
+    d = x._data
     xp = x._xp
     out = xp.clip(d, lo, hi)
 
     def vjp(g):
+        d = x._data  # raw even when recorded: clip's mask is a constant (as in PyTorch)
         inside = (d >= lo) if lo is not None else None
         if hi is not None:
             inside = (d <= hi) if inside is None else inside & (d <= hi)
@@ -190,7 +193,7 @@ def clip(x: TensorLike, lo: float | None = None, hi: float | None = None) -> Ten
 def neg(x: TensorLike) -> Tensor:
     """-x."""
     x = as_tensor(x)
-    return _make(-x.data, (x,), lambda g: (-g,), "neg")
+    return _make(-x._data, (x,), lambda g: (-g,), "neg")
 
 
 # ---- unary maths, one line of gradient each ---------------------------------------------
@@ -202,7 +205,7 @@ def _unary(name: str, forward: Callable[..., Any], grad: Callable[..., Any],
 
     def op(x: TensorLike) -> Tensor:
         x = float_tensor(x, name)
-        d = x.data
+        d = x._data
         xp = x._xp
         out = forward(xp, d)
         return _make(out, (x,), lambda g: (grad(xp, g, d, out),), name)
@@ -303,17 +306,22 @@ softplus = _unary(
 def leaky_relu(x: TensorLike, negative_slope: float = 0.01) -> Tensor:
     """x where x > 0, else negative_slope * x."""
     x = float_tensor(x, "leaky_relu")
-    d = x.data
+    d = x._data
     pos = d > 0
     xp = x._xp
     out = xp.where(pos, d, d * negative_slope)
-    return _make(out, (x,), lambda g: (xp.where(pos, g, g * negative_slope),), "leaky_relu")
+
+    def vjp(g: Any) -> tuple:
+        mask = d > 0 if isinstance(d, Tensor) else pos  # recorded: the mask stays connected
+        return (xp.where(mask, g, g * negative_slope),)
+
+    return _make(out, (x,), vjp, "leaky_relu")
 
 
 def elu(x: TensorLike, alpha: float = 1.0) -> Tensor:
     """x where x > 0, else alpha * (exp(x) - 1)."""
     x = float_tensor(x, "elu")
-    d = x.data
+    d = x._data
     xp = x._xp
     pos = d > 0
     out = xp.where(pos, d, alpha * xp.expm1(xp.minimum(d, 0)))
@@ -336,17 +344,17 @@ def astype(x: TensorLike, dtype: DTypeLike) -> Tensor:
     """A copy with another dtype; differentiable between floating dtypes."""
     x = as_tensor(x)
     dtype = np.dtype(dtype)
-    out = x.data.astype(dtype)
-    if dtype.kind != "f" or x.data.dtype.kind != "f":
+    out = x._data.astype(dtype)
+    if dtype.kind != "f" or x._data.dtype.kind != "f":
         return Tensor._wrap(out)
-    src = x.data.dtype
+    src = x._data.dtype
     return _make(out, (x,), lambda g: (g.astype(src),), "astype")
 
 
 def to_device_op(x: Tensor, device: DeviceLike) -> Tensor:
     """`x` moved to `device`; gradients flow back to the source device."""
-    out = to_device(x.data, device)
-    if out is x.data:
+    out = to_device(x._data, device)
+    if out is x._data:
         return x
     src = x.device
 
@@ -359,15 +367,29 @@ def to_device_op(x: Tensor, device: DeviceLike) -> Tensor:
 # ---- comparisons and logic (never differentiable) -------------------------------------------
 
 
+def _zero_vjp(a: Tensor, b: Tensor) -> Callable[[Any], tuple]:
+    """A comparison's gradient: zeros for each operand (nothing flows through a mask)."""
+    def vjp(g: Any) -> tuple:
+        zeros = [None if not t.requires_grad else t._xp.zeros_like(t._data) for t in (a, b)]
+        if isinstance(g, Tensor):  # a recorded pass: constants
+            return tuple(None if z is None else Tensor._wrap(z) for z in zeros)
+        return tuple(zeros)
+    return vjp
+
+
 def _compare(name: str,
              fn: Callable[[Any, Any], Any]) -> Callable[[TensorLike, TensorLike], Tensor]:
     def op(a: TensorLike, b: TensorLike) -> Tensor:
         a, b = operands(a, b, name)
         try:
-            out = fn(a.data, b.data)
+            out = fn(a._data, b._data)
         except ValueError:
             raise _broadcast_failed(name, a, b) from None
-        return Tensor._wrap(np.asarray(out) if isinstance(out, np.generic) else out)
+        if isinstance(out, np.generic):
+            out = np.asarray(out)
+        if IN_RULE[0] and (a.requires_grad or b.requires_grad):
+            return _make(out, (a, b), _zero_vjp(a, b), name)  # a mask in a recorded rule
+        return Tensor._wrap(out)
 
     op.__name__ = name
     return op
@@ -383,4 +405,6 @@ logical_and = _compare("logical_and", lambda x, y: x & y)
 logical_or = _compare("logical_or", lambda x, y: x | y)
 logical_xor = _compare("logical_xor", lambda x, y: x ^ y)
 floor_divide = _compare("floor_divide", lambda x, y: x // y)
+register_differentiable("less", "less_equal", "greater", "greater_equal", "equal", "not_equal",
+                        "logical_and", "logical_or", "logical_xor", "floor_divide")
 remainder = _compare("remainder", lambda x, y: x % y)

@@ -28,7 +28,7 @@ def _raw_index(index: Index, x: Tensor) -> Any:
         return tuple(_raw_index(i, x) for i in index)
     xp = x._xp
     if isinstance(index, Tensor):
-        data = index.data
+        data = index._data
         if xp is np:
             if not isinstance(data, np.ndarray):
                 raise DeviceError(f"getitem: a tensor on {x.device} indexed with a tensor on "
@@ -51,7 +51,7 @@ def _is_basic(index: Any) -> bool:
 def getitem(x: TensorLike, index: Index) -> Tensor:
     """x[index]; repeated integer indices add up their gradients."""
     x = as_tensor(x)
-    d = x.data
+    d = x._data
     xp = x._xp
     idx = _raw_index(index, x)
     try:
@@ -84,9 +84,9 @@ def scatter(values: TensorLike, shape: tuple[int, ...], index: Index) -> Tensor:
     full = xp.zeros(tuple(shape), dtype=v.dtype)
     try:
         if _is_basic(idx):
-            full[idx] = v.data
+            full[idx] = v._data
         else:
-            scatter_add(full, idx, v.data)
+            scatter_add(full, idx, v._data)
     except (IndexError, ValueError) as exc:
         raise ShapeError(f"scatter: values of shape {v.shape} do not fit index {index!r} "
                          f"into shape {tuple(shape)} ({exc})") from None

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 def matmul(a: TensorLike, b: TensorLike) -> Tensor:
     """Matrix product with NumPy's rules (1-D operands, batch broadcasting)."""
     a, b = operands(a, b, "matmul")
-    x, y = a.data, b.data
+    x, y = a._data, b._data
     try:
         out = x @ y
     except ValueError:
@@ -115,7 +115,7 @@ def einsum(spec: str, *tensors: TensorLike) -> Tensor:
     if len(ts) > 1:
         for i in range(1, len(ts)):
             ts[0], ts[i] = operands(ts[0], ts[i], "einsum")
-    arrays = [t.data for t in ts]
+    arrays = [t._data for t in ts]
     subs, out_sub = _parse(spec, arrays)
     xp = ts[0]._xp
     full = ",".join(subs) + "->" + out_sub

@@ -70,7 +70,7 @@ def nll_loss(log_probs: TensorLike, target: TensorLike, reduction: str = "mean")
     """-log_probs[i, target[i]] for (N, C) log-probabilities and int labels (N,) (or (C,), ())."""
     check_reduction(reduction, "nll_loss")
     x = float_tensor(log_probs, "nll_loss")
-    d, xp = x.data, x._xp
+    d, xp = x._data, x._xp
     if d.ndim not in (1, 2):
         raise ShapeError(f"nll_loss: input must be (N, C) or (C,), got shape {d.shape}")
     single = d.ndim == 1
@@ -137,7 +137,7 @@ def binary_cross_entropy(input: TensorLike, target: TensorLike,
     """-(y log p + (1 - y) log(1 - p)) for probabilities p, each log clamped to >= -100."""
     check_reduction(reduction, "binary_cross_entropy")
     p, y = _pair(input, target, "binary_cross_entropy")
-    pd, yd, xp = p.data, y.data, p._xp
+    pd, yd, xp = p._data, y._data, p._xp
     _check_probabilities(pd)
     log_p, log_q = _clamped_logs(xp, pd)
     losses = -(yd * log_p + (1 - yd) * log_q)
@@ -158,7 +158,7 @@ def binary_cross_entropy_with_logits(input: TensorLike, target: TensorLike,
     """Sigmoid + binary cross-entropy in one stable node: max(z, 0) - z y + log1p(exp(-|z|))."""
     check_reduction(reduction, "binary_cross_entropy_with_logits")
     z, y = _pair(input, target, "binary_cross_entropy_with_logits")
-    zd, yd, xp = z.data, y.data, z._xp
+    zd, yd, xp = z._data, y._data, z._xp
     losses = xp.maximum(zd, 0) - zd * yd + xp.log1p(xp.exp(-xp.abs(zd)))
     out = _reduce(xp, losses, reduction, zd.dtype)
 

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 def softmax(x: TensorLike, axis: int = -1) -> Tensor:
     """exp(x) / sum(exp(x)) along `axis`, computed without overflow."""
     x = float_tensor(x, "softmax")
-    d = x.data
+    d = x._data
     xp = x._xp
     axis = norm_axis(axis, d.ndim, "softmax")
     e = xp.exp(d - d.max(axis=axis, keepdims=True))
@@ -47,7 +47,7 @@ def log_softmax(x: TensorLike, axis: int = -1) -> Tensor:
     x = float_tensor(x, "log_softmax")
     xp = x._xp
     axis = norm_axis(axis, x.ndim, "log_softmax")
-    out = ck.log_softmax(x.data, axis)
+    out = ck.log_softmax(x._data, axis)
 
     def vjp(g):
         return (g - xp.exp(out) * g.sum(axis=axis, keepdims=True),)
@@ -66,7 +66,7 @@ def _labels(labels, num_classes: int, opname: str, check: bool = True):
     `check=False` leaves the range to the caller (cross_entropy, whose
     `kernels.log_softmax_xent` counts them in the same pass).
     """
-    y = labels.data if isinstance(labels, Tensor) else labels
+    y = labels._data if isinstance(labels, Tensor) else labels
     y = np.asarray(y) if xp_of(y) is np else y
     if y.dtype.kind not in "iu":
         raise DTypeError(f"{opname}: class labels must be integers, got dtype {y.dtype}")
@@ -138,7 +138,7 @@ def linear(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None,
     `relu(linear(x, weight, bias))`, without a second node or a second array.
     """
     x, weight = operands(x, weight, "linear")
-    xd, w = x.data, weight.data
+    xd, w = x._data, weight._data
     if w.ndim != 2:
         raise ShapeError(f"linear: weight must be 2-D (out, in), got shape {w.shape}")
     if xd.ndim == 0 or xd.shape[-1] != w.shape[1]:
@@ -156,9 +156,9 @@ def linear(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None,
             raise ShapeError(f"linear: bias must have shape ({w.shape[0]},), got {bias.shape}")
         parents = (x, weight, bias)
     if act_forward is not None:  # bias and activation in place (one kernel on a GPU for ReLU)
-        act_forward(out, None if bias is None else bias.data)
+        act_forward(out, None if bias is None else bias._data)
     elif bias is not None:
-        out += bias.data
+        out += bias._data
     y2 = out
     if xd.ndim != 2:
         out = out.reshape(xd.shape[:-1] + (w.shape[0],))
@@ -207,7 +207,7 @@ def cross_entropy(logits: TensorLike, target: TensorLike, reduction: str = "mean
                   label_smoothing: float = 0.0) -> Tensor:
     """Softmax + cross-entropy as one node. `target`: int labels (N,) or probabilities (N, C)."""
     logits = float_tensor(logits, "cross_entropy")
-    z = logits.data
+    z = logits._data
     if z.ndim not in (1, 2):
         raise ShapeError(f"cross_entropy: logits must be (N, C) or (C,), got shape {z.shape}")
     if reduction not in ("mean", "sum", "none"):
@@ -216,7 +216,7 @@ def cross_entropy(logits: TensorLike, target: TensorLike, reduction: str = "mean
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], "
                          f"got {label_smoothing}")
-    tdata = target.data if isinstance(target, Tensor) else target
+    tdata = target._data if isinstance(target, Tensor) else target
     if (tdata.dtype if hasattr(tdata, "dtype") else np.asarray(tdata).dtype).kind in "iu":
         return _xent_labels(logits, target, reduction, label_smoothing)
     return _xent_probabilities(logits, target, reduction, label_smoothing)
@@ -224,10 +224,10 @@ def cross_entropy(logits: TensorLike, target: TensorLike, reduction: str = "mean
 
 def _xent_labels(logits: Tensor, target, reduction: str, ls: float) -> Tensor:
     """cross_entropy against int labels: the fused log-softmax + pick, (softmax - onehot) back."""
-    z, xp = logits.data, logits._xp
+    z, xp = logits._data, logits._xp
     z2 = z[None] if z.ndim == 1 else z
     n, c = z2.shape
-    on_host = xp_of(target.data if isinstance(target, Tensor) else target) is np
+    on_host = xp_of(target._data if isinstance(target, Tensor) else target) is np
     y = _labels(target, c, "cross_entropy", check=on_host)  # GPU labels: counted below
     if type(y) is not type(z2):
         y = xp.asarray(y)
@@ -250,12 +250,12 @@ def _xent_labels(logits: Tensor, target, reduction: str, ls: float) -> Tensor:
 
 def _xent_probabilities(logits: Tensor, target, reduction: str, ls: float) -> Tensor:
     """cross_entropy against class probabilities (N, C) (or (C,) for (C,) logits)."""
-    z, xp = logits.data, logits._xp
+    z, xp = logits._data, logits._xp
     single = z.ndim == 1
     z2 = z[None] if single else z
     n, c = z2.shape
     t = float_tensor(target, "cross_entropy")
-    q = t.data.reshape(n, c) if single else t.data
+    q = t._data.reshape(n, c) if single else t._data
     if q.shape != (n, c):
         if t.shape == z.shape[:-1]:  # one float per row: labels stored as floats
             raise DTypeError(
@@ -320,7 +320,7 @@ def _row_grads(g, reduction: str, n: int):
 
 def _xent_node(logits: Tensor, losses, reduction: str, parents: tuple, vjp) -> Tensor:
     """Reduce the per-row losses and record the cross_entropy node."""
-    z = logits.data
+    z = logits._data
     if reduction == "none":
         out = losses[0] if z.ndim == 1 else losses
     else:  # sum / n: np.mean's numbers without its Python overhead
@@ -335,7 +335,7 @@ def dropout(x: TensorLike, p: float = 0.5, training: bool = True) -> Tensor:
     x = as_tensor(x)
     if not training or p == 0.0:
         return x
-    d = x.data
+    d = x._data
     if p == 1.0:
         mask = x._xp.zeros(d.shape, dtype=d.dtype)
     else:

@@ -32,7 +32,7 @@ def _affine_arrays(x: Tensor, weight, bias, shape: tuple, bshape: tuple, opname:
         _check_devices(x, t, opname)
         if t.shape != shape:
             raise ShapeError(f"{opname}: {label} must have shape {shape}, got {t.shape}")
-        out.append(t.data.reshape(bshape))
+        out.append(t._data.reshape(bshape))
     return out
 
 
@@ -68,9 +68,9 @@ def _recorded_stats(x: Tensor, weight, w, xhat, invstd, stat_axes, eps) -> tuple
     written since are not read."""
     wt = None if weight is None else weight.reshape(w.shape)
     if stat_axes is None:  # the arrays as constants of their own dtype (Tensor(a) is float32)
-        base = xhat.data if isinstance(xhat, Tensor) else xhat  # xhat was the result
+        base = xhat._data if isinstance(xhat, Tensor) else xhat  # xhat was the result
         inv = Tensor._wrap(invstd)
-        return wt, (x - Tensor._wrap(x.data)) * inv + Tensor._wrap(base), inv
+        return wt, (x - Tensor._wrap(x._data)) * inv + Tensor._wrap(base), inv
     xc = x - x.mean(axis=stat_axes, keepdims=True)
     inv = 1.0 / recorded.sqrt((xc * xc).mean(axis=stat_axes, keepdims=True) + eps)
     return wt, xc * inv, inv
@@ -97,7 +97,7 @@ def batch_norm(x: TensorLike, running_mean: Tensor | None = None,
     normalise. Same meaning as torch.nn.functional.batch_norm.
     """
     x = float_tensor(x, "batch_norm")
-    d = x.data
+    d = x._data
     c = next((t.shape[0] for t in (weight, running_mean) if t is not None), None)
     if d.ndim not in (2, 3) or (c is not None and d.shape[1] != c):
         want = "(N, C) or (N, C, L)" + (f" with C={c}" if c is not None else "")
@@ -106,7 +106,7 @@ def batch_norm(x: TensorLike, running_mean: Tensor | None = None,
     bshape = (1, d.shape[1]) + (1,) * (d.ndim - 2)
     w, b = _affine_arrays(x, weight, bias, (d.shape[1],), bshape, "batch_norm")
     stats = None if running_mean is None or running_var is None else (
-        running_mean.data, running_var.data)
+        running_mean._data, running_var._data)
     stat_axes: tuple | None = axes
     if training or stats is None:
         mean, xc, var = _batch_stats(d, axes, training)
@@ -143,7 +143,7 @@ def layer_norm(x: TensorLike, normalized_shape: int | Sequence[int],
                eps: float = 1e-5) -> Tensor:
     """Normalise over the last len(normalized_shape) axes, then scale and shift (one node)."""
     x = float_tensor(x, "layer_norm")
-    d = x.data
+    d = x._data
     ns = (int(normalized_shape),) if isinstance(normalized_shape, int) else tuple(
         normalized_shape)
     k = len(ns)

@@ -240,7 +240,7 @@ def _is_2x2(geos: list) -> bool:
 
 def _max_pool(x, nd, kernel_size, stride, padding, dilation, ceil_mode, opname) -> Tensor:
     x = float_tensor(x, opname)
-    d = x.data
+    d = x._data
     geos = pool_axes(d.shape, nd, kernel_size, stride, padding, dilation, ceil_mode, opname)
     if _is_2x2(geos):
         y, masks = _max_2x2(d, geos[0][5], geos[1][5], is_grad_enabled() and x.requires_grad)
@@ -294,7 +294,7 @@ def _divisor(geo: tuple, count_include_pad: bool):
 def _avg_pool(x, nd, kernel_size, stride, padding, ceil_mode, count_include_pad,
               divisor_override, opname) -> Tensor:
     x = float_tensor(x, opname)
-    d = x.data
+    d = x._data
     xp = xp_of(d)
     geos = pool_axes(d.shape, nd, kernel_size, stride, padding, 1, ceil_mode, opname)
     passes = [(d.ndim - nd + i, geos[i]) for i in reversed(range(nd))]

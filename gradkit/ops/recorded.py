@@ -133,7 +133,7 @@ def _const(arr: Any) -> Tensor:
 
 
 def _host(like: Any) -> Any:
-    return like.data if isinstance(like, Tensor) else like
+    return like._data if isinstance(like, Tensor) else like
 
 
 def zeros_like(a: Any, dtype: Any = None) -> Tensor:

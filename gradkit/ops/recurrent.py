@@ -70,12 +70,12 @@ def lstm(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse: bool = False):
     `h0`, `c0` (N, H) may be None (zeros); both are differentiable.
     """
     ops = checked_operands("lstm", 4, dict(zip(_NAMES, (x, h0, c0, w_ih, w_hh, b_ih, b_hh))))
-    X, dt = ops[0].data, ops[0].dtype
+    X, dt = ops[0]._data, ops[0].dtype
     xp = xp_of(X)
     t, n, _ = X.shape
     h = ops[4].shape[1]
     bias = bias_sum(ops[5], ops[6])
-    G = project_sequence(X, scaled_gates(xp, ops[3].data, _LSTM_SCALES),
+    G = project_sequence(X, scaled_gates(xp, ops[3]._data, _LSTM_SCALES),
                          None if bias is None else scaled_gates(xp, bias, _LSTM_SCALES), True)
     S = xp.empty((2, t + 1, n, h), dtype=dt)  # [h states, c states], rows as in state_rows
     steps, off = state_rows(t, reverse)
@@ -84,9 +84,9 @@ def lstm(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse: bool = False):
     keep = is_grad_enabled() and any(o is not None and o.requires_grad for o in ops)
     saved = (WORKSPACE.empty(xp, G.shape, dt),
              WORKSPACE.empty(xp, (t, n, h), dt)) if keep else None  # D, P: _lstm_factors
-    whT = xp.ascontiguousarray(scaled_gates(xp, ops[4].data, _LSTM_SCALES).T)
+    whT = xp.ascontiguousarray(scaled_gates(xp, ops[4]._data, _LSTM_SCALES).T)
     _lstm_steps(xp, G, S, whT, steps, off, saved)
-    w_ih, w_hh = ops[3].data, ops[4].data
+    w_ih, w_hh = ops[3]._data, ops[4]._data
 
     def backward(g, need, stash):
         dc = stash.get("lstm_c_n")
@@ -193,23 +193,23 @@ def gru(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, reverse: bool = False):
     """
     x, h0, w_ih, w_hh, b_ih, b_hh = checked_operands(
         "gru", 3, dict(x=x, h0=h0, w_ih=w_ih, w_hh=w_hh, b_ih=b_ih, b_hh=b_hh))
-    X, dt = x.data, x.dtype
+    X, dt = x._data, x.dtype
     xp = xp_of(X)
     t, n, _ = X.shape
     h = w_hh.shape[1]
     bias = bias_sum(b_ih, b_hh)
     if b_hh is not None:  # b_hn stays inside r * (W_hn h + b_hn)
-        bias = bias - xp.concatenate([xp.zeros(2 * h, dtype=dt), b_hh.data[2 * h:]])
-    G = project_sequence(X, scaled_gates(xp, w_ih.data, _GRU_SCALES),
+        bias = bias - xp.concatenate([xp.zeros(2 * h, dtype=dt), b_hh._data[2 * h:]])
+    G = project_sequence(X, scaled_gates(xp, w_ih._data, _GRU_SCALES),
                          None if bias is None else scaled_gates(xp, bias, _GRU_SCALES), True)
     R = WORKSPACE.empty(xp, (t, n, 3 * h), dt)  # W_hh h (+ b_hn) of every step
     S = xp.empty((t + 1, n, h), dtype=dt)
     steps, off = state_rows(t, reverse)
     init_state(S, h0, t - t * off)
-    b_hn = None if b_hh is None else b_hh.data[2 * h:]
-    whT = xp.ascontiguousarray(scaled_gates(xp, w_hh.data, _GRU_SCALES).T)
+    b_hn = None if b_hh is None else b_hh._data[2 * h:]
+    whT = xp.ascontiguousarray(scaled_gates(xp, w_hh._data, _GRU_SCALES).T)
     _gru_steps(xp, G, R, S, whT, b_hn, steps, off)
-    wi, wh = w_ih.data, w_hh.data
+    wi, wh = w_ih._data, w_hh._data
 
     def backward(g, need, stash):
         return _gru_backward(xp, g, X, G, R, S, (wi, wh), steps, off, need)
@@ -304,14 +304,14 @@ def rnn(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, reverse: bool = False,
         raise ValueError(f"rnn: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
     x, h0, w_ih, w_hh, b_ih, b_hh = checked_operands(
         "rnn", 1, dict(x=x, h0=h0, w_ih=w_ih, w_hh=w_hh, b_ih=b_ih, b_hh=b_hh))
-    X = x.data
+    X = x._data
     xp = xp_of(X)
     t, n, _ = X.shape
-    G = project_sequence(X, w_ih.data, bias_sum(b_ih, b_hh), True)
+    G = project_sequence(X, w_ih._data, bias_sum(b_ih, b_hh), True)
     S = xp.empty((t + 1, n, w_hh.shape[1]), dtype=x.dtype)
     steps, off = state_rows(t, reverse)
     init_state(S, h0, t - t * off)
-    whT = w_hh.data.T
+    whT = w_hh._data.T
     for s in steps:
         hs = S[s + off]
         xp.matmul(S[s + 1 - off], whT, out=hs)
@@ -321,7 +321,7 @@ def rnn(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, reverse: bool = False,
         else:
             xp.maximum(hs, 0, out=hs)
     WORKSPACE.give((G,))
-    wi, wh = w_ih.data, w_hh.data
+    wi, wh = w_ih._data, w_hh._data
 
     def backward(g, need, stash):
         out = S[off:t + off]

@@ -34,7 +34,7 @@ def sum(x: TensorLike, axis: Axis = None,
         keepdims: bool = False) -> Tensor:  # noqa: A001 - NumPy's name
     """Sum over `axis` (all axes when None)."""
     x = as_tensor(x)
-    d = x.data
+    d = x._data
     axis = norm_axis(axis, d.ndim, "sum")
     out = d.sum(axis=axis, keepdims=keepdims)
     kshape = _kept_shape(d.shape, axis)
@@ -45,7 +45,7 @@ def sum(x: TensorLike, axis: Axis = None,
 def mean(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Mean over `axis` (all axes when None); integer tensors give float32."""
     x = float_tensor(x, "mean")
-    d = x.data
+    d = x._data
     axis = norm_axis(axis, d.ndim, "mean")
     out = d.mean(axis=axis, keepdims=keepdims)
     kshape = _kept_shape(d.shape, axis)
@@ -60,7 +60,7 @@ def mean(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
 
 def _extreme(x: TensorLike, axis: Axis, keepdims: bool, name: str) -> Tensor:
     x = as_tensor(x)
-    d = x.data
+    d = x._data
     if d.size == 0:
         raise ValueError(f"{name}: the tensor is empty")
     axis = norm_axis(axis, d.ndim, name)
@@ -89,7 +89,7 @@ def min(x: TensorLike, axis: Axis = None,
 def prod(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Product over `axis`; the gradient is exact even where inputs are zero."""
     x = as_tensor(x)
-    d = x.data
+    d = x._data
     axis = norm_axis(axis, d.ndim, "prod")
     out = d.prod(axis=axis, keepdims=keepdims)
     kshape = _kept_shape(d.shape, axis)
@@ -128,7 +128,7 @@ def var(x: TensorLike, axis: Axis = None, keepdims: bool = False,
         ddof: int = 0) -> Tensor:
     """Variance over `axis` with `ddof` delta degrees of freedom."""
     x = float_tensor(x, "var")
-    d = x.data
+    d = x._data
     axis = norm_axis(axis, d.ndim, "var")
     n = _count(d.shape, axis)
     if n - ddof <= 0:
@@ -156,7 +156,7 @@ def std(x: TensorLike, axis: Axis = None, keepdims: bool = False,
 def logsumexp(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """log(sum(exp(x))) over `axis`, computed without overflow."""
     x = float_tensor(x, "logsumexp")
-    d = x.data
+    d = x._data
     xp = x._xp
     axis = norm_axis(axis, d.ndim, "logsumexp")
     m = d.max(axis=axis, keepdims=True)
@@ -194,7 +194,7 @@ def argmin(x: TensorLike, axis: int | None = None, keepdims: bool = False) -> Te
 
 def _arg(x: TensorLike, axis: int | None, keepdims: bool, name: str) -> Tensor:
     x = as_tensor(x)
-    d = x.data
+    d = x._data
     if d.size == 0:
         raise ValueError(f"{name}: the tensor is empty")
     if isinstance(axis, (tuple, list)):
@@ -207,7 +207,7 @@ def _arg(x: TensorLike, axis: int | None, keepdims: bool, name: str) -> Tensor:
 def cumsum(x: TensorLike, axis: int | None = None) -> Tensor:
     """Cumulative sum along `axis` (over the flattened tensor when None)."""
     x = as_tensor(x)
-    d = x.data
+    d = x._data
     xp = x._xp
     if axis is None:
         flat = d.reshape(-1)
@@ -230,11 +230,11 @@ def any(x: TensorLike, axis: Axis = None,
         keepdims: bool = False) -> Tensor:  # noqa: A001 - NumPy's name
     """True where any element along `axis` is non-zero (not differentiable)."""
     x = as_tensor(x)
-    return Tensor._wrap(x._xp.asarray(x.data.any(axis=axis, keepdims=keepdims)))
+    return Tensor._wrap(x._xp.asarray(x._data.any(axis=axis, keepdims=keepdims)))
 
 
 def all(x: TensorLike, axis: Axis = None,
         keepdims: bool = False) -> Tensor:  # noqa: A001 - NumPy's name
     """True where every element along `axis` is non-zero (not differentiable)."""
     x = as_tensor(x)
-    return Tensor._wrap(x._xp.asarray(x.data.all(axis=axis, keepdims=keepdims)))
+    return Tensor._wrap(x._xp.asarray(x._data.all(axis=axis, keepdims=keepdims)))

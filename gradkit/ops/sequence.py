@@ -48,7 +48,7 @@ def embedding(indices, weight, padding_idx: int | None = None, layer=None):
             raise ValueError(f"{_where(layer)}: padding_idx must lie in [-{num}, {num}), got "
                              f"{padding_idx}")
         padding_idx %= num
-    w = weight.data
+    w = weight._data
     xp = xp_of(w)
     out = xp.take(w, idx, axis=0)
 
@@ -67,7 +67,7 @@ def embedding(indices, weight, padding_idx: int | None = None, layer=None):
 def _rows_added(g: Tensor, idx, num: int, padding_idx: int | None) -> Tensor:
     """The gradient of `embedding` as a recorded op: `g`'s rows added into rows `idx` of a
     (num, dim) zero table (the row `padding_idx` left zero); its gradient is the lookup."""
-    gd = g.data
+    gd = g._data
     xp = xp_of(gd)
     dim = gd.shape[-1]
     gw = xp.zeros((num, dim), dtype=gd.dtype)
@@ -104,7 +104,7 @@ def _indices(indices, weight: Tensor, layer):
         if indices.device != weight.device:
             raise DeviceError(f"{_where(layer)}: indices on {indices.device} but the weight on "
                               f"{weight.device}; move one with .to(device)")
-        idx = indices.data
+        idx = indices._data
     else:
         idx = np.asarray(indices) if xp_of(indices) is np else indices
     if idx.dtype.kind not in "iu":
@@ -122,14 +122,14 @@ def _indices(indices, weight: Tensor, layer):
             f"{_where(layer)}: indices must lie in [0, {num}) (num_embeddings={num}), but "
             f"{count} of {size} did not (checked on the GPU, so reported at the next value "
             "read back)"))
-    if device_name(idx) != device_name(weight.data):
+    if device_name(idx) != device_name(weight._data):
         idx = to_device(idx, weight.device)
     return idx
 
 
 def state_part(node: Tensor, index: int, op: str) -> Tensor:
     """The final state h_n: the output step `index` of the sequence node, as its own node."""
-    data = node.data
+    data = node._data
     xp = xp_of(data)
 
     def vjp(g):
@@ -157,7 +157,7 @@ def side_state(node: Tensor, data, stash: dict, op: str) -> Tensor:
     sequence node: its gradient goes to the sequence node's rule through `stash` (the child
     runs first: it feeds the node), and what it passes to the output itself is zero (a
     zero-strided view, no array)."""
-    shape = node.data.shape
+    shape = node._data.shape
     xp = xp_of(data)
 
     def vjp(g):
@@ -266,12 +266,12 @@ def state_rows(t: int, reverse: bool):
 
 def bias_sum(*biases):
     """The sum of the biases given (None when there are none)."""
-    arrays = [b.data for b in biases if b is not None]
+    arrays = [b._data for b in biases if b is not None]
     return None if not arrays else arrays[0] if len(arrays) == 1 else sum(arrays[1:], arrays[0])
 
 
 def init_state(buf, state, row: int) -> None:
-    buf[row] = 0 if state is None else state.data
+    buf[row] = 0 if state is None else state._data
 
 
 class Workspace:
@@ -321,7 +321,7 @@ class Workspace:
         """Take `arrays` back once `node`'s gradient closure is dropped (now if it has none)."""
         if node._vjp is None:
             self.give(arrays)
-        elif isinstance(node.data, np.ndarray):
+        elif isinstance(node._data, np.ndarray):
             weakref.finalize(node._vjp, self.give, list(arrays))
 
     def clear(self) -> None:

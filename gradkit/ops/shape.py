@@ -33,7 +33,7 @@ def reshape_packed(x: TensorLike, shape: Sequence[Any]) -> Tensor:
     re-packing of `*shape` on the hot path)."""
     x = as_tensor(x)
     dims = _shape_arg(shape)
-    d = x.data
+    d = x._data
     try:
         out = d.reshape(dims)
     except ValueError:
@@ -62,7 +62,7 @@ def transpose_packed(x: TensorLike, axes: Sequence[Any]) -> Tensor:
     """`transpose` with its axes arguments in one sequence (what Tensor.transpose calls)."""
     x = as_tensor(x)
     perm = _shape_arg(axes) if axes and axes[0] is not None else None
-    d = x.data
+    d = x._data
     if perm is not None and sorted(norm_axis(perm, d.ndim, "transpose")) != list(range(d.ndim)):
         raise ShapeError(f"transpose: axes {perm} are not a permutation of {d.ndim} axes")
     out = d.transpose(perm)
@@ -78,14 +78,14 @@ def swapaxes(x: TensorLike, axis1: int, axis2: int) -> Tensor:
     a1 = norm_axis(axis1, x.ndim, "swapaxes")
     a2 = norm_axis(axis2, x.ndim, "swapaxes")
     xp = x._xp
-    out = xp.swapaxes(x.data, a1, a2)
+    out = xp.swapaxes(x._data, a1, a2)
     return _make(out, (x,), lambda g: (xp.swapaxes(g, a1, a2),), "swapaxes")
 
 
 def expand_dims(x: TensorLike, axis: int | Sequence[int]) -> Tensor:
     """Insert a length-1 axis at `axis`."""
     x = as_tensor(x)
-    d = x.data
+    d = x._data
     try:
         out = x._xp.expand_dims(d, axis)
     except Exception:
@@ -96,7 +96,7 @@ def expand_dims(x: TensorLike, axis: int | Sequence[int]) -> Tensor:
 def squeeze(x: TensorLike, axis: Axis = None) -> Tensor:
     """Remove length-1 axes (only `axis` when given)."""
     x = as_tensor(x)
-    d = x.data
+    d = x._data
     axis = norm_axis(axis, d.ndim, "squeeze")
     axes = axis if isinstance(axis, tuple) else (axis,) if axis is not None else None
     if axes is not None and any(d.shape[a] != 1 for a in axes):
@@ -110,7 +110,7 @@ def broadcast_to(x: TensorLike, shape: Sequence[int]) -> Tensor:
     x = as_tensor(x)
     shape = tuple(shape)
     try:
-        out = x._xp.broadcast_to(x.data, shape)
+        out = x._xp.broadcast_to(x._data, shape)
     except ValueError:
         raise ShapeError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
     return _make(out, (x,), lambda g: (g,), "broadcast_to")
@@ -132,7 +132,7 @@ def concatenate(tensors: Sequence[TensorLike], axis: int = 0) -> Tensor:
     ts = _same_device(tensors, "concatenate")
     xp = ts[0]._xp
     try:
-        out = xp.concatenate([t.data for t in ts], axis=axis)
+        out = xp.concatenate([t._data for t in ts], axis=axis)
     except (ValueError, np.exceptions.AxisError):
         shapes = ", ".join(str(t.shape) for t in ts)
         raise ShapeError(f"concatenate: cannot join shapes {shapes} along axis {axis}") from None
@@ -146,7 +146,7 @@ def stack(tensors: Sequence[TensorLike], axis: int = 0) -> Tensor:
     ts = _same_device(tensors, "stack")
     xp = ts[0]._xp
     try:
-        out = xp.stack([t.data for t in ts], axis=axis)
+        out = xp.stack([t._data for t in ts], axis=axis)
     except (ValueError, np.exceptions.AxisError):
         shapes = ", ".join(str(t.shape) for t in ts)
         raise ShapeError(f"stack: needs equal shapes, got {shapes} (axis {axis})") from None
@@ -182,14 +182,14 @@ def flip(x: TensorLike, axis: Axis = None) -> Tensor:
     x = as_tensor(x)
     axis = norm_axis(axis, x.ndim, "flip")
     xp = x._xp
-    return _make(xp.flip(x.data, axis=axis), (x,), lambda g: (xp.flip(g, axis=axis),), "flip")
+    return _make(xp.flip(x._data, axis=axis), (x,), lambda g: (xp.flip(g, axis=axis),), "flip")
 
 
 def pad(x: TensorLike, pad_width: Any, value: float = 0) -> Tensor:
     """Pad with a constant `value`; `pad_width` as in NumPy's `pad`."""
     x = as_tensor(x)
     xp = x._xp
-    d = x.data
+    d = x._data
     try:
         widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (d.ndim, 2))
     except ValueError:
@@ -207,7 +207,7 @@ def _triangle(x: TensorLike, k: int, name: str) -> Tensor:
         raise ShapeError(f"{name}: needs at least 2 axes, got shape {x.shape}")
     xp = x._xp
     lower = name == "tril"
-    out = xp.tril(x.data, k) if lower else xp.triu(x.data, k)
+    out = xp.tril(x._data, k) if lower else xp.triu(x._data, k)
     return _make(out, (x,), lambda g: (xp.tril(g, k) if lower else xp.triu(g, k),), name)
 
 

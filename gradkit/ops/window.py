@@ -202,14 +202,14 @@ class LinearMap:
         if not isinstance(v, Tensor):
             return self.fwd(v)
         lm = self
-        return _make(self.fwd(v.data), (v,), lambda g: (lm.T(g),), self.name)
+        return _make(self.fwd(v._data), (v,), lambda g: (lm.T(g),), self.name)
 
     def T(self, v: Any) -> Any:  # noqa: N802 - the transpose, as in NumPy
         """adj(v): an array, or a recorded Tensor for a Tensor."""
         if not isinstance(v, Tensor):
             return self.adj(v)
         lm = self
-        return _make(self.adj(v.data), (v,), lambda g: (lm(g),), self.adj_name)
+        return _make(self.adj(v._data), (v,), lambda g: (lm(g),), self.adj_name)
 
 
 def pad_map(widths, mode: str) -> LinearMap:
@@ -231,7 +231,7 @@ def pad_mode(x, pad_width, mode: str = "constant", value=0.0) -> Tensor:
     if mode not in _NP_PAD:
         raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', "
                          f"got {mode!r}")
-    d = x.data
+    d = x._data
     widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (d.ndim, 2)).tolist()
     for n, (lo, hi) in zip(d.shape, widths):
         if lo < 0 or hi < 0 or (mode == "reflect" and max(lo, hi) >= n) or (

@@ -4,7 +4,7 @@ and the loop of `step()` over groups and parameters.
 `step()` visits every parameter that has a gradient; for each it creates the state on the
 first visit (`_init_state`), counts `state["step"]` when the state keeps one, forms the
 gradient to step along (`weight_decay` and `maximize`, by `backend.kernels.grad_term`) and
-calls the subclass's update rule, `_update(p, g, state, opts, fresh)`: in place on `p.data`
+calls the subclass's update rule, `_update(p, g, state, opts, fresh)`: in place on `p._data`
 and on the state buffers, with `opts` the group's options as Python floats. Gradient arrays
 are only ever read. A subclass gives its defaults, `_validate`, `_init_state`,
 `_required_state` and `_STATE_KEYS` (for `load_state_dict`), and `_update`.
@@ -156,7 +156,7 @@ class Optimizer:
                 if set_to_none or p.grad is None:
                     p.grad = None
                 else:
-                    g = p.grad.data
+                    g = p.grad._data
                     p.grad = Tensor._wrap(xp_of(g).zeros_like(g))
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -185,7 +185,7 @@ class Optimizer:
                 state["step"] += 1
             fresh = False
             if decay:
-                g, fresh = ck.grad_term(p.data, g, wd, maximize)
+                g, fresh = ck.grad_term(p._data, g, wd, maximize)
             update(p, g, state, opts, fresh)
             bump_version(p)  # a graph built before this step no longer matches `p`
 
@@ -193,7 +193,7 @@ class Optimizer:
 
     def _update(self, p: Tensor, g: Any, state: dict[str, Any], opts: dict[str, Any],
                 fresh: bool) -> None:
-        """The update rule for one parameter: change `p.data` (and `state`) in place.
+        """The update rule for one parameter: change `p._data` (and `state`) in place.
 
         `g` is the gradient to step along (decayed and negated as the options say, unless
         `_DECAYS_ITSELF`); `fresh` says it is a temporary of this step that may be
@@ -238,11 +238,11 @@ class Optimizer:
         grad = p.grad
         if grad is None:
             return None
-        g = grad.data
-        if g.shape != p.data.shape:
+        g = grad._data
+        if g.shape != p._data.shape:
             raise ShapeError(
                 f"optimizer step: gradient of shape {g.shape} for a parameter of shape "
-                f"{p.data.shape}"
+                f"{p._data.shape}"
             )
         return g
 

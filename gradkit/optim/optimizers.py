@@ -2,7 +2,7 @@
 
 Each class writes only its update rule, `_update`, for one parameter; the base class
 (`optimizer.py`) loops over groups and parameters, makes the state and applies weight decay
-and `maximize`. Every update works on raw arrays: in place on `p.data` and on the state
+and `maximize`. Every update works on raw arrays: in place on `p._data` and on the state
 buffers (in-place ufuncs, `out=`), with at most one or two temporaries per parameter, never
 writing to a gradient array. Adam's rule is `backend.kernels.adam_update_`, one kernel on a
 GPU.
@@ -61,7 +61,7 @@ class SGD(Optimizer):
                 d, fresh = n, True
             else:
                 d, fresh = buf, False
-        w = p.data
+        w = p._data
         if fresh:
             d *= lr
             w -= d
@@ -100,16 +100,16 @@ class Adam(Optimizer):
         return keys | {"max_exp_avg_sq"} if group["amsgrad"] else keys
 
     def _init_state(self, p, group: dict[str, Any]) -> dict[str, Any]:
-        xp = xp_of(p.data)
-        st = {"step": 0, "exp_avg": xp.zeros_like(p.data), "exp_avg_sq": xp.zeros_like(p.data)}
+        xp = xp_of(p._data)
+        st = {"step": 0, "exp_avg": xp.zeros_like(p._data), "exp_avg_sq": xp.zeros_like(p._data)}
         if group["amsgrad"]:
-            st["max_exp_avg_sq"] = xp.zeros_like(p.data)
+            st["max_exp_avg_sq"] = xp.zeros_like(p._data)
         return st
 
     def _update(self, p: Tensor, g: Any, state: dict[str, Any], opts: dict[str, Any],
                 fresh: bool) -> None:
         beta1, beta2 = opts["betas"]
-        ck.adam_update_(p.data, g, state["exp_avg"], state["exp_avg_sq"], lr=opts["lr"],
+        ck.adam_update_(p._data, g, state["exp_avg"], state["exp_avg_sq"], lr=opts["lr"],
                         beta1=beta1, beta2=beta2, eps=opts["eps"], step=state["step"],
                         weight_decay=opts["weight_decay"], decoupled=self._DECOUPLED,
                         maximize=opts["maximize"],
@@ -151,8 +151,8 @@ class RMSprop(Optimizer):
         return keys
 
     def _init_state(self, p, group: dict[str, Any]) -> dict[str, Any]:
-        xp = xp_of(p.data)
-        return {"step": 0, **{k: xp.zeros_like(p.data) for k in self._required_state(group)
+        xp = xp_of(p._data)
+        return {"step": 0, **{k: xp.zeros_like(p._data) for k in self._required_state(group)
                               if k != "step"}}
 
     def _update(self, p: Tensor, g: Any, state: dict[str, Any], opts: dict[str, Any],
@@ -182,7 +182,7 @@ class RMSprop(Optimizer):
             xp.multiply(buf, opts["lr"], out=tmp)
         else:
             tmp *= opts["lr"]
-        w = p.data
+        w = p._data
         w -= tmp
 
 
@@ -205,7 +205,7 @@ class Adagrad(Optimizer):
 
     def _init_state(self, p, group: dict[str, Any]) -> dict[str, Any]:
         init = float(group["initial_accumulator_value"])
-        return {"step": 0, "sum": xp_of(p.data).full_like(p.data, init)}
+        return {"step": 0, "sum": xp_of(p._data).full_like(p._data, init)}
 
     def _update(self, p: Tensor, g: Any, state: dict[str, Any], opts: dict[str, Any],
                 fresh: bool) -> None:
@@ -217,5 +217,5 @@ class Adagrad(Optimizer):
         tmp += opts["eps"]
         xp.divide(g, tmp, out=tmp)
         tmp *= clr
-        w = p.data
+        w = p._data
         w -= tmp

@@ -35,7 +35,7 @@ _CHUNK = 1024  # random numbers drawn at once by shuffle
 def _host(x: Any) -> Any:
     """A leaf as a host array (TF's dtype rules for Python data)."""
     if isinstance(x, TensorBase):
-        return to_numpy(x.data)
+        return to_numpy(x._data)
     if hasattr(x, "__cuda_array_interface__"):
         return to_numpy(x)
     return _infer(x)

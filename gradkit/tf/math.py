@@ -56,7 +56,7 @@ def _raw(fn: Callable[[Any, Any], Any], name: str, doc: str) -> Callable[..., Te
     """A function TF does not differentiate: it works on the array of its input."""
     def op(x: Any, name: str | None = None) -> Tensor:
         t = t_(x)
-        return from_array(fn(t._xp, t.data))
+        return from_array(fn(t._xp, t._data))
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
     return op
@@ -129,8 +129,8 @@ def _axis(axis: Any) -> Any:
 
 def _keep_int(out: Any, x: Any) -> Tensor:
     """An integer reduction's result in its input's dtype (TF keeps int32 as int32)."""
-    if x.data.dtype.kind in "iub" and out.data.dtype != x.data.dtype:
-        return from_array(out.data.astype(x.data.dtype))
+    if x._data.dtype.kind in "iub" and out._data.dtype != x._data.dtype:
+        return from_array(out._data.astype(x._data.dtype))
     return retag(out)
 
 
@@ -145,11 +145,11 @@ def reduce_mean(input_tensor: Any, axis: Any = None, keepdims: bool = False,
                 name: str | None = None) -> Tensor:
     """The mean over `axis`; of integers, an integer (divided toward zero, as TF)."""
     x = t_(input_tensor)
-    if x.data.dtype.kind in "iu":
-        total = gko.sum(x, _axis(axis), keepdims).data
-        count = x.data.size // builtins.max(total.size, 1) if x.data.size else 1
+    if x._data.dtype.kind in "iu":
+        total = gko.sum(x, _axis(axis), keepdims)._data
+        count = x._data.size // builtins.max(total.size, 1) if x._data.size else 1
         xp = x._xp
-        return from_array(xp.trunc(total / count).astype(x.data.dtype))
+        return from_array(xp.trunc(total / count).astype(x._data.dtype))
     return retag(gko.mean(x, _axis(axis), keepdims))
 
 
@@ -206,7 +206,7 @@ def count_nonzero(input: Any, axis: Any = None, keepdims: bool = False,
                   dtype: Any = np.int64, name: str | None = None) -> Tensor:
     """How many elements over `axis` are not zero (int64)."""
     x = t_(input)
-    nz = x._xp.count_nonzero(x.data, axis=_axis(axis))
+    nz = x._xp.count_nonzero(x._data, axis=_axis(axis))
     if keepdims:
         nz = x._xp.asarray(nz).reshape(gko.sum(x, _axis(axis), keepdims=True).shape)
     return from_array(x._xp.asarray(nz).astype(dtype))

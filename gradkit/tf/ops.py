@@ -87,13 +87,13 @@ def fill(dims_: Any, value: Any, name: str | None = None) -> Tensor:
 def zeros_like(input: Any, dtype: Any = None, name: str | None = None) -> Tensor:
     """Zeros with the shape (and dtype) of `input`."""
     x = t_(input)
-    return from_array(x._xp.zeros(x.data.shape, dtype or x.data.dtype))
+    return from_array(x._xp.zeros(x._data.shape, dtype or x._data.dtype))
 
 
 def ones_like(input: Any, dtype: Any = None, name: str | None = None) -> Tensor:
     """Ones with the shape (and dtype) of `input`."""
     x = t_(input)
-    return from_array(x._xp.ones(x.data.shape, dtype or x.data.dtype))
+    return from_array(x._xp.ones(x._data.shape, dtype or x._data.dtype))
 
 
 def eye(num_rows: int, num_columns: int | None = None, batch_shape: Any = None,
@@ -124,25 +124,25 @@ def linspace(start: Any, stop: Any, num: int, name: str | None = None, axis: int
 
 def _about(x: Any, value: Any, dtype: Any) -> Tensor:
     """A small int tensor describing `x`, on `x`'s device (so it mixes with `x` in maths)."""
-    return from_array(xp_of(x.data).asarray(value, dtype=np.dtype(dtype)))
+    return from_array(xp_of(x._data).asarray(value, dtype=np.dtype(dtype)))
 
 
 def shape(input: Any, out_type: Any = np.int32, name: str | None = None) -> Tensor:
     """The shape as a 1-d int32 tensor."""
     x = t_(input)
-    return _about(x, x.data.shape, out_type)
+    return _about(x, x._data.shape, out_type)
 
 
 def rank(input: Any, name: str | None = None) -> Tensor:
     """The number of axes, as a 0-d int32 tensor."""
     x = t_(input)
-    return _about(x, x.data.ndim, np.int32)
+    return _about(x, x._data.ndim, np.int32)
 
 
 def size(input: Any, out_type: Any = np.int32, name: str | None = None) -> Tensor:
     """The number of elements, as a 0-d int32 tensor."""
     x = t_(input)
-    return _about(x, x.data.size, out_type)
+    return _about(x, x._data.size, out_type)
 
 
 # ---- casts and copies -----------------------------------------------------------------------
@@ -156,7 +156,7 @@ def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor:
 def identity(input: Any, name: str | None = None) -> Tensor:
     """A copy of `input` (gradients pass through)."""
     x = t_(input)
-    return retag(gko.astype(x, x.data.dtype))
+    return retag(gko.astype(x, x._data.dtype))
 
 
 def stop_gradient(input: Any, name: str | None = None) -> Tensor:
@@ -205,7 +205,7 @@ def unstack(value: Any, num: int | None = None, axis: int = 0,
     """The slices along `axis`, as a list."""
     x = t_(value)
     lead = (slice(None),) * (int(axis) % x.ndim)
-    return [retag(x[lead + (i,)]) for i in builtins.range(x.data.shape[axis])]
+    return [retag(x[lead + (i,)]) for i in builtins.range(x._data.shape[axis])]
 
 
 def split(value: Any, num_or_size_splits: Any, axis: int = 0, num: int | None = None,
@@ -217,7 +217,7 @@ def split(value: Any, num_or_size_splits: Any, axis: int = 0, num: int | None = 
         return [retag(p) for p in gko.split(x, int(num_or_size_splits), axis=int(axis))]
     sizes = list(dims(num_or_size_splits))
     if -1 in sizes:
-        sizes[sizes.index(-1)] = x.data.shape[axis] - (builtins.sum(sizes) + 1)
+        sizes[sizes.index(-1)] = x._data.shape[axis] - (builtins.sum(sizes) + 1)
     cuts = np.cumsum(sizes)[:-1].tolist()
     return [retag(p) for p in gko.split(x, cuts, axis=int(axis))]
 
@@ -228,10 +228,10 @@ def tile(input: Any, multiples: Any, name: str | None = None) -> Tensor:
     reps = dims(multiples)
     if len(reps) != x.ndim:
         raise ValueError(f"tile: multiples has {len(reps)} entries for a {x.ndim}-d tensor")
-    inter = tuple(v for n in x.data.shape for v in (1, n))
-    big = tuple(v for r, n in zip(reps, x.data.shape) for v in (r, n))
+    inter = tuple(v for n in x._data.shape for v in (1, n))
+    big = tuple(v for r, n in zip(reps, x._data.shape) for v in (r, n))
     out = gko.broadcast_to(gko.reshape(x, inter), big)
-    return retag(gko.reshape(out, tuple(r * n for r, n in zip(reps, x.data.shape))))
+    return retag(gko.reshape(out, tuple(r * n for r, n in zip(reps, x._data.shape))))
 
 
 def pad(tensor: Any, paddings: Any, mode: str = "CONSTANT", constant_values: Any = 0,
@@ -266,7 +266,7 @@ def where(condition: Any, x: Any = None, y: Any = None, name: str | None = None)
     its true elements (one row each)."""
     c = t_(condition)
     if x is None and y is None:
-        return from_array(c._xp.argwhere(c.data).astype(np.int64))
+        return from_array(c._xp.argwhere(c._data).astype(np.int64))
     return retag(gko.where(c, operand(x), operand(y)))
 
 
@@ -278,7 +278,7 @@ def one_hot(indices: Any, depth: int, on_value: Any = None, off_value: Any = Non
     xp = idx._xp
     dtype = np.dtype(dtype or (tf_array(on_value).dtype if on_value is not None
                                else np.float32))
-    hot = idx.data[..., None] == xp.arange(int(depth))
+    hot = idx._data[..., None] == xp.arange(int(depth))
     on = 1 if on_value is None else on_value
     off = 0 if off_value is None else off_value
     out = xp.where(hot, xp.asarray(on, dtype), xp.asarray(off, dtype)).astype(dtype)
@@ -318,7 +318,7 @@ def clip_by_value(t: Any, clip_value_min: Any, clip_value_max: Any,
 def _arg(fn: Any, input: Any, axis: Any, output_type: Any) -> Tensor:
     x = t_(input)
     out = fn(x, axis=0 if axis is None else int(axis))  # TF's default axis is 0
-    return from_array(out.data.astype(np.dtype(output_type), copy=False))
+    return from_array(out._data.astype(np.dtype(output_type), copy=False))
 
 
 def argmax(input: Any, axis: Any = None, output_type: Any = np.int64,

@@ -78,8 +78,8 @@ def _check_tensors(values: list[Any], what: str) -> None:
 def _seed(target: TensorBase, given: Any) -> Any:
     """The raw seed of one target: ones for a non-scalar one (TF sums it), else `given`."""
     if given is None:
-        return None if target.data.size == 1 else target._xp.ones_like(target.data)
-    return given.data if isinstance(given, TensorBase) else tf_array(given, target.data.dtype)
+        return None if target._data.size == 1 else target._xp.ones_like(target._data)
+    return given._data if isinstance(given, TensorBase) else tf_array(given, target._data.dtype)
 
 
 class GradientTape:
@@ -114,9 +114,9 @@ class GradientTape:
         for t in flatten(tensor):
             if not isinstance(t, TensorBase):
                 raise TypeError(f"GradientTape.watch: expected tensors, got {type(t).__name__}")
-            if t.data.dtype.kind != "f":
+            if t._data.dtype.kind != "f":
                 warnings.warn(f"GradientTape.watch: the dtype of the watched tensor must be "
-                              f"floating (e.g. tf.float32), got {t.data.dtype}", stacklevel=2)
+                              f"floating (e.g. tf.float32), got {t._data.dtype}", stacklevel=2)
                 continue
             if id(t) not in self._watched:
                 self._watched[id(t)] = t
@@ -169,10 +169,10 @@ class GradientTape:
         _check_tensors([target], "targets")
         flat = flatten(sources)
         _check_tensors(flat, "sources")
-        xp, n = target._xp, target.data.size
+        xp, n = target._xp, target._data.size
         rows: list[list[Any]] = [[] for _ in flat]
         for i in range(n):
-            seed = xp.zeros(target.data.shape, target.data.dtype)
+            seed = xp.zeros(target._data.shape, target._data.dtype)
             seed.reshape(-1)[i] = 1
             for k, g in enumerate(self._grads([target], [seed], flat, retain=True)):
                 rows[k].append(g)
@@ -181,9 +181,9 @@ class GradientTape:
             if n and all(g is None for g in r):
                 out.append(None)
                 continue
-            stacked = [g.data if g is not None else s._xp.zeros_like(s.data) for g in r]
-            arr = xp.stack(stacked) if stacked else xp.zeros((0,) + s.data.shape, s.data.dtype)
-            out.append(from_array(arr.reshape(target.data.shape + s.data.shape)))
+            stacked = [g._data if g is not None else s._xp.zeros_like(s._data) for g in r]
+            arr = xp.stack(stacked) if stacked else xp.zeros((0,) + s._data.shape, s._data.dtype)
+            out.append(from_array(arr.reshape(target._data.shape + s._data.shape)))
         return pack_sequence_as(sources, self._unconnected(out, flat, unconnected_gradients))
 
     def _start_use(self) -> None:
@@ -195,7 +195,7 @@ class GradientTape:
     def _unconnected(self, grads: list[Any], flat: list[Any], how: Any) -> list[Any]:
         zero = getattr(how, "value", how) == "zero"
         return [retag(g) if g is not None else
-                (from_array(s._xp.zeros_like(s.data)) if zero else None)
+                (from_array(s._xp.zeros_like(s._data)) if zero else None)
                 for g, s in zip(grads, flat)]
 
     def _grads(self, targets: list[Any], seeds: list[Any], flat: list[Any],

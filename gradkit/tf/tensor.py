@@ -82,11 +82,11 @@ class Tensor(_Native):
     @property
     def shape(self) -> TensorShape:
         """The shape as a `TensorShape` (a tuple)."""
-        return TensorShape(self.data.shape)
+        return TensorShape(self._data.shape)
 
     def get_shape(self) -> TensorShape:
         """The shape (TF 1's name)."""
-        return TensorShape(self.data.shape)
+        return TensorShape(self._data.shape)
 
     def numpy(self) -> Any:
         """The values on the host: a NumPy array, or a NumPy scalar for a 0-d tensor (TF)."""
@@ -94,12 +94,12 @@ class Tensor(_Native):
         return arr[()] if arr.ndim == 0 else arr
 
     def __repr__(self) -> str:
-        return (f"<tf.Tensor: shape={self.shape}, dtype={self.data.dtype.name}, "
+        return (f"<tf.Tensor: shape={self.shape}, dtype={self._data.dtype.name}, "
                 f"numpy={_numpy_text(self.numpy(), True)}>")
 
     def __str__(self) -> str:
         return (f"tf.Tensor({_numpy_text(self.numpy(), False)}, shape={self.shape}, "
-                f"dtype={self.data.dtype.name})")
+                f"dtype={self._data.dtype.name})")
 
     # TF tensors are immutable: `x += 1` makes a new tensor, item assignment is refused.
     def __iadd__(self, other: Any) -> Tensor:  # type: ignore[misc]
@@ -203,7 +203,7 @@ def tf_array(value: Any, dtype: Any = None, copy: bool = False) -> Any:
     """The raw array (NumPy or CuPy) of `value` with TF's dtype rules, on the tf device
     (`tf.device`) unless it is already on a GPU; cast to `dtype` when given."""
     if isinstance(value, TensorBase):
-        arr = value.data
+        arr = value._data
     elif hasattr(value, "__cuda_array_interface__"):
         arr = value
     else:
@@ -221,9 +221,9 @@ def convert_to_tensor(value: Any, dtype: Any = None, dtype_hint: Any = None,
     """`value` as a tensor: a tensor stays itself (cast if `dtype` differs), other data
     becomes a `tf.Tensor` with TF's dtype rules."""
     if isinstance(value, TensorBase):
-        if dtype is None or value.data.dtype == np.dtype(dtype):
+        if dtype is None or value._data.dtype == np.dtype(dtype):
             return value
-        return from_array(value.data.astype(np.dtype(dtype)))
+        return from_array(value._data.astype(np.dtype(dtype)))
     if dtype is None and dtype_hint is not None and not isinstance(value, np.ndarray):
         kind = _infer(value).dtype.kind  # Python data takes the hint where it fits (ints: any)
         dtype = dtype_hint if kind in "iub" or kind == np.dtype(dtype_hint).kind else None

@@ -64,7 +64,7 @@ class Variable(Tensor):
         return out.copy() if isinstance(out, np.ndarray) else out
 
     def __repr__(self) -> str:
-        return (f"<tf.Variable '{self.name}' shape={self.shape} dtype={self.data.dtype.name},"
+        return (f"<tf.Variable '{self.name}' shape={self.shape} dtype={self._data.dtype.name},"
                 f" numpy={_numpy_text(self.numpy(), True)}>")
 
     __str__ = __repr__
@@ -75,18 +75,18 @@ class Variable(Tensor):
 
     def read_value(self) -> Tensor:
         """The current value as a new tensor (differentiable: gradients reach the variable)."""
-        return retag(self.astype(self.data.dtype))
+        return retag(self.astype(self._data.dtype))
 
     # ---- assignment -------------------------------------------------------------------
     def _write(self, value: Any, how: Callable[[Any, Any], None], opname: str) -> Variable:
-        src = value.data if isinstance(value, TensorBase) else _infer(value)
-        if type(src) is not type(self.data):  # copied to the variable's device, as TF does
+        src = value._data if isinstance(value, TensorBase) else _infer(value)
+        if type(src) is not type(self._data):  # copied to the variable's device, as TF does
             src = to_device(src, self.device)
-        if src.shape != self.data.shape and src.ndim:
+        if src.shape != self._data.shape and src.ndim:
             raise ValueError(f"{opname}: cannot assign a value of shape {src.shape} to "
-                             f"{self.name} of shape {self.data.shape}")
+                             f"{self.name} of shape {self._data.shape}")
         with no_grad():
-            how(self.data, src)
+            how(self._data, src)
             bump_version(self)
         return self
 

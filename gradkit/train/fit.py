@@ -257,7 +257,7 @@ def predict(model: Module, x: Any, batch_size: int = 256, verbose: int = 0,
 
 def _raw_tree(out):
     if isinstance(out, Tensor):
-        return out.data
+        return out._data
     if isinstance(out, (tuple, list)):
         return type(out)(_raw_tree(o) for o in out)
     if isinstance(out, dict):

@@ -25,7 +25,7 @@ from .config import TrainConfig
 def to_array(a: Any, name: str, where: str) -> Any:
     """A NumPy/CuPy array from an array, Tensor or nested list (no copy when possible)."""
     if isinstance(a, Tensor):
-        arr = a.data
+        arr = a._data
     elif isinstance(a, np.ndarray) or hasattr(a, "__cuda_array_interface__"):
         arr = a
     else:

@@ -15,7 +15,7 @@ from ..tensor import Tensor
 
 
 def _raw(value):
-    return value.data if isinstance(value, Tensor) else value
+    return value._data if isinstance(value, Tensor) else value
 
 
 class Running:

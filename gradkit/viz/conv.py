@@ -49,7 +49,7 @@ def plot_filters(model: Module, path: PathArg | None = None, max_filters: int = 
     scale, white = 0), RGB for three input channels, else the mean over the input channels.
     Shows the first `max_filters`; saves a PNG with `path`; returns the Figure."""
     conv = first_conv(model)
-    w = _host(conv.weight.data).astype(np.float64)[:max_filters]  # (out, in/groups, kh, kw)
+    w = _host(conv.weight._data).astype(np.float64)[:max_filters]  # (out, in/groups, kh, kw)
     n, c = w.shape[:2]
     rows, cols = _grid(n)
     fig, (ax0,) = _figure(path, 1, size=(0.9 * cols + 2.0, 0.9 * rows + 0.9))
@@ -138,7 +138,7 @@ def feature_maps(model: Module, x: Any, layers: Sequence[str] | None = None
             for name, m in chain:
                 t = m(t)
                 if name in picks and t.ndim == 4:
-                    out.append((f"{name}: {type(m).__name__}", _host(t.data)[0]))
+                    out.append((f"{name}: {type(m).__name__}", _host(t._data)[0]))
     finally:
         model.train(training)
     return out

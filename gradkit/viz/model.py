@@ -81,7 +81,7 @@ def plot_weights(model_or_history: Any, history: Any = None, path: PathArg | Non
         weights = linear_weights(model)
         if not weights:
             raise ValueError(f"plot_weights: {type(model).__name__} has no 2-D weights")
-        values = [_host(p.data).ravel() for _, p in weights]
+        values = [_host(p._data).ravel() for _, p in weights]
         lim = max(float(np.abs(v).max()) for v in values) or 1.0
         edges = np.linspace(-lim, lim, bins + 1)
         for (name, _), v in zip(weights, values):

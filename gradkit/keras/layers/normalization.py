@@ -65,7 +65,7 @@ class BatchNormalization(Layer):
         if training and self.trainable:
             out = batch_norm(x2, None, None, self.gamma, self.beta, True, 0.0,
                                  self.epsilon)
-            self._update_moving(x2.data if isinstance(x2, Tensor) else x2)
+            self._update_moving(x2._data if isinstance(x2, Tensor) else x2)
         else:
             out = batch_norm(x2, self.moving_mean, self.moving_variance, self.gamma,
                                  self.beta, False, 0.0, self.epsilon)
@@ -75,8 +75,8 @@ class BatchNormalization(Layer):
         m = self.momentum
         for var, stat in ((self.moving_mean, d.mean(axis=0)), (self.moving_variance,
                                                                d.var(axis=0))):
-            var.data *= m
-            var.data += (1.0 - m) * stat
+            var._data *= m
+            var._data += (1.0 - m) * stat
             bump_version(var)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
@@ -152,16 +152,16 @@ class Normalization(Layer):
 
     def _set(self, mean: Any, var: Any, count: int) -> None:
         for w, v in ((self.mean, mean), (self.variance, var), (self.count, count)):
-            w.data[...] = to_device(np.asarray(v, dtype=w.dtype), w.device)
+            w._data[...] = to_device(np.asarray(v, dtype=w.dtype), w.device)
             bump_version(w)
 
     def adapt(self, data: Any, batch_size: Any = None, steps: Any = None) -> None:
         """Set mean and variance (biased) from `data`: an array, a Tensor or batches."""
         if isinstance(data, (np.ndarray, Tensor)) or hasattr(data, "__cuda_array_interface__"):
-            arr = to_numpy(data.data if isinstance(data, Tensor) else data)
+            arr = to_numpy(data._data if isinstance(data, Tensor) else data)
         else:
             batches = [b[0] if isinstance(b, (tuple, list)) else b for b in data]
-            arr = np.concatenate([to_numpy(b.data if isinstance(b, Tensor) else b)
+            arr = np.concatenate([to_numpy(b._data if isinstance(b, Tensor) else b)
                                   for b in batches])
         arr = arr.astype(np.float64)
         if not self.built:

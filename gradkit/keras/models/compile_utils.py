@@ -85,7 +85,7 @@ class OutputLoss(gk_metrics.Metric):
         with no_grad():
             value = self.loss(t, p)
         n = len(p)
-        self._total = self._total + value.data * n
+        self._total = self._total + value._data * n
         self._count += n
 
 

@@ -17,7 +17,7 @@ from ...tensor import Tensor
 def array(a: Any) -> Any:
     """A NumPy/CuPy array from an array, Tensor or nested list (float64 -> float32)."""
     if isinstance(a, Tensor):
-        return a.data
+        return a._data
     if not (isinstance(a, np.ndarray) or hasattr(a, "__cuda_array_interface__")):
         a = np.asarray(a)
     return a.astype(np.float32) if a.dtype == np.float64 else a
