@@ -7,11 +7,17 @@
 Needs nbformat (and nbclient + ipykernel to execute): pip install -e ".[notebooks]".
 The notebooks run at small settings; each slow one has a FULL_RUN variable near the top
 for the lesson's full settings (or set GRADKIT_FULL_RUN=1 in the environment).
+
+Translations: i18n/<lang>_<NN>.py holds the markdown cells of notebook NN in Bengali (bn) or
+Marathi (mr); its code cells are taken from NOTEBOOKS here, so they cannot drift. The builds
+are written to <lang>/<name>.ipynb (`... build_notebooks.py 01 --execute` rewrites 01 in every
+language, `... bn --execute` every Bengali notebook).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 import time
 from pathlib import Path
@@ -1487,6 +1493,44 @@ happens when a recorded gradient's input is changed in place."""),
 
 
 # ---------------------------------------------------------------------------------------------
+# The translated notebooks: the English cells with each markdown cell replaced.
+I18N = HERE / "i18n"
+
+
+def translate(name: str, source: str, markdown: dict[int, str]) -> list[tuple[str, str]]:
+    """NOTEBOOKS[source] with markdown cell i replaced by markdown[i]: every markdown cell
+    translated, no translation for a code cell, the code cells the English ones."""
+    if source not in NOTEBOOKS:
+        raise ValueError(f"{name}: SOURCE {source!r} is not a notebook of build_notebooks.py")
+    cells = NOTEBOOKS[source]
+    md = {i for i, (kind, _) in enumerate(cells) if kind == "md"}
+    missing, extra = sorted(md - set(markdown)), sorted(set(markdown) - md)
+    if missing or extra:
+        raise ValueError(f"{name}: " + "; ".join(
+            ([f"translate markdown cells {missing} of {source}"] if missing else [])
+            + ([f"cells {extra} of {source} are not markdown cells"] if extra else [])))
+    return [(kind, markdown[i] if kind == "md" else text) for i, (kind, text) in enumerate(cells)]
+
+
+def load_translations() -> dict[str, list[tuple[str, str]]]:
+    """'<lang>/<English name>' -> its cells, one per file i18n/<lang>_<NN>.py."""
+    out = {}
+    for path in sorted(I18N.glob("*_*.py")):
+        spec = importlib.util.spec_from_file_location(f"i18n_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        lang, number = path.stem.split("_", 1)
+        if not module.SOURCE.startswith(number + "_"):
+            raise ValueError(f"i18n/{path.name}: SOURCE {module.SOURCE!r} is not notebook {number}")
+        name = f"{lang}/{module.SOURCE}"
+        out[name] = translate(name, module.SOURCE, module.MARKDOWN)
+    return out
+
+
+TRANSLATIONS = load_translations()
+
+
+# ---------------------------------------------------------------------------------------------
 def make_notebook(cells):
     import nbformat
 
@@ -1516,16 +1560,20 @@ def main(argv=None) -> None:
     p.add_argument("only", nargs="*", help="notebook name prefixes (default: all)")
     p.add_argument("--execute", action="store_true", help="run them and save the outputs")
     args = p.parse_args(argv)
-    for name, cells in NOTEBOOKS.items():
-        if args.only and not any(name.startswith(o) for o in args.only):
+    for name, cells in {**NOTEBOOKS, **TRANSLATIONS}.items():
+        # "01" selects 01_own_framework and bn/01_own_framework, "bn" every Bengali notebook
+        if args.only and not any(name.startswith(o) or name.split("/")[-1].startswith(o)
+                                 for o in args.only):
             continue
         nb = make_notebook(cells)
+        path = HERE / f"{name}.ipynb"
+        path.parent.mkdir(exist_ok=True)
         if args.execute:
             t0 = time.perf_counter()
-            execute(nb, HERE)
+            execute(nb, path.parent)
             print(f"{name}: executed in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
-        nbformat.write(nb, HERE / f"{name}.ipynb")
-        print(f"wrote {HERE / name}.ipynb")
+        nbformat.write(nb, path)
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """The Bengali (docs/bn/) and Marathi (docs/mr/) pages: each listed English page has both,
 their code blocks are the English page's byte for byte (test_docs.py runs them), their prose is
 in their language, they use the terms of docs/glossary.md, their links resolve, the lessons
-page's notebook table matches examples/notebooks/, and the site builds with them."""
+page's notebook table matches examples/notebooks/ (and examples/notebooks/<lang>/), and the
+site builds with them. tests/notebooks/test_translated_notebooks.py checks the translated
+notebooks with the helpers here."""
 
 from __future__ import annotations
 
@@ -75,11 +77,8 @@ def test_code_blocks_are_the_english_pages(lang, page):
 
 @pytest.mark.parametrize(("lang", "page"), CASES, ids=IDS)
 def test_prose_is_in_its_language(lang, page):
-    text = prose(page_text(lang, page))
-    own, latin = len(SCRIPT[lang].findall(text)), len(LATIN.findall(text))
-    assert own > latin, f"docs/{lang}/{page}: {own} letters in its script, {latin} Latin ones"
-    stray = set(OTHER_WORD[lang].findall(text)) - LANGUAGE_NAMES
-    assert not stray, f"docs/{lang}/{page} has words in the other language's script: {stray}"
+    problems = script_problems(lang, prose(page_text(lang, page)))
+    assert not problems, f"docs/{lang}/{page}: {problems}"
 
 
 def test_glossary_has_each_language_in_its_column():
@@ -101,17 +100,32 @@ def test_every_glossary_term_is_used(lang):
     assert not unused, f"docs/{lang}/ never uses these glossary terms: {unused}"
 
 
-@pytest.mark.parametrize(("lang", "page"), CASES, ids=IDS)
-def test_bracketed_english_terms_follow_the_glossary(lang, page):
-    """'X (loss)': X is the glossary's word for loss (within the few words before)."""
+def script_problems(lang: str, text: str) -> list[str]:
+    """What is wrong with prose meant to be in lang: fewer letters in its script than Latin
+    ones, or words in the other language's script (the language switch's names aside)."""
+    own, latin = len(SCRIPT[lang].findall(text)), len(LATIN.findall(text))
+    problems = [] if own > latin else [f"{own} letters in its script, {latin} Latin ones"]
+    stray = set(OTHER_WORD[lang].findall(text)) - LANGUAGE_NAMES
+    return problems + ([f"words in the other language's script: {stray}"] if stray else [])
+
+
+def misused_terms(lang: str, text: str) -> list[str]:
+    """Each 'X (loss)' of text where X is not the glossary's word for loss (within the few
+    words before the bracket)."""
     terms = {row["en"].lower(): row[lang] for row in glossary()}
-    text = prose(page_text(lang, page))
     wrong = []
     for m in re.finditer(r"\(([A-Za-z][A-Za-z -]*)\)", text):
         word = m.group(1).lower()
         term = next((t for t in (word, word[:-1], word[:-2]) if t in terms), None)
         if term and not uses(text[max(0, m.start() - 40):m.start()], terms[term]):
             wrong.append(text[max(0, m.start() - 40):m.end()].replace("\n", " "))
+    return wrong
+
+
+@pytest.mark.parametrize(("lang", "page"), CASES, ids=IDS)
+def test_bracketed_english_terms_follow_the_glossary(lang, page):
+    """'X (loss)': X is the glossary's word for loss (within the few words before)."""
+    wrong = misused_terms(lang, prose(page_text(lang, page)))
     assert not wrong, f"docs/{lang}/{page}: not the glossary's word before the bracket: {wrong}"
 
 
@@ -138,6 +152,12 @@ def test_notebook_table_matches_the_notebooks(lang):
     stale = {name for name, done in listed.items() if done != (name in existing)}
     assert not stale, (f"docs/{lang}/lessons.md: mark {EXISTS} the notebooks that exist and "
                        f"{COMING} those that do not yet: {sorted(stale)}")
+    # the notebooks in the page's language, examples/notebooks/<lang>/, in the same table
+    named = set(re.findall(rf"`{lang}/(\d\d_[a-z0-9_]+)`", "\n".join(rows)))
+    translated = {p.stem for p in (NOTEBOOKS / lang).glob("[0-9][0-9]_*.ipynb")}
+    assert translated, f"examples/notebooks/{lang}/ has no notebook"
+    assert named == translated, (f"docs/{lang}/lessons.md's table lists {sorted(named)} in "
+                                 f"{lang}, examples/notebooks/{lang}/ has {sorted(translated)}")
 
 
 def test_site_builds_with_the_translations(tmp_path, monkeypatch, caplog):
