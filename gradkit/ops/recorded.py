@@ -21,6 +21,7 @@ import numpy as np
 from ..autograd import grad as _grad
 from ..backend.devices import xp_of as _xp
 from ..tensor import Tensor, as_tensor
+from . import compare as _c
 from . import elementwise as _e
 from . import indexing as _i
 from . import linalg as _l
@@ -37,8 +38,8 @@ flip, tril, triu, split = _s.flip, _s.tril, _s.triu, _s.split
 cumsum, prod = _r.cumsum, _r.prod
 scatter = _i.scatter  # zeros(shape) with values added at an index: getitem's adjoint
 erf = _e.erf_op
-greater, greater_equal, less, less_equal = _e.greater, _e.greater_equal, _e.less, _e.less_equal
-equal, not_equal = _e.equal, _e.not_equal  # comparisons: bool constants, never recorded
+greater, greater_equal, less, less_equal = _c.greater, _c.greater_equal, _c.less, _c.less_equal
+equal, not_equal = _c.equal, _c.not_equal  # comparisons: zero-gradient masks
 float32, float64, newaxis = np.float32, np.float64, None
 
 
