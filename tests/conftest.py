@@ -8,6 +8,7 @@ import pytest
 import gradkit as gk
 
 from .devices import device  # noqa: F401 - the fixture, parametrised over devices
+from .reliability.summary import pytest_terminal_summary  # noqa: F401 - fault-injection line
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from .history import History
 from .loggers import CSVLogger, TensorBoard
 from .overfit import OverfitDetector
 from .progress import ProgressBar
-from .saving import save_model_file
+from .saving import save_model_file, weights_finite
 
 __all__ = [
     "Callback", "CallbackList", "MonitorCallback", "History", "EarlyStopping",
@@ -134,6 +134,8 @@ class ModelCheckpoint(MonitorCallback):
     `filepath` may hold `{epoch}` (from 1) and log keys, e.g.
     "ckpt/{epoch:02d}-{val_loss:.4f}.safetensors". With `save_best_only`, a file is only
     written when `monitor` improves. `save_weights_only`: weights without model metadata.
+    Weights that are NaN or infinite are never saved (a warning says so), so a run that
+    diverges keeps its last good file.
     """
 
     main_process_only = True  # writes files: rank 0 only in a distributed fit
@@ -149,6 +151,11 @@ class ModelCheckpoint(MonitorCallback):
 
     def on_epoch_end(self, epoch: int, logs: Logs = None) -> None:
         logs = dict(logs or {})
+        if not weights_finite(self.model):  # a diverged run: keep the files written so far
+            warnings.warn(f"ModelCheckpoint: the weights are NaN or infinite after epoch "
+                          f"{epoch + 1}; not saving them (the last file written, "
+                          f"{self.last_path}, is kept)", stacklevel=2)
+            return
         if self.save_best_only:
             current = self.get_monitor_value(logs)
             if current is None or not self._is_improvement(current, self.best):

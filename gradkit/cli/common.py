@@ -26,6 +26,7 @@ from ..nn import Module
 RUN_FILE = "run.json"  # settings, preprocessing and results of a run, beside its model
 MODEL_FILE = "model.safetensors"
 CHECKPOINT_FILE = "checkpoint.safetensors"
+MAX_RUN_FILE_BYTES = 16 << 20  # a run.json is a few kB
 
 USAGE_ERROR = 2
 RUNTIME_ERROR = 1
@@ -76,6 +77,17 @@ def positive_int(text: str) -> int:
 
 def non_negative_int(text: str) -> int:
     return _whole(text, 0)
+
+
+MAX_SEED = 2**63 - 1
+
+
+def seed_value(text: str) -> int:
+    """A random seed: a whole number in [0, 2**63 - 1]."""
+    value = _whole(text, 0)
+    if value > MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be at most 2**63 - 1, got {text}")
+    return value
 
 
 def positive_float(text: str) -> float:
@@ -151,10 +163,22 @@ def read_run_info(model_path: Path) -> dict | None:
     if not info.is_file():
         return None
     try:
-        data = json.loads(info.read_text())
+        data = read_run_json(info)
     except (OSError, ValueError) as exc:
-        raise CLIError(f"cannot read {info}: {exc}") from None
+        raise CLIError(f"cannot read {info}: {first_line(exc)}") from None
     return data if isinstance(data, dict) else None
+
+
+def read_run_json(path: Path) -> Any:
+    """A run.json's content; ValueError for one larger than gradkit writes or not JSON."""
+    size = path.stat().st_size
+    if size > MAX_RUN_FILE_BYTES:
+        raise ValueError(f"{size:,} bytes, more than a run.json that gradkit train writes "
+                         f"({MAX_RUN_FILE_BYTES:,} at most)")
+    try:
+        return json.loads(path.read_text())
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 def write_json(path: Path, obj: Any) -> None:

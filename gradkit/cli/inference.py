@@ -19,6 +19,7 @@ import numpy as np
 from ..errors import ShapeError
 from ..nn import Conv1d, Conv2d, Linear
 from .common import (
+    RUN_FILE,
     CLIError,
     check_model_path,
     device_name,
@@ -31,6 +32,8 @@ from .common import (
     say,
 )
 from .data import DATASETS, dataset_name, load_run_data
+from .guards import cache_notes
+from .images import check_preprocessing, read_gray
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -103,8 +106,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
     same = name == info.get("dataset")
     seed = args.seed if args.seed is not None else (settings.get("seed", 0) if same else 0)
     model = load_model(path, args.device)
-    data = load_run_data(name, seed, val_split=0.0,
-                         layout="image" if wants_images(model) else "flat")
+    with cache_notes():
+        data = load_run_data(name, seed, val_split=0.0,
+                             layout="image" if wants_images(model) else "flat")
     n_in = _model_inputs(model)
     if n_in is not None and n_in != data.n_features:
         raise CLIError(f"the model takes {n_in} input features but {name} has "
@@ -146,7 +150,11 @@ def run_predict(args: argparse.Namespace) -> int:
     path = check_model_path(args.model)
     info = read_run_info(path) or {}
     model = load_model(path)
-    pre = info.get("preprocessing") or _default_preprocessing(model, path)
+    if info.get("preprocessing") is not None:
+        pre = check_preprocessing(info["preprocessing"], _model_inputs(model),
+                                  path.with_name(RUN_FILE))
+    else:
+        pre = _default_preprocessing(model, path)
     classes = info.get("classes")
     for item in args.inputs:
         if pre.get("type") == "features":
@@ -188,45 +196,6 @@ def _features(text: str, pre: dict) -> np.ndarray:
                        f"({', '.join(names)}), got {text!r}")
     mean, std = np.asarray(pre["mean"]), np.asarray(pre["std"])
     return ((np.asarray(values) - mean) / std).astype(np.float32)
-
-
-def read_gray(path: str) -> np.ndarray:
-    """An image file as a float64 array in [0, 1], (H, W), grayscale (alpha composited on
-    white). `.npy` files holding a 2-D array of 0..255 (or 0..1) values are read without
-    Pillow."""
-    p = Path(path)
-    if not p.is_file():
-        raise CLIError(f"cannot read image '{path}': no such file")
-    if p.suffix.lower() == ".npy":
-        try:
-            arr = np.load(p, allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            raise CLIError(f"cannot read image '{path}': {first_line(exc)}") from None
-        if arr.ndim == 3:
-            arr = arr[..., :3].mean(axis=-1)
-        if arr.ndim != 2 or arr.dtype.kind not in "biuf":
-            raise CLIError(f"cannot read image '{path}': expected a 2-D array, got shape "
-                           f"{arr.shape} of {arr.dtype}")
-        arr = arr.astype(np.float64)
-        return arr / 255.0 if arr.max() > 1.0 else arr
-    try:
-        from PIL import Image, UnidentifiedImageError
-    except ImportError:
-        raise CLIError("gradkit predict needs Pillow to read images: pip install pillow "
-                       "(or pip install 'gradkit[all]')") from None
-    try:
-        with Image.open(p) as img:
-            img.load()
-            if img.mode in ("RGBA", "LA") or (img.mode == "P" and "transparency" in img.info):
-                rgba = img.convert("RGBA")
-                white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-                img = Image.alpha_composite(white, rgba)
-            gray = np.asarray(img.convert("L"), dtype=np.float64) / 255.0
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        raise CLIError(f"cannot read image '{path}': {first_line(exc)}") from None
-    if gray.ndim != 2 or gray.size == 0:
-        raise CLIError(f"cannot read image '{path}': empty image")
-    return gray
 
 
 def _resize(gray: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

@@ -15,8 +15,12 @@ the source (so re-compressed copies, e.g. Debian's, are accepted). A loader look
 ``shape="flat"`` as ``(N, 784)`` rows (an MLP's); by default they stay ``(N, 28, 28)``.
 
 Data found in 3-6 is saved once as ``<cache>/<name>.npz`` (atomically, read back with
-``allow_pickle=False`` and re-verified against the same pins). When everything fails,
-`DatasetUnavailable` lists each place and why it failed.
+``allow_pickle=False`` and re-verified against the same pins: each array's header is checked
+for the expected shape and dtype before its data is read). A cache file that fails this
+check (a torn or corrupt zip, other content) is renamed ``<name>.npz.corrupt-<time>`` with a
+`CorruptCacheWarning` and the next place is tried; so is an earlier download that fails its
+check before it is fetched again. When everything fails, `DatasetUnavailable` lists each
+place and why it failed.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import functools
 import os
 import urllib.error
 import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +44,7 @@ from .sources import (
     check_sha256,
     describe_error,
     download,
+    move_aside,
     offline,
     read_payload,
     user_provided,
@@ -98,9 +104,32 @@ def _from_dir(directory: Path, spec: IdxDataset) -> dict[str, np.ndarray]:
     return arrays
 
 
+def _check_npz_headers(path: Path, spec: IdxDataset) -> None:
+    """Each member's .npy header holds the expected shape and uint8, before any data is
+    read (np.load would allocate whatever a header asks for)."""
+    with zipfile.ZipFile(path) as zf:
+        names = set(zf.namelist())
+        for key, name in _NPZ_KEYS.items():
+            if name + ".npy" not in names:
+                raise ValueError(f"not a gradkit cache (missing {name})")
+            with zf.open(name + ".npy") as f:
+                version = np.lib.format.read_magic(f)
+                read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                        else np.lib.format.read_array_header_2_0)
+                shape, _, dtype = read(f)
+            want = spec.files[key].shape
+            if dtype.hasobject:
+                raise ValueError(f"{name}: an object array (reading it would need "
+                                 "allow_pickle, which gradkit never uses)")
+            if tuple(shape) != want or dtype != np.uint8:
+                raise ValueError(f"{name}: {dtype} {tuple(shape)} in the header, expected "
+                                 f"uint8 {want}")
+
+
 def _from_npz(path: Path, spec: IdxDataset) -> dict[str, np.ndarray]:
     if not path.is_file():
         raise FileNotFoundError("no such file")
+    _check_npz_headers(path, spec)
     with np.load(path, allow_pickle=False) as npz:
         missing = [v for v in _NPZ_KEYS.values() if v not in npz.files]
         if missing:
@@ -139,8 +168,8 @@ def _download(spec: IdxDataset, dest: Path, attempts: list[tuple[str, str]]) -> 
             try:
                 _read_verified(target, f)
                 continue
-            except (OSError, ValueError):
-                pass
+            except (OSError, ValueError) as exc:  # a torn or corrupt earlier download
+                move_aside(target, describe_error(exc))
         for mirror in spec.mirrors:
             if mirror in dead:
                 continue
@@ -187,12 +216,17 @@ class _Search:
                              root_label="root= directory")
 
     def cache(self, npz_path: Path) -> Arrays | None:
-        """3. gradkit's cache (the .npz gradkit wrote)."""
+        """3. gradkit's cache (the .npz gradkit wrote); moved aside when it fails its check."""
         try:
             return _from_npz(npz_path, self.spec)
-        except (OSError, ValueError) as exc:
+        except (FileNotFoundError, PermissionError, IsADirectoryError, MemoryError) as exc:
             self.attempts.append((f"cache {npz_path}", describe_error(exc)))
-            return None
+        except Exception as exc:  # BadZipFile, zlib.error, EOFError, ValueError, ...
+            why = f"{type(exc).__name__}: {describe_error(exc)}"
+            moved = move_aside(npz_path, why)
+            self.attempts.append((f"cache {npz_path}", why + (
+                f" (moved aside to {moved.name})" if moved else "")))
+        return None
 
     def elsewhere(self, dl_dir: Path) -> Arrays | None:
         """3. earlier downloads, 4. system locations, 5. installed packages, 6. the network."""

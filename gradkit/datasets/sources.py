@@ -17,8 +17,10 @@ import gzip
 import hashlib
 import io
 import os
+import time
 import urllib.error
 import urllib.request
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO, TypeVar
@@ -29,11 +31,13 @@ T = TypeVar("T")
 
 __all__ = [
     "ChecksumError",
+    "CorruptCacheWarning",
     "DatasetUnavailable",
     "atomic_write",
     "cache_dir",
     "data_dir",
     "download",
+    "move_aside",
     "offline",
     "read_payload",
     "sha256_bytes",
@@ -68,6 +72,10 @@ class DatasetUnavailable(RuntimeError):
             lines.append("To provide the data, do one of:")
             lines += [f"  - {h}" for h in self.hints]
         super().__init__("\n".join(lines))
+
+
+class CorruptCacheWarning(UserWarning):
+    """A cached file failed verification: it was moved aside and the next source is tried."""
 
 
 # ---------------------------------------------------------------- locations and settings
@@ -188,6 +196,30 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     Creates the parent directory."""
     with atomic_file(path) as (f, _):
         yield f
+
+
+def move_aside(path: str | os.PathLike[str], why: str) -> Path | None:
+    """Rename a cached file that failed verification to ``<name>.corrupt-<time>`` (so the
+    next load does not trip over it, and nothing is deleted) and warn with
+    `CorruptCacheWarning`. Returns the new path, or None when it could not be renamed."""
+    path = Path(path)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    n = 1
+    while target.exists():
+        target = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+        n += 1
+    try:
+        os.replace(path, target)
+    except OSError as exc:
+        warnings.warn(f"gradkit: the cached {path} failed verification ({why}) and could not "
+                      f"be moved aside ({describe_error(exc)}); delete it to stop this "
+                      "check; trying the next source", CorruptCacheWarning, stacklevel=3)
+        return None
+    warnings.warn(f"gradkit: the cached {path} failed verification ({why}); moved it aside "
+                  f"to {target.name} and trying the next source", CorruptCacheWarning,
+                  stacklevel=3)
+    return target
 
 
 # ---------------------------------------------------------------- network

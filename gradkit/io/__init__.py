@@ -13,6 +13,7 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .config import architecture, build, builtin_layers
 from .dlpack import from_dlpack
 from .errors import ConfigError, FormatError
+from .fingerprint import RunMismatchError, run_fingerprint
 from .safe import read_metadata, read_safetensors, write_safetensors
 from .serialize import load, load_weights, save, save_weights
 
@@ -20,5 +21,5 @@ __all__ = [
     "save", "load", "save_weights", "load_weights", "save_checkpoint", "load_checkpoint",
     "from_dlpack", "FormatError", "ConfigError", "architecture", "build", "builtin_layers",
     "read_safetensors", "read_metadata", "write_safetensors", "atomic_write",
-    "atomic_write_bytes",
+    "atomic_write_bytes", "RunMismatchError", "run_fingerprint",
 ]

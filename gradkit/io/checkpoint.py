@@ -11,6 +11,16 @@ uninterrupted run would have.
 Loading validates the counters before anything changes (`FormatError` naming the field): the
 epoch, each optimizer step, the scheduler's counters and the loader's position (an integer,
 not negative, and for the loader's `batches_done` inside the epoch of the loader given).
+
+Every checkpoint also holds a run fingerprint (fingerprint.py): the model's structure, the
+identity of the loader's data and the `fingerprint=` given. Loading with `fingerprint=`, or
+into a loader over other data, refuses a checkpoint of another run (`RunMismatchError`).
+
+`fit` and the checkpoint cooperate without a loader being passed: while `model.fit` runs
+(and after it), `save_checkpoint(path, model, ...)` also stores the state of fit's training
+loader (its shuffling generator and position) as "fit"; `load_checkpoint(path, model, ...)`
+hands it to the model's next `fit(..., initial_epoch=k)`, which then shuffles exactly as the
+interrupted run would have.
 """
 
 from __future__ import annotations
@@ -24,6 +34,7 @@ import numpy as np
 from ..backend import random as gkrandom
 from ..nn.module import Module
 from .errors import FormatError
+from .fingerprint import RunMismatchError, data_identity, differences, model_structure
 from .safe import read_safetensors, write_safetensors
 from .serialize import (
     CHECKPOINT,
@@ -37,6 +48,9 @@ from .serialize import (
 from .tree import pack, unpack
 
 _RESERVED = ("epoch", "extra")
+FIT_ATTR = "_gk_fit_loader"  # on a model: its running (or last) fit's training loader
+RESUME_ATTR = "_gk_resume"  # on a model: the "fit" part of the checkpoint loaded into it
+MAX_STATE_DEPTH = 64  # nesting levels of a checkpoint's state (real ones use a handful)
 
 
 class Stateful(Protocol):
@@ -49,22 +63,29 @@ class Stateful(Protocol):
 
 def save_checkpoint(path: str | os.PathLike, model: Module, optimizer: Stateful | None = None,
                     epoch: int | None = None, scheduler: Stateful | None = None,
-                    loader: Stateful | None = None, **extra: Any) -> str:
+                    loader: Stateful | None = None, fingerprint: dict | None = None,
+                    **extra: Any) -> str:
     """Write a checkpoint of `model`, `optimizer`, `scheduler`, `loader`, the random state,
     `epoch` and any `extra` values (numbers, strings, lists, dicts, arrays) to `path`.
 
     The write is atomic: a crash during it leaves the previous file at `path` intact.
+    `fingerprint`: what identifies the run (`fingerprint.run_fingerprint`, e.g. its
+    settings), stored beside the model's structure and the loader's data identity. Without
+    `loader`, the training loader of the model's `fit` is saved (see the module docstring).
     """
     bad = [k for k in extra if k in _RESERVED]
     if bad:
         raise ValueError(f"save_checkpoint: {bad[0]!r} is reserved; use another name")
     tensors = {CHECKPOINT_MODEL_PREFIX + k: v for k, v in model.state_dict().items()}
+    fit = _fit_part(model) if loader is None else None
     state = {
         "epoch": epoch,
         "optimizer": _part(optimizer),
         "scheduler": _part(scheduler),
         "loader": loader.state_dict() if loader is not None else None,
         "rng": gkrandom.get_rng_state(),
+        "fingerprint": _fingerprint(model, loader, fit, fingerprint),
+        "fit": fit,
         "extra": extra,
     }
     arrays: dict = {}
@@ -72,6 +93,27 @@ def save_checkpoint(path: str | os.PathLike, model: Module, optimizer: Stateful 
     tensors.update(arrays)
     text = json.dumps(packed, allow_nan=True)
     return write_safetensors(path, tensors, header(CHECKPOINT, state=text))
+
+
+def _fingerprint(model: Module, loader, fit: dict | None, given: dict | None) -> dict:
+    """The model's structure, the saved loader's data identity, then what was `given`."""
+    out: dict = {"model": model_structure(model)}
+    dataset = getattr(loader, "dataset", None)
+    if dataset is not None:
+        out["data"] = data_identity(dataset)
+    elif fit is not None and isinstance(fit.get("data"), dict):
+        out["data"] = fit["data"]
+    if given is not None:
+        if not isinstance(given, dict):
+            raise TypeError("save_checkpoint: fingerprint must be a dict (see gradkit.io."
+                            f"fingerprint.run_fingerprint), got {type(given).__name__}")
+        out.update(given)
+    return out
+
+
+def _fit_part(model: Module) -> dict | None:
+    handle = model.__dict__.get(FIT_ATTR)
+    return handle.state_dict() if handle is not None else None
 
 
 def _part(obj: Stateful | None) -> dict | None:
@@ -82,33 +124,20 @@ def _part(obj: Stateful | None) -> dict | None:
 
 def load_checkpoint(path: str | os.PathLike, model: Module, optimizer: Stateful | None = None,
                     scheduler: Stateful | None = None, loader: Stateful | None = None, *,
-                    strict: bool = True, restore_rng: bool = True) -> dict:
+                    strict: bool = True, restore_rng: bool = True,
+                    fingerprint: dict | None = None) -> dict:
     """Restore a checkpoint into `model` (and the optimizer, scheduler and loader given).
 
     Also restores gradkit's global random state (unless `restore_rng=False`). Everything is
     checked first; if any part fails to load, the objects are put back as they were.
-    Returns `{"epoch": ..., "extra": {...}, **extra}`.
+    `fingerprint`: the run that continues; a checkpoint whose stored fingerprint differs in
+    a part both have raises `RunMismatchError` (as does a `loader` over other data).
+    Returns `{"epoch": ..., "extra": {...}, "fingerprint": {...}, **extra}`.
     """
     where = os.fspath(path)
-    tensors, metadata = read_safetensors(where)
-    kind = file_kind(metadata, where)
-    if kind != CHECKPOINT:
-        what = {MODEL: "a gradkit model file (use gk.load)",
-                WEIGHTS: "a gradkit weights file (use model.load_weights)"}.get(
-                    kind or "", "not a gradkit checkpoint")
-        raise FormatError(f"{where} is {what}")
-    try:
-        raw = json.loads(metadata["state"])
-    except (KeyError, ValueError, RecursionError) as exc:
-        raise FormatError(f"{where}: the checkpoint state in the header is not valid JSON "
-                          f"({type(exc).__name__}: {exc})") from None
-    if not isinstance(raw, dict) or not {"epoch", "rng", "extra"} <= set(raw):
-        raise FormatError(f"{where}: the checkpoint state lacks epoch, rng or extra")
-    try:
-        state = {k: unpack(v, tensors, where) for k, v in raw.items()}
-    except RecursionError:
-        raise FormatError(f"{where}: the checkpoint state is nested too deeply") from None
+    tensors, state = _read_state(where)
     check_fields(state, where, loader)
+    check_run(state, where, fingerprint, loader)
     n = len(CHECKPOINT_MODEL_PREFIX)
     weights = {k[n:]: v for k, v in tensors.items() if k.startswith(CHECKPOINT_MODEL_PREFIX)}
     parts = [(obj, _saved(state, key, obj, where))
@@ -135,8 +164,67 @@ def load_checkpoint(path: str | os.PathLike, model: Module, optimizer: Stateful 
         raise
     if restore_rng:
         gkrandom.set_rng_state(state["rng"])
+    fit = state.get("fit")
+    object.__setattr__(model, RESUME_ATTR, fit if loader is None and isinstance(fit, dict)
+                       else None)
     extra = state["extra"] if isinstance(state["extra"], dict) else {}
-    return {"epoch": state["epoch"], "extra": extra, **extra}
+    return {"epoch": state["epoch"], "extra": extra, "fingerprint": state.get("fingerprint"),
+            **extra}
+
+
+def _read_state(where: str) -> tuple[dict, dict]:
+    """(tensors, the unpacked state) of the checkpoint file `where`, or a FormatError."""
+    tensors, metadata = read_safetensors(where)
+    kind = file_kind(metadata, where)
+    if kind != CHECKPOINT:
+        what = {MODEL: "a gradkit model file (use gk.load)",
+                WEIGHTS: "a gradkit weights file (use model.load_weights)"}.get(
+                    kind or "", "not a gradkit checkpoint")
+        raise FormatError(f"{where} is {what}")
+    try:
+        raw = json.loads(metadata["state"])
+    except RecursionError:
+        raise FormatError(f"{where}: the checkpoint state is nested too deeply") from None
+    except (KeyError, ValueError) as exc:
+        raise FormatError(f"{where}: the checkpoint state in the header is not valid JSON "
+                          f"({type(exc).__name__}: {exc})") from None
+    if not isinstance(raw, dict) or not {"epoch", "rng", "extra"} <= set(raw):
+        raise FormatError(f"{where}: the checkpoint state lacks epoch, rng or extra")
+    if _too_deep(raw, MAX_STATE_DEPTH):
+        raise FormatError(f"{where}: the checkpoint state is nested too deeply (more than "
+                          f"{MAX_STATE_DEPTH} levels)")
+    try:
+        return tensors, {k: unpack(v, tensors, where) for k, v in raw.items()}
+    except RecursionError:
+        raise FormatError(f"{where}: the checkpoint state is nested too deeply") from None
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    """Whether lists/dicts in `value` nest more than `limit` levels (iterative: no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        v, depth = stack.pop()
+        if isinstance(v, (list, dict)):
+            if depth > limit:
+                return True
+            stack.extend((c, depth + 1) for c in (v.values() if isinstance(v, dict) else v))
+    return False
+
+
+def check_run(state: dict, where: str, fingerprint: dict | None,
+              loader: Stateful | None) -> None:
+    """`RunMismatchError` when the checkpoint's fingerprint differs from `fingerprint`, or
+    its data from the data of the `loader` it is to be loaded into."""
+    saved = state.get("fingerprint")
+    if not isinstance(saved, dict):
+        return  # written before fingerprints: nothing to compare
+    current = dict(fingerprint or {})
+    dataset = getattr(loader, "dataset", None)
+    if dataset is not None and "data" not in current:
+        current["data"] = data_identity(dataset)
+    found = differences(saved, current)
+    if found:
+        raise RunMismatchError(f"{where} is a checkpoint of another run ({'; '.join(found)})")
 
 
 def _saved(state: dict, key: str, obj, where: str):
@@ -192,17 +280,21 @@ def check_fields(state: dict, where: str, loader: Stateful | None = None) -> Non
         _count(sched.get("_step_count"), "scheduler._step_count", where)
     if isinstance(state.get("loader"), dict):
         _check_loader(state["loader"], where, loader)
+    fit = state.get("fit")
+    if isinstance(fit, dict) and isinstance(fit.get("loader"), dict):
+        _check_loader(fit["loader"], where, None, "fit.loader")
 
 
-def _check_loader(saved: dict, where: str, loader: Stateful | None) -> None:
-    _count(saved.get("epoch"), "loader.epoch", where)
-    done = _count(saved.get("batches_done", 0), "loader.batches_done", where)
+def _check_loader(saved: dict, where: str, loader: Stateful | None,
+                  field: str = "loader") -> None:
+    _count(saved.get("epoch"), f"{field}.epoch", where)
+    done = _count(saved.get("batches_done", 0), f"{field}.batches_done", where)
     sampler = saved.get("sampler")
     if isinstance(sampler, dict):
-        _count(sampler.get("epoch"), "loader.sampler.epoch", where)
+        _count(sampler.get("epoch"), f"{field}.sampler.epoch", where)
         seed = sampler.get("seed")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise FormatError(f"{where}: the checkpoint field loader.sampler.seed must be an "
+            raise FormatError(f"{where}: the checkpoint field {field}.sampler.seed must be an "
                               f"integer, got {seed!r}")
     size = _batches(loader)
     if done and size is not None and done >= size:

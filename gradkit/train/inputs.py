@@ -46,9 +46,11 @@ def is_loader(x: Any) -> bool:
     return isinstance(x, (DataLoader, Dataset))
 
 
-def _loader(data, batch_size: int, shuffle: bool, device: str) -> DataLoader:
+def _loader(data, batch_size: int, shuffle: bool, device: str,
+            seed: int | None = None) -> DataLoader:
     """A loader over `data`; unshuffled ones (evaluate, predict, fit with shuffle=False) read
-    NumPy arrays through read-only views instead of copying each batch."""
+    NumPy arrays through read-only views instead of copying each batch. `seed`: the
+    shuffling seed (None: drawn from gradkit's generator)."""
     if isinstance(data, DataLoader):
         return data
     if not isinstance(data, Dataset):
@@ -58,10 +60,11 @@ def _loader(data, batch_size: int, shuffle: bool, device: str) -> DataLoader:
     if device != "cpu" and on_host and arrays and type(data) is TensorDataset:
         resident = _on_gpu(arrays, device)
         if resident is not None:  # copied to the GPU once; batches are gathered there
-            return DataLoader(resident, batch_size=batch_size, shuffle=shuffle)
+            return DataLoader(resident, batch_size=batch_size, shuffle=shuffle,
+                              seed=seed if shuffle else None)
     move = None if device == "cpu" and on_host and arrays else device
     return DataLoader(data, batch_size=batch_size, shuffle=shuffle, device=move,
-                      read_only_views=not shuffle)
+                      read_only_views=not shuffle, seed=seed if shuffle else None)
 
 
 def _on_gpu(arrays, device: str):
@@ -133,8 +136,10 @@ def xy_arrays(x: Any, y: Any, where: str, need_y: bool) -> tuple:
 
 
 def fit_loaders(checker: Checker, x: Any, y: Any, batch_size: int, validation_split: float,
-                validation_data: Any, shuffle: bool, need_y: bool) -> tuple:
-    """(train loader, validation loader or None) for fit, checked before training."""
+                validation_data: Any, shuffle: bool, need_y: bool,
+                seed: int | None = None) -> tuple:
+    """(train loader, validation loader or None) for fit, checked before training; `seed`
+    shuffles the training loader (a resumed fit's saved seed; None draws one)."""
     device = checker.device
     if validation_split and validation_data is not None:
         raise ValueError("fit: give validation_split or validation_data, not both")
@@ -145,7 +150,7 @@ def fit_loaders(checker: Checker, x: Any, y: Any, batch_size: int, validation_sp
         if validation_split:
             raise ValueError("fit: validation_split needs arrays; with a DataLoader pass "
                              "validation_data=")
-        train = _loader(x, batch_size, shuffle, device)
+        train = _loader(x, batch_size, shuffle, device, seed)
         checker.dataset(train, "fit")
         val = None
     else:
@@ -156,7 +161,7 @@ def fit_loaders(checker: Checker, x: Any, y: Any, batch_size: int, validation_sp
             (x, y), val_xy = split_tail(x, y, validation_split)
             val = _loader(val_xy if val_xy[1] is not None else val_xy[:1], batch_size, False,
                           device)
-        train = _loader((x,) if y is None else (x, y), batch_size, shuffle, device)
+        train = _loader((x,) if y is None else (x, y), batch_size, shuffle, device, seed)
     if validation_data is not None:
         val = eval_loader(checker, validation_data, None, batch_size, "validation_data",
                           unpack=True)
