@@ -22,6 +22,7 @@ from . import ops
 from ._version import __version__
 from .autograd import enable_grad, is_grad_enabled, no_grad
 from .backend import cuda, random
+from .backend.config import config, show_config
 from .backend.random import manual_seed
 from .errors import AutogradError, DeviceError, DTypeError, GradcheckError, ShapeError
 from .jacobians import hessian, jacobian, jvp, vjp

@@ -1,42 +1,106 @@
-"""The benchmark suite runs end to end (`--quick`: tiny subsets, every section, no timing
-assertions) and writes its table and JSON."""
+"""The benchmark suite runs end to end (`--quick`: tiny subsets, no timing assertions) and
+writes its tables and JSON; `gradkit bench --gemm` reports the GEMM seam.
 
+Runs with the peers (jax.jit, Keras on JAX) are subprocesses: the suite imports Keras with
+KERAS_BACKEND=jax, which must not happen in the test process (tests/keras use torch's)."""
+
+import importlib.util
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
 from benchmarks.suite import main
+from gradkit.cli import main as cli_main
 
 pytest.importorskip("torch")
+CLASSIC = "gradkit,gradkit fit,torch,numpy"
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HAVE_PEERS = all(importlib.util.find_spec(m) for m in ("jax", "keras"))
 
 
-def test_bench_quick_runs_every_section(tmp_path, capsys):
+def _suite(args, tmp_path) -> dict:
+    """`python -m benchmarks ARGS --json` in a fresh interpreter; the saved results."""
     out = tmp_path / "results" / "latest.json"
-    results = main(["--quick", "--json", str(out)])
-    saved = json.loads(out.read_text())
-    for section in ("mnist", "gemm", "tiny", "inference", "memory", "import", "scaling"):
+    res = subprocess.run([sys.executable, "-m", "benchmarks", *args, "--json", str(out)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=1200)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "## Targets (issues 20 and 7)" in res.stdout and "## Machine" in res.stdout
+    return json.loads(out.read_text())
+
+
+def _targets(saved):
+    return {t["target"]: t for t in saved["targets"]}
+
+
+@pytest.mark.slow
+def test_bench_quick_runs_every_section_with_every_contender(tmp_path):
+    saved = _suite(["--quick"], tmp_path)
+    for section in ("mnist", "wide", "tiny", "inference", "gemm", "memory", "import",
+                    "scaling"):
         assert section in saved, section
-    assert set(saved["mnist"]) == {"32", "128", "512"}
-    for rows in saved["mnist"].values():
-        assert {"gradkit", "torch", "numpy"} <= set(rows)
-        assert all(r["samples_per_s"] > 0 for r in rows.values())
     assert saved["memory"]["gradkit"]["peak_mib"] > 0
     assert saved["import"]["gradkit"]["seconds"] > 0
-    assert saved["machine"]["cores"] >= 1 and saved["machine"]["cpu"]
-    names = [t["target"] for t in saved["targets"]]
-    assert len(names) == 9 and any("2-10-2" in n for n in names)
-    assert results["command"].startswith("python -m benchmarks --quick")
+    assert len(saved["targets"]) == 14
+    assert saved["command"].startswith("python -m benchmarks --quick")
+
+
+def test_bench_quick_training_inference_and_gemm_sections(tmp_path, capsys):
+    out = tmp_path / "r.json"
+    main(["--quick", "--sections", "mnist,wide,inference,gemm", "--contenders", CLASSIC,
+          "--json", str(out)])
+    saved = json.loads(out.read_text())
+    assert saved["contenders"] == CLASSIC.split(",")
+    assert set(saved["mnist"]) == {"32", "128", "512"}
+    for rows in [*saved["mnist"].values(), saved["wide"]["rows"]]:
+        assert {"gradkit", "torch", "numpy"} <= set(rows)
+        assert all(r["samples_per_s"] > 0 for r in rows.values())
+    inf = saved["inference"]
+    assert set(inf["latency"]) == set(CLASSIC.split(",")) and inf["latency"]["gradkit"]["us"] > 0
+    assert all(r["samples_per_s"] > 0 for r in inf["throughput"].values())
+    gemm = saved["gemm"]
+    assert {"numpy", "torch"} <= set(gemm["libraries"])
+    assert set(gemm["ceiling"]) == {"mlp b32", "wide b64"}
+    for c in gemm["ceiling"].values():
+        assert c["gflops"] > 0 and c["limit_samples_per_s"] > 0
+    targets = _targets(saved)
+    assert targets["MLP batch 128: gradkit / torch samples/s"]["value"] > 0
+    assert targets["MLP batch 128: gradkit / jax.jit samples/s"]["met"] is None  # not run
+    assert saved["machine"]["cpu"] and saved["machine"]["gemm"]["library"]
     table = capsys.readouterr().out
-    assert "## Targets (issue 7)" in table and "## Machine" in table
+    assert "## GEMM ceilings" in table and "gradkit's GEMM:" in table
+    assert "## Wide net 784-64-64-10" in table and "batch 1, µs per call" in table
 
 
-def test_bench_sections_subset_and_help(tmp_path, capsys):
-    results = main(["--quick", "--sections", "tiny", "--json", str(tmp_path / "r.json")])
+@pytest.mark.skipif(not HAVE_PEERS, reason="jax and keras are not installed")
+def test_bench_runs_the_peers(tmp_path):
+    saved = _suite(["--quick", "--sections", "tiny,inference", "--contenders",
+                    "gradkit,jax.jit,keras (jax)"], tmp_path)
+    assert saved["contenders"] == ["gradkit", "jax.jit", "keras (jax)"], saved["missing"]
+    assert set(saved["tiny"]) == {"gradkit", "jax.jit", "keras (jax)"}
+    assert all(r["us"] > 0 for r in saved["inference"]["latency"].values())
+
+
+def test_bench_sections_subset_contenders_and_help(tmp_path, capsys):
+    results = main(["--quick", "--sections", "tiny", "--contenders", "gradkit,numpy",
+                    "--json", str(tmp_path / "r.json")])
     assert "tiny" in results and "mnist" not in results
-    assert {t["met"] for t in results["targets"] if "2-10-2" not in t["target"]} == {None}
+    assert set(results["tiny"]) == {"gradkit", "numpy"}
+    assert {t["met"] for t in results["targets"]} == {None}
+    with pytest.raises(SystemExit, match="unknown tensorflow"):
+        main(["--contenders", "gradkit,tensorflow"])
     with pytest.raises(SystemExit):
         main(["--help"])
     assert "--quick" in capsys.readouterr().out
+
+
+def test_gradkit_bench_gemm_reports_the_seam(capsys):
+    assert cli_main(["bench", "--gemm"]) == 0
+    out = capsys.readouterr().out
+    assert "GEMM:" in out and "installed GEMM extras" in out
+    assert cli_main(["bench", "--gemm", "--oops"]) == 2
 
 
 def test_summarize_takes_the_median_over_runs(tmp_path):

@@ -1,9 +1,14 @@
-"""`gradkit bench`: gradkit against PyTorch (CPU) and a hand-written NumPy MLP, in one run.
+"""`gradkit bench`: gradkit against PyTorch (CPU), jax.jit, Keras 3 on JAX and a
+hand-written NumPy MLP, in one run.
 
-    python -m benchmarks [--quick] [--repeats 5] [--json benchmarks/results/latest.json]
+    python -m benchmarks [--quick] [--repeats 5] [--sections ...] [--contenders ...]
+                         [--json benchmarks/results/latest.json]
 
 `main(argv)` is the entry point (the `benchmarks/` scripts and the `gradkit bench` command
-call it); the work is in `run.py`, the contenders in `contenders.py` and `reference.py`.
+call it); the run is in `run.py`, the training and inference sections in `sections.py`, the
+GEMM ceilings in `ceiling.py`, the contenders in `contenders.py`, `reference.py` (PyTorch,
+NumPy) and `peers.py` (jax.jit, Keras), the tables in `report.py`, the targets in
+`targets.py`.
 """
 
 from __future__ import annotations

@@ -7,7 +7,10 @@ Tanh) between the Linear layers, softmax cross-entropy and SGD with momentum, an
 - `epoch(batch_size)`: one shuffled pass over the training set given to `set_data`;
 - `steps(n, batch_size)`: `n` training steps on the first `batch_size` samples (one fixed
   batch: for tiny networks this times the per-step overhead; also used to warm up);
-- `infer(batch_size)`: the outputs on the inference set, in batches, without gradients.
+- `infer(batch_size)`: the outputs on the inference set, in batches, without gradients;
+- `infer1(row)`: the outputs for one sample (a (1, features) NumPy array), as a NumPy array.
+
+The peers (`jax.jit`, Keras 3 on JAX) are in `peers.py`.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import gradkit as gk
 from gradkit import nn, optim
 from gradkit.data import DataLoader, TensorDataset
 
+from .peers import JaxJit, KerasJax
 from .reference import LR, MOMENTUM, NumpyMLP, TorchLoop
 
 
@@ -77,6 +81,11 @@ class GradkitLoop:
                 outs.append(self.model(xb).data)
         return np.concatenate(outs)
 
+    def infer1(self, row):
+        """One sample's outputs: the call a served model makes (`model(x)` under no_grad)."""
+        with gk.no_grad():
+            return self.model(row).data
+
 
 class GradkitFit(GradkitLoop):
     """gradkit's high-level API: compile once, `fit(epochs=1)` per epoch, `predict`."""
@@ -94,6 +103,9 @@ class GradkitFit(GradkitLoop):
     def infer(self, batch_size: int):
         return self.model.predict(self.x_infer, batch_size=batch_size)
 
+    def infer1(self, row):
+        return self.model.predict(row)
+
 
 def fit_available() -> str | None:
     """None when `Module.fit`/`predict` can run, else why not (the fit rows are pending)."""
@@ -108,4 +120,5 @@ def fit_available() -> str | None:
     return None
 
 
-CONTENDERS = {c.name: c for c in (GradkitLoop, GradkitFit, TorchLoop, NumpyMLP)}
+CONTENDERS = {c.name: c for c in (GradkitLoop, GradkitFit, TorchLoop, JaxJit, KerasJax,
+                                   NumpyMLP)}

@@ -61,6 +61,23 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512dq", "avx512vl",
+          "avx512_vnni", "avx512_bf16", "amx_tile")
+
+
+def cpu_flags() -> list[str]:
+    """The CPU's vector-extension flags that decide which GEMM kernels run (Linux)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    have = set(line.split(":", 1)[1].split())
+                    return [f for f in _FLAGS if f in have]
+    except OSError:
+        pass
+    return []
+
+
 def blas_info() -> list[dict]:
     """The BLAS libraries loaded (threadpoolctl when installed, else NumPy's build config)."""
     try:
@@ -101,6 +118,16 @@ def machine(torch_threads: int | None) -> dict:
         info["torch"] = torch.__version__
     except ImportError:
         info["torch"] = None
+    info["cpu_flags"] = cpu_flags()
+    from gradkit.backend import gemm
+
+    g = gemm.resolve() if not gemm._S.resolved else gemm.info()
+    info["gemm"] = {k: g.get(k) for k in ("library", "detail", "dtypes", "threads", "source",
+                                          "coordination", "installed")}
+    if g.get("probe"):
+        info["gemm"]["probe"] = {n: {dt: round(r[dt]["speedup"], 2) for dt in
+                                     ("float32", "float64") if dt in r}
+                                 for n, r in g["probe"]["libraries"].items() if "error" not in r}
     info["blas"] = blas_info()  # after importing torch: its OpenMP runtime shows up too
     info["load_before"] = load_average()
     return info

@@ -65,6 +65,10 @@ class TorchLoop:
                 outs.append(self.model(x[i:i + batch_size]))
         return self.torch.cat(outs).numpy()
 
+    def infer1(self, row):
+        with self.torch.no_grad():
+            return self.model(self.torch.from_numpy(row)).numpy()
+
 
 class NumpyMLP:
     """Hand-written NumPy: forward, manual backward and the momentum update; no framework.
@@ -154,6 +158,9 @@ class NumpyMLP:
         x = self.x_infer
         return np.concatenate([self.forward(x[i:i + batch_size])
                                for i in range(0, len(x), batch_size)])
+
+    def infer1(self, row):
+        return self.forward(row)
 
 
 def torch_available() -> bool:

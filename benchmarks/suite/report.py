@@ -1,10 +1,12 @@
-"""The benchmark's tables (Markdown, readable in a terminal) and the targets of issue 7."""
+"""The benchmark's tables (Markdown, readable in a terminal) and its targets (targets.py)."""
 
 from __future__ import annotations
 
 from . import measure
+from .targets import FIT, paired, targets
 
-FIT = "gradkit fit"
+__all__ = ["brief", "render", "targets"]
+PEERS = ("torch", "jax.jit", "keras (jax)", "numpy")
 
 
 def brief(rows: dict, key: str) -> str:
@@ -19,109 +21,125 @@ def _num(v, digits: int = 3) -> str:
     return f"{v:.{digits}g}"
 
 
-def _ratio(a, b) -> float | None:
-    return None if a is None or not b else a / b
-
-
-def _paired(rows: dict | None, a: str, b: str, key: str):
-    """a / b as the median over repeats of the ratio within each repeat (both contenders ran
-    back to back, so a drift of the machine's load cancels), else the ratio of medians."""
-    if not rows or a not in rows or b not in rows:
-        return None
-    ra, rb = rows[a].get("runs"), rows[b].get("runs")
-    if ra and rb and len(ra) == len(rb):
-        return measure.median([x / y for x, y in zip(ra, rb)])
-    return _ratio(rows[a][key], rows[b][key])
-
-
-def _get(rows: dict | None, name: str, key: str):
-    if not rows or name not in rows:
-        return None
-    return rows[name][key]
-
-
 def _table(head: list[str], body: list[list[str]]) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     lines += ["| " + " | ".join(r) + " |" for r in body]
     return "\n".join(lines)
 
 
-def targets(res: dict) -> list[dict]:
-    """Each target of issue 7: value, goal and whether it is met (None: not measured)."""
-    out = []
-
-    def add(name, value, goal, higher=True, note=""):
-        met = None if value is None else (value >= goal if higher else value <= goal)
-        out.append({"target": name, "value": value, "goal": goal,
-                    "op": ">=" if higher else "<=", "met": met, "note": note})
-
-    mnist = res.get("mnist", {})
-    for bs, name, goal in ((128, "torch", 1.1), (128, "numpy", 0.9), (32, "torch", 1.0)):
-        rows = mnist.get(bs) or mnist.get(str(bs))
-        add(f"MNIST training, batch {bs}: gradkit / {name} samples/s",
-            _paired(rows, "gradkit", name, "samples_per_s"), goal)
-    rows = mnist.get(512) or mnist.get("512")
-    ceiling = res.get("gemm", {}).get("gflops")
-    add("MNIST training, batch 512: gradkit GFLOP/s / GEMM ceiling",
-        _ratio(_get(rows, "gradkit", "gflops"), ceiling), 0.8)
-    fit_ratios = [_paired(r, FIT, "gradkit", "samples_per_s") for r in mnist.values()]
-    worst = None if not fit_ratios or None in fit_ratios else min(fit_ratios)
-    add("fit / hand-written loop samples/s (worst batch size)", worst, 0.95,
-        note="" if FIT in res.get("contenders", []) else res.get("fit", "pending"))
-    tiny = res.get("tiny")
-    add("2-10-2 Tanh, batch 16: torch / gradkit time per step",
-        _paired(tiny, "torch", "gradkit", "us_per_step"), 3.0)
-    inf = res.get("inference")
-    who = FIT if inf and FIT in inf else "gradkit"
-    add(f"inference: {'predict' if who == FIT else 'gradkit forward'} / torch samples/s",
-        _paired(inf, who, "torch", "samples_per_s"), 1.0)
-    mem = res.get("memory")
-    add("peak memory, MNIST epoch: gradkit / torch",
-        _ratio(_get(mem, "gradkit", "peak_mib"), _get(mem, "torch", "peak_mib")), 0.6,
-        higher=False)
-    add("import gradkit, seconds", _get(res.get("import"), "gradkit", "seconds"), 0.5,
-        higher=False)
-    return out
-
-
-def render(res: dict) -> str:
+def _machine(res: dict) -> list[str]:
     m = res["machine"]
-    parts = [
+    g = m.get("gemm") or {}
+    probe = "; ".join(f"{n} {r.get('float32', '-')}x" for n, r in g.get("probe", {}).items())
+    lines = [
         "## Machine",
-        f"- CPU: {m['cpu']}, {m['cores']} cores ({m['usable_cores']} usable)",
-        f"- BLAS: {measure.blas_summary(m['blas'])}",
+        f"- CPU: {m['cpu']}, {m['cores']} cores ({m['usable_cores']} usable); flags: "
+        + (", ".join(m.get("cpu_flags") or []) or "unknown"),
+        f"- BLAS libraries: {measure.blas_summary(m['blas'])}",
+        f"- gradkit's GEMM: {g.get('library', '?')} ({g.get('detail', '')}), "
+        f"{g.get('threads') or 'NumPy'} thread(s), {g.get('source', '')}"
+        + (f"; probe, float32 speed-up over NumPy: {probe}" if probe else ""),
         f"- Python {m['python']}, NumPy {m['numpy']}, gradkit {m['gradkit']}, "
         f"PyTorch {m['torch'] or 'not installed'}"
         + (f" with torch.set_num_threads({m['torch_threads']})" if m["torch_threads"] else ""),
         f"- data: {res['data']['source']}, {res['data']['train']} training and "
-        f"{res['data']['test']} test images; fit: {res['fit']}",
+        f"{res['data']['test']} test images; contenders: {', '.join(res['contenders'])}",
         f"- command: `{res['command']}` ({res['seconds']:.0f} s); load average (1/5/15 min) "
         f"before {m.get('load_before')}, after {m.get('load_after')}",
     ]
+    lines += [f"- not run: {n}: {why}" for n, why in (res.get("missing") or {}).items()]
     if res.get("quick"):
-        parts.append("- **--quick: a smoke test on tiny subsets; its numbers mean nothing**")
-    names = res["contenders"]
+        lines.append("- **--quick: a smoke test on tiny subsets; its numbers mean nothing**")
+    return lines
+
+
+def _training_rows(res: dict, label: str, rows: dict, names: list[str], workload: str):
+    """One table row of a training section: samples/s each, ratios, % of the ceiling."""
+    c = (res.get("gemm") or {}).get("ceiling", {}).get(workload)
+    cells = [label] + [_num(rows[n]["samples_per_s"]) if n in rows else "-" for n in names]
+    cells += [_num(paired(rows, "gradkit", p, "samples_per_s")) for p in PEERS if p in names]
+    cells.append(_num(paired(rows, FIT, "gradkit", "samples_per_s")) if FIT in rows else "-")
+    g = rows.get("gradkit", {}).get("samples_per_s")
+    cells.append(f"{100 * g / c['limit_samples_per_s']:.0f}% ({c['library']})"
+                 if c and g else "-")
+    return cells
+
+
+def _training(res: dict, names: list[str]) -> list[str]:
+    head = (["batch"] + [f"{n}" for n in names]
+            + [f"gradkit / {p}" for p in PEERS if p in names]
+            + ["fit / loop", "gradkit % of GEMM ceiling"])
+    parts = []
     if "mnist" in res:
-        parts += ["", _mnist(res, names)]
-    if "tiny" in res:
-        t = res["tiny"]
-        cols = [n for n in names if n in t]
-        parts += ["", "## 2-10-2 Tanh network, batch 16, plain SGD: microseconds per training "
-                  f"step (median of {res['config']['tiny_repeats']} x "
-                  f"{res['config']['tiny_steps']} steps)", "",
-                  _table(cols + ["torch / gradkit"],
-                         [[_num(t[n]["us_per_step"]) for n in cols]
-                          + [_num(_paired(t, "torch", "gradkit", "us_per_step"))]])]
-    if "inference" in res:
-        t = res["inference"]
-        cols = [n for n in names if n in t]
-        label = {"gradkit": "gradkit (forward, no_grad)", FIT: "gradkit predict"}
-        parts += ["", f"## Inference: samples/s on the {res['data']['test']} test images, "
-                  f"batches of 256, no gradients (median of {res['config']['infer_repeats']})",
-                  "", _table([label.get(n, n) for n in cols] + ["gradkit / torch"],
-                             [[_num(t[n]["samples_per_s"]) for n in cols]
-                              + [_num(_paired(t, FIT if FIT in t else "gradkit", "torch",
-                                              "samples_per_s"))]])]
+        body = [_training_rows(res, str(bs), rows, names, f"mlp b{bs}")
+                for bs, rows in res["mnist"].items()]
+        parts += ["", "## MNIST MLP 784-512-512-10 ReLU, cross-entropy, SGD momentum 0.9: "
+                  f"training samples/s (one epoch of {res['data']['train']} images per repeat, "
+                  f"median of {res['config']['repeats']})", "", _table(head, body)]
+    if "wide" in res:
+        w = res["wide"]
+        body = [_training_rows(res, str(w["batch"]), w["rows"], names,
+                               f"wide b{w['batch']}")]
+        parts += ["", f"## Wide net {'-'.join(map(str, w['sizes']))}: training samples/s "
+                  f"(a pass over {w['samples']} images per repeat, median of "
+                  f"{res['config']['repeats']})", "", _table(head, body)]
+    if parts:
+        parts += ["", "Ratios: the median over repeats of the ratio within a repeat. The GEMM "
+                  "ceiling: the step's matrix products alone at the best library's rate "
+                  "(the gemm section), as samples/s."]
+    return parts
+
+
+def _tiny(res: dict, names: list[str]) -> list[str]:
+    t = res["tiny"]
+    cols = [n for n in names if n in t]
+    return ["", "## 2-10-2 Tanh network, batch 16, plain SGD: microseconds per training "
+            f"step (median of {res['config']['tiny_repeats']} x {res['config']['tiny_steps']} "
+            "steps)", "",
+            _table(cols + [f"{p} / gradkit" for p in PEERS if p in cols],
+                   [[_num(t[n]["us_per_step"]) for n in cols]
+                    + [_num(paired(t, p, "gradkit", "us_per_step")) for p in PEERS
+                       if p in cols]])]
+
+
+def _inference(res: dict, names: list[str]) -> list[str]:
+    inf = res["inference"]
+    lat, thr = inf["latency"], inf["throughput"]
+    cols = [n for n in names if n in lat]
+    label = {"gradkit": "gradkit model(x)", FIT: "gradkit predict"}
+    body = [["batch 1, µs per call"] + [_num(lat[n]["us"]) for n in cols]
+            + [_num(paired(lat, p, "gradkit", "us")) for p in PEERS if p in cols],
+            [f"batch {inf['batch']}, samples/s"] + [_num(thr[n]["samples_per_s"]) for n in cols]
+            + [_num(paired(thr, "gradkit", p, "samples_per_s")) for p in PEERS if p in cols]]
+    return ["", "## Inference, MNIST MLP, no gradients: one sample's latency "
+            f"({inf['latency_calls']} calls) and throughput on the {res['data']['test']} "
+            f"test images (median of {res['config']['infer_repeats']})", "",
+            _table(["", *(label.get(n, n) for n in cols)]
+                   + [f"gradkit vs {p}" for p in PEERS if p in cols], body),
+            "", "gradkit vs X: X's latency / gradkit's (batch 1), gradkit's samples/s / X's "
+            "(batch 1024): above 1, gradkit is faster."]
+
+
+def _gemm(res: dict) -> list[str]:
+    g = res["gemm"]
+    loads = list(g["ceiling"])
+    body = []
+    for name, r in g["libraries"].items():
+        if "error" in r:
+            body.append([name, f"failed: {r['error']}"] + [""] * (len(loads) - 1))
+            continue
+        body.append([f"{name} ({r['detail']}, {r['threads'] or '-'} thr.)"]
+                    + [_num(r["workloads"][w]) for w in loads])
+    body.append(["**ceiling (best)**"] + [f"**{_num(g['ceiling'][w]['gflops'])}** "
+                                          f"({g['ceiling'][w]['library']})" for w in loads])
+    body.append(["limit, samples/s"] + [_num(g["ceiling"][w]["limit_samples_per_s"])
+                                        for w in loads])
+    return ["", "## GEMM ceilings: GFLOP/s of each library on each training step's own products "
+            "(float32, best of 5 each)", "", _table(["library"] + loads, body)]
+
+
+def _classic(res: dict) -> list[str]:
+    parts = []
     if "memory" in res:
         t = res["memory"]
         parts += ["", "## Peak resident memory of one MNIST epoch at batch 128, each in a fresh "
@@ -136,42 +154,26 @@ def render(res: dict) -> str:
                   _table(list(t), [[f"{r['seconds']:.3f}" for r in t.values()]])]
     if "scaling" in res:
         parts += ["", _scaling(res["scaling"])]
-    parts += ["", "## Targets (issue 7)", "", _table(
-        ["target", "value", "goal", "met"],
-        [[t["target"], _num(t["value"]), f"{t['op']} {t['goal']}",
-          {True: "met", False: "NOT met", None: "not measured"}[t["met"]]
-          if not (t["note"] and t["met"] is None) else f"pending ({t['note']})"]
-         for t in res["targets"]])]
+    return parts
+
+
+def render(res: dict) -> str:
+    names = res["contenders"]
+    parts = _machine(res) + _training(res, names)
+    if "tiny" in res:
+        parts += _tiny(res, names)
+    if "inference" in res:
+        parts += _inference(res, names)
+    if "gemm" in res:
+        parts += _gemm(res)
+    parts += _classic(res)
+    status = {True: "met", False: "NOT met", None: "not measured"}
+    parts += ["", "## Targets (issues 20 and 7)", "", _table(
+        ["issue", "target", "value", "goal", "met"],
+        [[str(t["issue"]), t["target"], _num(t["value"]), f"{t['op']} {t['goal']}",
+          status[t["met"]] if not (t["note"] and t["met"] is None)
+          else f"pending ({t['note']})"] for t in res["targets"]])]
     return "\n".join(parts)
-
-
-def _mnist(res: dict, names: list[str]) -> str:
-    ceiling = res["gemm"]["gflops"]
-    cols = ["gradkit", FIT, "torch", "numpy"]
-    head = (["batch"] + [f"{c} samples/s" for c in cols]
-            + ["gradkit / torch", "gradkit / numpy", "fit / loop",
-               "GFLOP/s gradkit / torch / numpy", "gradkit % of GEMM ceiling"])
-    body = []
-    for bs, rows in res["mnist"].items():
-        sp = {c: _get(rows, c, "samples_per_s") for c in cols}
-        gf = {c: _get(rows, c, "gflops") for c in cols}
-        body.append(
-            [str(bs)] + [_num(sp[c]) if c in names else "pending" for c in cols]
-            + [_num(_paired(rows, "gradkit", "torch", "samples_per_s")),
-               _num(_paired(rows, "gradkit", "numpy", "samples_per_s")),
-               _num(_paired(rows, FIT, "gradkit", "samples_per_s")) if FIT in names
-               else "pending",
-               " / ".join(_num(gf[c]) for c in ("gradkit", "torch", "numpy")),
-               f"{100 * gf['gradkit'] / ceiling:.0f}%"])
-    return "\n".join([
-        "## MNIST MLP 784-512-512-10 ReLU, cross-entropy, SGD momentum 0.9: training "
-        f"samples/s (one epoch of {res['data']['train']} images per repeat, median of "
-        f"{res['config']['repeats']})", "", _table(head, body), "",
-        f"GEMM ceiling: NumPy float32 {res['gemm']['n']}x{res['gemm']['n']} matmul, "
-        f"{_num(ceiling)} GFLOP/s (median of {len(res['gemm']['runs'])}, same run). "
-        "GFLOP/s count the matmuls of a training step (forward, weight gradients, input "
-        "gradients of layers 2 and 3). Ratios here and below: the median over repeats of "
-        "the ratio within a repeat (the contenders run back to back in each)."])
 
 
 def _scaling(scaling: dict) -> str:
@@ -184,16 +186,12 @@ def _scaling(scaling: dict) -> str:
     body = []
     for w in widths:
         for n in names:
-            cells = []
-            for bs in batches:
-                r = scaling.get(f"{w}/{bs}", {}).get(n)
-                cells.append(_num(r["samples_per_s"]) if r else "-")
+            cells = [_num(r["samples_per_s"]) if (r := scaling.get(f"{w}/{bs}", {}).get(n))
+                     else "-" for bs in batches]
             body.append([str(w), n] + cells)
-        ratio = []
-        for bs in batches:
-            rows = scaling.get(f"{w}/{bs}", {})
-            ratio.append(_num(_paired(rows, "gradkit", "torch", "samples_per_s")))
-        body.append([str(w), "gradkit / torch"] + ratio)
+        body.append([str(w), "gradkit / torch"] + [
+            _num(paired(scaling.get(f"{w}/{bs}", {}), "gradkit", "torch", "samples_per_s"))
+            for bs in batches])
     return "\n".join([
         f"## Scaling: training samples/s, 784-W-W-10 ReLU (median of {len(first['runs'])} "
         "repeat(s) of one epoch on the first " + ", ".join(f"{samples[w]}" for w in widths)

@@ -6,6 +6,8 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, TypeVar, cast
 
+from ..grad_mode import GRAD_MODE
+from . import inference
 from .conv import Conv1d, Conv2d
 from .layers import Linear, ReLU, Tanh
 from .module import Module
@@ -70,6 +72,10 @@ class Sequential(_Container):
 
     def forward(self, x: Any) -> Any:
         layers: list[Any] = list(self._modules.values())
+        if not GRAD_MODE.enabled:  # inference: Linear layers on arrays (nn/inference.py)
+            out = inference.run(self, layers, x, _fusible)
+            if out is not NotImplemented:
+                return out
         n, i = len(layers), 0
         while i < n:
             m = layers[i]

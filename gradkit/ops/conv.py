@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import register_differentiable
+from ..backend import gemm
 from ..errors import ShapeError
 from ..tensor import Tensor, _make
 from . import recorded
@@ -144,7 +145,7 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     (n, cin, h, w), (cog, kh, kw) = xs, weight.shape[1:]
     xc = planes(xd).reshape(groups, cin // groups, n * h * w)
     wm = wd.reshape(groups, cin // groups, cog * kh * kw)
-    cols = xp.matmul(wm.transpose(0, 2, 1), xc).reshape(cog * groups, kh, kw, n, h, w)
+    cols = gemm.matmul(wm.transpose(0, 2, 1), xc).reshape(cog * groups, kh, kw, n, h, w)
     y = col2im_cf(cols, geo, (n, cog * groups) + geo.size)
     if bias is not None:
         y += bias._data[:, None, None, None]
@@ -157,10 +158,10 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
         cg = im2col_cf(g, geo).reshape(groups, cog * kh * kw, n * h * w)
         gx = gw = None
         if x.requires_grad:
-            gx = xp.matmul(wm, cg).reshape(cin, n, h, w).transpose(1, 0, 2, 3)
+            gx = gemm.matmul(wm, cg).reshape(cin, n, h, w).transpose(1, 0, 2, 3)
             gx = gx[0] if unbatched else gx
         if weight.requires_grad:
-            gw = xp.matmul(xc, cg.transpose(0, 2, 1)).reshape(wd.shape)
+            gw = gemm.matmul(xc, cg.transpose(0, 2, 1)).reshape(wd.shape)
         if bias is None:
             return gx, gw
         return gx, gw, (g.sum(axis=(0, 2, 3)) if bias.requires_grad else None)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backend import gemm
 from ..backend.devices import xp_of
 from ..errors import ShapeError
 from .window import axis_ranges, ntuple, out_size, pad_array, scratch, unpad_grad
@@ -128,7 +129,6 @@ def im2col_cl(x, geo: Geometry):
 
 def col2im_cl(g2, wm, geo: Geometry, shape: tuple):
     """dx (an NCHW view of an NHWC block) = col2im(g2 @ wm), one GEMM per kernel tap."""
-    xp = xp_of(g2)
     n, c, h, w = shape
     (pt, pb), (pl, pr) = geo.pads
     (kh, kw), (sh, sw), (dh, dw), (ho, wo) = geo.kernel, geo.stride, geo.dilation, geo.out
@@ -137,7 +137,7 @@ def col2im_cl(g2, wm, geo: Geometry, shape: tuple):
     for a in range(kh):
         for b in range(kw):
             j = (a * kw + b) * c
-            xp.matmul(g2, wm[:, j:j + c], out=buf)
+            gemm.matmul(g2, wm[:, j:j + c], buf)
             hs = slice(a * dh, a * dh + sh * (ho - 1) + 1, sh)
             ws = slice(b * dw, b * dw + sw * (wo - 1) + 1, sw)
             dxp[:, hs, ws] += buf.reshape(n, ho, wo, c)
@@ -169,7 +169,7 @@ def conv_cl(x, w, b, geo: Geometry, act):
     o, (kh, kw), (ho, wo) = w.shape[0], geo.kernel, geo.out
     cols = im2col_cl(x, geo)
     wm = w.transpose(0, 2, 3, 1).reshape(o, kh * kw * c)
-    y = xp_of(x).matmul(cols, wm.T, out=scratch(cols, (cols.shape[0], o)))
+    y = gemm.matmul(cols, wm.T, scratch(cols, (cols.shape[0], o)))
     _bias_act(y, b, act)
 
     def backward(g, need):
@@ -179,7 +179,7 @@ def conv_cl(x, w, b, geo: Geometry, act):
         gx = col2im_cl(g2, wm, geo, x.shape) if need[0] else None
         gw = gb = None
         if need[1]:
-            gw = (g2.T @ cols).reshape(o, kh, kw, c).transpose(0, 3, 1, 2)
+            gw = gemm.matmul(g2.T, cols).reshape(o, kh, kw, c).transpose(0, 3, 1, 2)
             gw = xp_of(gw).ascontiguousarray(gw)
         if need[2]:
             gb = g2.sum(axis=0)
@@ -199,10 +199,10 @@ def conv_cf(x, w, b, geo: Geometry, groups: int, act):
     kg = wm.shape[2]
     if groups == 1:
         wb = xp.concatenate([wm[0], b[:, None]], axis=1) if fold else wm[0]
-        y = xp.matmul(cols[0].T, wb.T, out=scratch(cols, (m, o)))
+        y = gemm.matmul(cols[0].T, wb.T, scratch(cols, (m, o)))
         out = y.reshape(n, ho, wo, o).transpose(0, 3, 1, 2)
     else:
-        y = xp.matmul(wm, cols).reshape(o, m)
+        y = gemm.matmul(wm, cols).reshape(o, m)
         out = y.reshape(o, n, ho, wo).transpose(1, 0, 2, 3)
     _bias_act(y if groups == 1 else y.T, None if fold else b, act)
 
@@ -213,14 +213,14 @@ def conv_cf(x, w, b, geo: Geometry, groups: int, act):
         g3 = g2.T.reshape(1, o, m) if groups == 1 else g2.reshape(groups, o // groups, m)
         gx = gw = gb = None
         if need[0]:
-            dcols = xp.matmul(wm.transpose(0, 2, 1), g3)
+            dcols = gemm.matmul(wm.transpose(0, 2, 1), g3)
             dx = col2im_cf(dcols.reshape((c,) + geo.kernel + (n, ho, wo)), geo, x.shape)
             gx = dx.transpose(1, 0, 2, 3)
         if need[1] or (fold and need[2]):  # (G, Og, Kg [+ 1 bias column])
             if groups == 1:  # as (Kg [+ 1], O) = cols @ g2: OpenBLAS' faster shape for it
-                gwb = xp.ascontiguousarray((cols[0] @ g2).T)[None]
+                gwb = xp.ascontiguousarray(gemm.matmul(cols[0], g2).T)[None]
             else:
-                gwb = xp.matmul(g3, cols.transpose(0, 2, 1))
+                gwb = gemm.matmul(g3, cols.transpose(0, 2, 1))
             gw = gwb[:, :, :kg].reshape(w.shape) if need[1] else None
             gb = gwb[0, :, kg] if fold and need[2] else None
         if need[2] and not fold:

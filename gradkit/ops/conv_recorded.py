@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..autograd import register_differentiable
-from ..backend.devices import xp_of
+from ..backend import gemm
 from ..tensor import Tensor, _make
 from .conv_arrays import Geometry, col2im_cf, conv_cf, conv_cl, im2col_cf, planes
 from .window import pad_map
@@ -34,23 +34,21 @@ def _conv(x, w, geo: Geometry, groups: int):
 
 def _input_grad(g, w, geo: Geometry, groups: int):
     """Cx'(g, w): the input gradient (N, C, H, W) of C from g (N, O, Ho, Wo)."""
-    xp = xp_of(g)
     n, o = g.shape[:2]
     (ho, wo), c = geo.out, w.shape[1] * groups
     g3 = planes(g).reshape(groups, o // groups, n * ho * wo)
-    dcols = xp.matmul(w.reshape(groups, o // groups, -1).transpose(0, 2, 1), g3)
+    dcols = gemm.matmul(w.reshape(groups, o // groups, -1).transpose(0, 2, 1), g3)
     dx = col2im_cf(dcols.reshape((c,) + geo.kernel + (n, ho, wo)), geo, (n, c) + geo.size)
     return dx.transpose(1, 0, 2, 3)
 
 
 def _weight_grad(x, g, geo: Geometry, groups: int):
     """Cw'(x, g): the weight gradient (O, C/groups, kh, kw) of C at input x from g."""
-    xp = xp_of(g)
     n, o = g.shape[:2]
     m = n * geo.out[0] * geo.out[1]
     cols = im2col_cf(x, geo).reshape(groups, -1, m)
     g3 = planes(g).reshape(groups, o // groups, m)
-    gw = xp.matmul(g3, cols.transpose(0, 2, 1))
+    gw = gemm.matmul(g3, cols.transpose(0, 2, 1))
     return gw.reshape((o, x.shape[1] // groups) + geo.kernel)
 
 

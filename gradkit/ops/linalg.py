@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..autograd import RECORDED_NS, register_differentiable
+from ..backend import gemm
 from ..errors import ShapeError
 from ..tensor import Tensor, _make
 from ._util import operands
@@ -21,7 +22,7 @@ def matmul(a: TensorLike, b: TensorLike) -> Tensor:
     a, b = operands(a, b, "matmul")
     x, y = a._data, b._data
     try:
-        out = x @ y
+        out = gemm.matmul(x, y)
     except ValueError:
         raise _matmul_error(x.shape, y.shape) from None
     xp = a._xp
@@ -35,11 +36,11 @@ def matmul(a: TensorLike, b: TensorLike) -> Tensor:
             g = xp.expand_dims(g, -2)
         ga = gb = None
         if a.requires_grad:
-            ga = g @ xp.swapaxes(y2, -1, -2)
+            ga = gemm.matmul(g, xp.swapaxes(y2, -1, -2))
             if x.ndim == 1:
                 ga = ga[..., 0, :]
         if b.requires_grad:
-            gb = xp.swapaxes(x2, -1, -2) @ g
+            gb = gemm.matmul(xp.swapaxes(x2, -1, -2), g)
             if y.ndim == 1:
                 gb = gb[..., 0]
         return ga, gb

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..autograd import register_differentiable
+from ..backend import gemm
 from ..backend import kernels as ck
 from ..backend import random as gkrandom
 from ..backend.deferred import check_later
@@ -148,7 +149,7 @@ def linear(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None,
         )
     act_forward, act_grad = _fused_activation(activation)
     x2 = xd.reshape(-1, w.shape[1]) if xd.ndim != 2 else xd
-    out = x2 @ w.T  # a fresh array: the bias and the activation go in place
+    out = gemm.matmul(x2, w.T)  # a fresh array: the bias and the activation go in place
     parents: tuple[Tensor, ...] = (x, weight)
     if bias is not None:
         weight, bias = operands(weight, bias, "linear")
@@ -171,10 +172,10 @@ def linear(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None,
             g2 = act_grad(g2, y2)  # a new array: `g` itself is never written
         gx = None
         if x.requires_grad:
-            gx = g2 @ w
+            gx = gemm.matmul(g2, w)
             if xd.ndim != 2:
                 gx = gx.reshape(xd.shape)
-        gw = g2.T @ x2 if weight.requires_grad else None
+        gw = gemm.matmul(g2.T, x2) if weight.requires_grad else None
         if len(parents) == 2:
             return gx, gw
         return gx, gw, (g2.sum(axis=0) if parents[2].requires_grad else None)
