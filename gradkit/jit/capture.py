@@ -4,13 +4,15 @@
 closure, the globals it names (and those of the plain functions it calls, two levels deep)
 and anything passed as `state=`. Their arrays are the plan's state buffers: parameters and
 module buffers (`.data`), gradients (`.grad`), optimizer state arrays and scratch arrays;
-Python numbers in optimizer state (`step`) and each group's `lr` become scalar inputs.
+Python numbers in optimizer state (`step`), each group's `lr` and the optimizer's own
+number attributes (Keras's `iterations`) become scalar inputs.
 `enter` swaps them for tracers before a trace; `leave` puts plain arrays back and says, as
 `Cell`s, where each slot's values live after a call (the plan binds them the same way).
 """
 
 from __future__ import annotations
 
+import operator
 import types
 from typing import Any
 
@@ -65,17 +67,27 @@ class Captured:
         return id(t) in self._ids
 
     def key(self) -> tuple:
-        """What of the state a plan depends on, cheaply: training flags, which gradients
-        exist, the optimizers' containers and options (the learning rate is an input)."""
-        return (tuple([m.training for m in self.modules]),
+        """What of the state a plan depends on, cheaply (it is taken on every call):
+        training flags, which gradients exist, the optimizers' containers and options
+        (the learning rate is an input)."""
+        return (tuple(map(_TRAINING, self.modules)),
                 tuple([t.grad is None for t in self.tensors]),
                 tuple([_optimizer_key(o) for o in self.optimizers]))
 
 
+_TRAINING = operator.attrgetter("training")
+
+
 def _optimizer_key(opt: Optimizer) -> tuple:
-    groups = tuple([(id(g), tuple([v for k, v in g.items() if k != "params" and k != "lr"]))
-                    for g in opt.param_groups])
-    return id(opt.state), len(opt.state), groups
+    """The optimizer's containers; its options are checked by the plan itself (`options`)."""
+    return (id(opt.state), len(opt.state), *[(id(g), len(g)) for g in opt.param_groups])
+
+
+def options(cap: Captured) -> list[tuple[dict, Any, Any]]:
+    """(group, name, value) of every option but `params` and `lr`: a replay starts by
+    checking that each is still the same object (else it traces again)."""
+    return [(g, k, v) for o in cap.optimizers for g in o.param_groups for k, v in g.items()
+            if k != "params" and k != "lr"]
 
 
 def _scan(obj: Any, found: Captured, depth: int, seen: set[int]) -> None:
@@ -127,10 +139,23 @@ def discover(fn: Any, args: tuple, kwargs: dict, state: Any) -> Captured:
     found, seen = Captured(), set[int]()
     _scan(state, found, 3, seen)
     _scan(fn, found, 3, seen)
-    for a in [*args, *kwargs.values()]:  # tensors passed in are inputs, not state
-        if not isinstance(a, Tensor):
-            _scan(a, found, 2, seen)
+    passed = [*args, *kwargs.values()]
+    seen.update(_passed_tensors(passed, []))  # tensors passed in (a batch) are inputs
+    for a in passed:
+        _scan(a, found, 2, seen)
     return found
+
+
+def _passed_tensors(values: Any, into: list[int]) -> list[int]:
+    """The ids of the tensors in arguments, through tuples, lists and dicts (the inputs)."""
+    for v in values:
+        if isinstance(v, Tensor):
+            into.append(id(v))
+        elif type(v) is tuple or type(v) is list:
+            _passed_tensors(v, into)
+        elif type(v) is dict:
+            _passed_tensors(list(v.values()), into)
+    return into
 
 
 class Swap:
@@ -173,6 +198,11 @@ def enter(cap: Captured, rec: Recorder) -> Swap:
             if isinstance(group["lr"], (int, float)) and not isinstance(group["lr"], bool):
                 group["lr"] = rec.scalar_input(group, "lr")
                 swap.scalars.append((group, "lr", group["lr"]))
+        attrs = vars(opt)  # numbers kept on the optimizer itself (Keras's `iterations`)
+        for k, v in list(attrs.items()):
+            if type(v) in (int, float):
+                attrs[k] = rec.scalar_input(attrs, k)
+                swap.scalars.append((attrs, k, attrs[k]))
     return swap
 
 

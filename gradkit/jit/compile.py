@@ -2,7 +2,8 @@
 
 For each signature (the arguments' structure, shapes and dtypes, Python values of the
 non-array arguments, the identity of other objects; the modules' training flags, which
-gradients exist, the optimizers' options) the first call runs `fn` eagerly: it makes lazy
+gradients exist, the optimizers' options; whether gradients are recorded (`no_grad`)) the
+first call runs `fn` eagerly: it makes lazy
 state such as optimizer buffers. The second call traces `fn` on tracers (a real step too),
 builds the plan and, with `check=True`, replays it once from the state before the trace and
 compares bit for bit (a mismatch warns and keeps that signature eager). Later calls replay.
@@ -21,8 +22,10 @@ from typing import Any
 
 import numpy as np
 
+from ..grad_mode import GRAD_MODE
 from ..tensor import Tensor
 from . import capture
+from .fuse import fuse_guards, local_results
 from .patches import patched
 from .plan import GuardFailed, Retrace, _arrays, build_replay, fold_constants, live_entries
 from .recorder import Recorder, Ref
@@ -42,10 +45,16 @@ class Plan:
     """One traced step: its replay function, source, guards and fallback count."""
 
     def __init__(self, run: Callable[..., tuple], source: str, guards: list, template: Any,
-                 nentries: int) -> None:
+                 entries: list[tuple], fused: list[int]) -> None:
         self.run, self.source, self.guards, self.template = run, source, guards, template
-        self.nentries = nentries
+        self.entries = entries  # what the replay runs (the recorder's format, recorder.py)
+        self.fused = fused  # indices of entries that are fused nodes (fuse.py)
+        self.nentries = len(entries)
         self.fallbacks = 0
+        self.inputs: list = []  # the input buffers (None: unused), by argument leaf
+        self.cells: list = []  # where state lives (plan.Cell)
+        self.outputs: list = []  # the buffers (or scalar Refs) returned
+        self.scalar_inputs: list = []  # (dict, key, slot) read at the start
 
 
 class _Out:
@@ -148,12 +157,18 @@ class CompiledFunction:
         cap = self._captured.get(akey)
         if cap is None:
             cap = self._captured[akey] = capture.discover(self.fn, args, kwargs, self.state)
-        key = (akey, cap.key())
+        key = (akey, cap.key(), bool(GRAD_MODE.enabled))
         entry = self._plans.get(key)
         if entry is None:
             self._remember(key, _WARM)
             return self.fn(*args, **kwargs)
         if entry is _WARM:
+            if not _on_host(cap, leaves):
+                self._plans[key] = _EAGER
+                warnings.warn(f"gk.compile({getattr(self.fn, '__name__', 'fn')}): arrays on a "
+                              f"GPU are not traced yet; this signature runs eagerly",
+                              CompileWarning, stacklevel=2)
+                return self.fn(*args, **kwargs)
             return self._trace(key, cap, leaves, args, kwargs)
         if entry is _EAGER:
             return self.fn(*args, **kwargs)
@@ -185,12 +200,18 @@ class CompiledFunction:
         plan.fallbacks += 1
         if plan.fallbacks == _WARN_AFTER:
             _, kind, payload, value, where = plan.guards[index]
-            what = getattr(payload[0], "__name__", "?") if kind == "call" else payload[1]
+            what = getattr(payload[0], "__name__", "?") if kind in ("call", "shape") \
+                else payload[1]
+            why, fix = ("the shape of a result that depends on values",
+                        "Avoid boolean masks, nonzero() and unique() inside the compiled "
+                        "function (gk.where keeps the shape)") if kind == "shape" else (
+                "a value read in Python",
+                "Avoid reading tensor values (bool(), float(), .item(), int()) inside the "
+                "compiled function")
             warnings.warn(
                 f"gk.compile({getattr(self.fn, '__name__', 'fn')}): {_WARN_AFTER} calls ran "
-                f"eagerly because a value read in Python changed: `{what.strip('_')}` at "
-                f"{where} (traced value {value!r}). Avoid reading tensor values (bool(), float(), "
-                f".item(), int()) inside the compiled function", CompileWarning, stacklevel=3)
+                f"eagerly because {why} changed: `{what.strip('_')}` at "
+                f"{where} (traced value {value!r}). {fix}", CompileWarning, stacklevel=3)
 
     def _trace(self, key: tuple, cap: capture.Captured, leaves: list, args: tuple,
                kwargs: dict) -> Any:  # long: one trace, start to end, with its clean-up
@@ -227,17 +248,8 @@ class CompiledFunction:
         self.traces += 1
         if not stable:  # the trace made optimizer state: trace again on the next call
             return _rebuild(template, now)
-        live = set(rec.state_roots) | _arrays([c.exit for c in cells], set())
-        live |= _arrays([c.exit._data for c in cells if isinstance(c.exit, Tensor)], set())
-        live |= _arrays(refs, set())
-        kept = live_entries(fold_constants(rec.entries), live)
-        used: set[int] = set()
-        for e in kept:
-            _arrays(list(e[1:]), used)
-        inputs = [b if b is not None and id(root(b)) in used else None for b in inputs]
-        run, source, guards = build_replay(kept, cells, inputs, rec.scalar_inputs, writes,
-                                           bumps, refs)
-        plan = Plan(run, source, guards, template, len(kept))
+        plan = _make_plan(rec, cells, inputs, writes, bumps, refs, template,
+                          capture.options(cap))
         if snapshot is not None and not snapshot.replays(plan, cells, writes, now, unique):
             warnings.warn(
                 f"gk.compile({getattr(self.fn, '__name__', 'fn')}): the traced plan does not "
@@ -250,6 +262,35 @@ class CompiledFunction:
         else:
             self._plans[key] = plan
         return _rebuild(template, now)
+
+
+def _make_plan(rec: Recorder, cells: list, inputs: list, writes: list, bumps: list,
+               refs: list, template: Any, options: list) -> Plan:
+    """The plan of a finished trace: dead code dropped, constants folded, guard chains
+    fused, small results bound; then generated."""
+    live = set(rec.state_roots) | _arrays([c.exit for c in cells], set())
+    live |= _arrays([c.exit._data for c in cells if isinstance(c.exit, Tensor)], set())
+    live |= _arrays(refs, set())
+    external = live | rec.input_roots | _arrays([c.entry for c in cells], set())
+    kept = live_entries(fold_constants(rec.entries), live)
+    kept, fused = fuse_guards(kept, external)
+    used: set[int] = set()
+    for e in kept:
+        _arrays(list(e[1:]), used)
+    inputs = [b if b is not None and id(root(b)) in used else None for b in inputs]
+    run, source, guards = build_replay(kept, cells, inputs, rec.scalar_inputs, writes,
+                                       bumps, refs, rec.scalar_types,
+                                       local_results(kept, external), options)
+    plan = Plan(run, source, guards, template, kept, fused)
+    plan.inputs, plan.cells, plan.outputs = inputs, cells, refs  # what a drawing names
+    plan.scalar_inputs = rec.scalar_inputs
+    return plan
+
+
+def _on_host(cap: capture.Captured, leaves: list) -> bool:
+    """Whether every array the step touches is a NumPy array (the tracer's kind)."""
+    return all(type(t._data) is np.ndarray for t in cap.tensors) and all(
+        type(t) is np.ndarray or type(t._data) is np.ndarray for t in leaves)
 
 
 def capture_owned(cap: capture.Captured, leaf: Any) -> bool:

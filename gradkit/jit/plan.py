@@ -28,6 +28,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..tensor_base import WRITES, version_counter
+from .fuse import Expr
+from .hoist import writes
 from .recorder import READS, Ref
 from .tracer import root
 
@@ -89,15 +91,28 @@ _KEYWORD_OUT = (np.maximum, np.minimum)  # a positional out is deprecated for th
 _REDUCE_ARGS = {"axis", "dtype", "out", "keepdims", "where"}
 
 
+class _Box:
+    """A 0-d array standing for a scalar of the scalar program (named `name`)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
 class _Source:
     """Names for the objects a generated function uses, and its lines."""
 
     def __init__(self) -> None:
-        self.ns: dict[str, Any] = {"_Fail": GuardFailed, "_same": _same, "_copyto": np.copyto,
+        self.ns: dict[str, Any] = {"_Fail": GuardFailed, "_Retrace": Retrace, "_same": _same,
+                                   "_copyto": np.copyto,
                                    "_adopt_attr": _adopt_attr, "_adopt_item": _adopt_item,
                                    "_adopt_grad": _adopt_grad, "_W": WRITES}
         self.names: dict[int, str] = {}
         self.lines: list[str] = []
+        self.scalar_types: dict[int, type] = {}  # slot -> type of its traced value
+        self.boxes: dict[tuple, str] = {}  # (slot, dtype) -> a 0-d array refilled per call
+        self._consts: dict[tuple, np.ndarray] = {}
 
     def name(self, obj: Any) -> str:
         if obj is None or type(obj) is bool or (type(obj) is int and abs(obj) < 2**31):
@@ -106,6 +121,8 @@ class _Source:
             return repr(obj)
         if type(obj) is Ref:
             return f"s{obj.slot}"
+        if type(obj) is Expr:  # a call inlined into a guard (fuse.py)
+            return self.call(obj.f, obj.args, obj.kwargs)
         key = id(obj)
         found = self.names.get(key)
         if found is None:
@@ -113,8 +130,33 @@ class _Source:
             self.ns[found] = obj
         return found
 
+    def _strong(self, f: Any, args: list, kwargs: dict) -> list:
+        """A ufunc's Python-number operands as 0-d arrays of its float arrays' dtype: the
+        same value (NumPy casts a Python scalar to that dtype) at half the cost of a call."""
+        out = kwargs.get("out")
+        arrays = [a for a in (*args, *(out if type(out) is tuple else ())) if
+                  isinstance(a, np.ndarray)]
+        dtypes = {a.dtype for a in arrays}
+        if len(dtypes) != 1 or len(arrays) == len(args) + (len(out) if out else 0):
+            return args
+        dtype = dtypes.pop()
+        if dtype.kind != "f":
+            return args
+        done = []
+        for a in args:
+            if type(a) is Ref and self.scalar_types.get(a.slot) is float:
+                a = _Box(self.boxes.setdefault((a.slot, dtype.str),
+                                               f"z{a.slot}_{len(self.boxes)}"))
+            elif (type(a) is float or (type(a) is int and abs(a) < 2**24)):
+                key = (a, dtype.str)
+                a = self._consts.setdefault(key, np.array(a, dtype))
+            done.append(a)
+        return done
+
     def call(self, f: Any, args: list, kwargs: dict) -> str:
-        parts = [self.name(a) for a in args]
+        if isinstance(f, np.ufunc):
+            args = self._strong(f, args, kwargs)
+        parts = [a.name if type(a) is _Box else self.name(a) for a in args]
         out = kwargs.get("out")
         if getattr(f, "__name__", "") == "reduce" and kwargs.keys() <= _REDUCE_ARGS \
                 and kwargs.get("where", True) is True and len(args) == 1:
@@ -151,9 +193,8 @@ def fold_constants(entries: list[tuple]) -> list[tuple]:
     (`ones_like`, a filled `np.zeros`) that no other entry writes keep their traced values."""
     writers: dict[int, int] = {}
     for e in entries:
-        if e[0] in ("call", "assign"):
-            for key in _arrays(e[4] if e[0] == "call" else e[1], set()):
-                writers[key] = writers.get(key, 0) + 1
+        for key in writes(e):
+            writers[key] = writers.get(key, 0) + 1
 
     def constant(e: tuple) -> bool:
         if e[0] == "assign" and any(e[2] is f for f in _SHAPE_ONLY):
@@ -196,6 +237,15 @@ def _emit_guard(src: _Source, e: tuple, index: int) -> None:
         r, conv, args = payload
         got = f"{src.name(READS[conv])}({src.name(r)})" if conv in READS else \
             f"{src.name(r)}.{conv}({', '.join(src.name(a) for a in args)})"
+    elif kind == "shape":  # computed, its shape checked, copied into the plan's buffers
+        f, args, kwargs, bufs, idx = payload
+        src.line(f"_r = {src.call(f, args, kwargs)}")
+        parts = ["_r"] if idx is None else [f"_r[{i}]" for i in idx]
+        test = " or ".join(f"{p}.shape != {shape!r}" for p, shape in zip(parts, value))
+        src.line(f"if {test}: raise _Fail({index})")
+        for b, p in zip(bufs, parts):
+            src.line(f"_copyto({src.name(b)}, {p})")
+        return
     else:
         got = src.call(*payload)
     if value is True or value is False:
@@ -238,20 +288,32 @@ def _emit_epilogue(src: _Source, cells: list[Cell], scalar_writes: list[tuple],
         elif c.kind != "grad" and c.exit is not c.entry and c.exit is not None:
             target = f"{o}.{c.key}" if c.kind == "attr" else f"{o}[{src.name(c.key)}]"
             src.line(f"{target} = {src.name(c.exit)}")
-    for t in bumps:  # bump_version(t), inlined
-        v = src.name(version_counter(t))
-        src.line(f"_W.n += 1; {v}.n += 1; {v}.last = _W.n")
+    if bumps:  # bump_version(t) of each, inlined: the same counts as one by one
+        src.line("_n = _W.n")
+        for i, t in enumerate(bumps):
+            v = src.name(version_counter(t))
+            src.line(f"{v}.n += 1; {v}.last = _n + {i + 1}")
+        src.line(f"_W.n = _n + {len(bumps)}")
     outs = [f"s{o.slot}" if type(o) is Ref else f"{src.name(o)}.copy()" for o in outputs]
     src.line(f"return ({', '.join(outs)}{',' if len(outs) == 1 else ''})")
 
 
 def build_replay(entries: list[tuple], cells: list[Cell], inputs: list[np.ndarray | None],
                  scalar_inputs: list[tuple], scalar_writes: list[tuple], bumps: list[Any],
-                 outputs: list[Any]) -> tuple[Callable[..., tuple], str, list[tuple]]:
+                 outputs: list[Any], scalar_types: dict[int, type] | None = None,
+                 local: set[int] | frozenset = frozenset(), options: list | None = None,
+                 ) -> tuple[Callable[..., tuple], str, list[tuple]]:
     """(replay function, its source, its guards) for the live `entries`. `inputs[i]` is the
     buffer argument i is copied into (None: unused); `outputs` the buffers (or Refs of
-    scalars) returned, in order; `scalar_writes` (dict, key, Ref or constant) run last."""
+    scalars) returned, in order; `scalar_writes` (dict, key, Ref or constant) run last;
+    `scalar_types`: slot -> the type of its traced value (floats go to ufuncs as 0-d
+    arrays); `local`: ids of the buffers bound to their one result, not copied into;
+    `options`: (dict, key, value) that must still hold `value` (else `Retrace`)."""
     src = _Source()
+    src.scalar_types = scalar_types or {}
+    for owner, key, value in options or ():  # optimizer options: the same objects
+        src.line(f"if {src.name(owner)}[{src.name(key)}] is not {src.name(value)}: "
+                 f"raise _Retrace")
     _emit_prologue(src, cells, inputs, scalar_inputs)
     guards: list[tuple] = []
     for e in entries:  # the scalar program first: it depends on the scalar inputs only
@@ -264,12 +326,15 @@ def build_replay(entries: list[tuple], cells: list[Cell], inputs: list[np.ndarra
         elif e[0] == "guard" and e[1] == "scalar":
             _emit_guard(src, e, len(guards))
             guards.append(e)
+    body = len(src.lines)
     for e in entries:
         if e[0] == "call":
             src.line(src.call(e[1], e[2], e[3]))
         elif e[0] == "assign":
             _, bufs, f, args, kwargs, idx = e
-            if idx is None:
+            if idx is None and id(bufs[0]) in local:
+                src.line(f"{src.name(bufs[0])} = {src.call(f, args, kwargs)}")
+            elif idx is None:
                 src.line(f"_copyto({src.name(bufs[0])}, {src.call(f, args, kwargs)})")
             else:
                 src.line(f"_r = {src.call(f, args, kwargs)}")
@@ -278,6 +343,9 @@ def build_replay(entries: list[tuple], cells: list[Cell], inputs: list[np.ndarra
         elif e[0] == "guard" and e[1] != "scalar":
             _emit_guard(src, e, len(guards))
             guards.append(e)
+    for (slot, dtype), name in src.boxes.items():  # the scalars as 0-d arrays, once a call
+        src.ns[name] = np.zeros((), dtype)
+        src.lines.insert(body, f"    {name}[()] = s{slot}")
     _emit_epilogue(src, cells, scalar_writes, bumps, outputs)
     params = ", ".join(f"a{i}" for i in range(len(inputs)))
     text = f"def _replay({params}):\n" + "\n".join(src.lines) + "\n"

@@ -6,14 +6,17 @@ arrays at once (the trace is a real step) and appended to `entries` as one of
   ("call", f, args, kwargs, writes)          f(*args, **kwargs), results in `out=` or in place
   ("assign", bufs, f, args, kwargs, idx)     results of f copied into the buffers `bufs`
   ("guard", kind, payload, expected, site)   a value read, checked again at each replay
+                                             ("shape": a result whose shape depends on
+                                             values, checked, then copied into its buffers)
   ("sop", slot, f, operands)                 one step of the scalar program (TracedScalar)
 
 where args hold raw arrays (the plan's buffers, kept alive by the plan) and `Ref(slot)` for
 scalars of the scalar program. A fresh result becomes a buffer of the plan: the replay writes
 into it with `out=` (ufuncs, matrix products, reductions, np.* functions taking `out`) or by a
 copy. `state_roots` are the buffers that outlive a call (parameters, gradients, optimizer
-state): once one was written, reading a value is an error (a replay could no longer fall back
-to eager), see `read`.
+state): once one was written, a value read is moved before that write when it does not
+depend on it (hoist.py), else it is an error (a replay could no longer fall back to eager),
+see `read`.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from .hoist import hoist
 from .tracer import TracedArray, TracedScalar, raw, root
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -40,10 +44,31 @@ _METADATA = frozenset({"shape", "ndim", "size", "result_type", "iscomplexobj", "
 _OUT_METHODS = frozenset({"argmax", "argmin", "take", "dot", "cumsum", "cumprod", "clip",
                           "round"})
 _COPIES = frozenset({"copy", "astype", "__copy__", "__deepcopy__"})
+# np.* functions whose result's shape depends on the values (also: where(c), a[mask])
+_SHAPED_BY_VALUES = frozenset({
+    "nonzero", "flatnonzero", "argwhere", "unique", "compress", "extract", "trim_zeros",
+    "intersect1d", "setdiff1d", "union1d", "setxor1d", "unique_values", "unique_counts",
+    "unique_inverse", "unique_all"})
 _takes_out: dict[Any, bool] = {}
 READS: dict[str, Callable[[Any], Any]] = {
     "__bool__": bool, "__float__": float, "__int__": int, "__index__": operator.index,
     "__complex__": complex}
+
+
+def _is_mask(key: Any) -> bool:
+    if isinstance(key, np.ndarray):
+        return key.dtype == np.bool_
+    return type(key) is tuple and any(_is_mask(k) for k in key)
+
+
+def shaped_by_values(name: str, now: list) -> bool:
+    """Whether np.* function / ndarray method `name` on arguments `now` makes a result
+    whose shape depends on values (its replay checks that shape: a guard)."""
+    if name in _SHAPED_BY_VALUES:
+        return True
+    if name == "where":
+        return len(now) == 1
+    return name == "__getitem__" and len(now) > 1 and _is_mask(now[1])
 
 
 class TraceError(RuntimeError):
@@ -103,8 +128,10 @@ class Recorder:
         self.state_roots: set[int] = set()
         self.input_roots: set[int] = set()
         self.wrote_state = False
+        self.first_write = 0  # index of the first entry that wrote state (guards go before)
         self.written: set[int] = set()  # roots of the buffers some entry wrote into
         self.nscalars = 0
+        self.scalar_types: dict[int, type] = {}  # slot -> type of its traced value
         self.scalar_inputs: list[tuple[Any, Any, int]] = []  # (dict, key, slot)
         self._tracers: dict[int, TracedArray] = {}  # id(raw) -> the tracer handed out
 
@@ -128,6 +155,7 @@ class Recorder:
     def scalar_input(self, container: Any, key: Any) -> TracedScalar:
         """A TracedScalar for `container[key]`, read at the start of every replay."""
         s = TracedScalar(container[key], self.nscalars, self)
+        self.scalar_types[self.nscalars] = type(container[key])
         self.scalar_inputs.append((container, key, self.nscalars))
         self.nscalars += 1
         return s
@@ -188,8 +216,9 @@ class Recorder:
                 if key in self.input_roots:
                     raise TraceError(f"gk.compile: the compiled function writes one of its "
                                      f"arguments in place ({site()}); copy it first")
-                if key in self.state_roots:
+                if key in self.state_roots and not self.wrote_state:
                     self.wrote_state = True
+                    self.first_write = len(self.entries)
 
     # ---- results ---------------------------------------------------------------------------
     def _fresh(self, r: Any) -> np.ndarray:
@@ -263,7 +292,11 @@ class Recorder:
             return self._wrap(result, inputs) if not many else type(result)(
                 self._wrap(r, inputs) for r in items)
         bufs = {i: self._fresh(items[i]) for i in fresh}
-        if not many and isinstance(result, np.ndarray):
+        if shaped_by_values(name, now):  # computed, its shape checked, copied in
+            self._guard("shape", (f, rec, krec, [bufs[i] for i in fresh],
+                                  fresh if many else None),
+                        tuple(np.shape(items[i]) for i in fresh), name)
+        elif not many and isinstance(result, np.ndarray):
             if name in _COPIES:  # copy/astype: one copy into the buffer
                 self.entries.append(("call", np.copyto, [bufs[0], rec[0]],
                                      {"casting": "unsafe"}, [bufs[0]]))
@@ -291,13 +324,20 @@ class Recorder:
 
     def _guard(self, kind: str, payload: tuple, value: Any, name: str) -> Any:
         where = site()
-        if self.wrote_state:
+        entry = ("guard", kind, payload, value, where)
+        if self.wrote_state:  # a test (a data check, a branch) that does not depend on the
+            # writes is checked before them; a number read there would change every step
+            moved = hoist(self.entries, self.first_write, entry, self.state_roots) \
+                if type(value) is bool or kind == "shape" else None
+            if moved is not None:
+                self.entries, self.first_write = moved
+                return value
             raise TraceError(
                 f"gk.compile: `{name.strip('_')}` of a traced value at {where}, after the step "
                 f"wrote parameters or optimizer state: Python code that reads tensor values "
                 f"cannot run inside a compiled step there. Return the tensor and read it "
                 f"(.item(), float(), bool()) outside the compiled function")
-        self.entries.append(("guard", kind, payload, value, where))
+        self.entries.append(entry)
         return value
 
     def scalar_op(self, f: Any, operands: tuple) -> TracedScalar:
@@ -307,4 +347,6 @@ class Recorder:
         slot = self.nscalars
         self.nscalars += 1
         self.entries.append(("sop", slot, f, refs))
-        return TracedScalar(f(*values), slot, self)
+        value = f(*values)
+        self.scalar_types[slot] = type(value)
+        return TracedScalar(value, slot, self)

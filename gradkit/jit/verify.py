@@ -46,6 +46,8 @@ class Snapshot:
                                        else v))
             for g in opt.param_groups:
                 self.items.append((g, "lr", g["lr"], g["lr"]))
+            attrs = vars(opt)  # its own numbers (Keras's `iterations`), as capture takes them
+            self.items += [(attrs, k, v, v) for k, v in attrs.items() if type(v) in (int, float)]
         self.rng = gkrandom.get_rng_state()
         self.error = ""
 

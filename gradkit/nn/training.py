@@ -59,7 +59,7 @@ class TrainingMixin:
 
     def compile(self, optimizer: Any = "adam", loss: Any = None, metrics: Any = None,
                 clipnorm: float | None = None, global_clipnorm: float | None = None,
-                clipvalue: float | None = None) -> None:
+                clipvalue: float | None = None, jit_compile: bool = False) -> None:
         """Choose the optimizer, loss and metrics that `fit`/`evaluate` use.
 
         optimizer: "sgd", "adam", "adamw", "rmsprop", "adagrad" (the names of
@@ -74,9 +74,12 @@ class TrainingMixin:
         clipnorm / global_clipnorm / clipvalue: gradient clipping before each optimizer step
         (Keras's names): each parameter's gradient norm, the norm of all of them together,
         or each element (`gk.nn.utils.clip_grad_norm_` / `clip_grad_value_`).
+        jit_compile: `fit`/`evaluate`/`predict` replay traced steps (`gk.compile`, the same
+        numbers; docs/compile.md).
         """
         _trainer().compile(self, optimizer, loss, metrics, clipnorm=clipnorm,
-                           global_clipnorm=global_clipnorm, clipvalue=clipvalue)
+                           global_clipnorm=global_clipnorm, clipvalue=clipvalue,
+                           jit_compile=jit_compile)
 
     def fit(self, x: Any = None, y: Any = None, epochs: int = 1, batch_size: int = 32,
             validation_split: float = 0.0, validation_data: Any = None, shuffle: bool = True,

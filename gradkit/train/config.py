@@ -35,6 +35,8 @@ class TrainConfig:
     loss_kind: str | None
     metrics: list = field(default_factory=list)
     clip: Callable[[list], None] | None = None  # applied to the parameters before each step
+    jit_compile: bool = False  # fit/evaluate/predict replay traced steps (train/compiled.py)
+    jit_steps: dict = field(default_factory=dict)  # those steps, kept across fit() calls
 
 
 #: What compile() takes as the optimizer: a name, an Optimizer, or f(params) -> Optimizer.
@@ -44,9 +46,13 @@ LossSpec = str | Callable | None
 
 
 def compile_model(model: Module, optimizer: OptimizerSpec = "adam", loss: LossSpec = None,
-                  metrics: Any = None, **clipping: float | None) -> None:
+                  metrics: Any = None, jit_compile: bool = False,
+                  **clipping: float | None) -> None:
     """Resolve and attach optimizer (`model.optimizer`), loss and metrics to `model`;
-    `clipping`: Keras's `clipnorm`, `global_clipnorm`, `clipvalue` (see `resolve_clipping`)."""
+    `clipping`: Keras's `clipnorm`, `global_clipnorm`, `clipvalue` (see `resolve_clipping`);
+    `jit_compile`: fit/evaluate/predict run compiled steps (`gk.compile`, docs/compile.md)."""
+    if not isinstance(jit_compile, bool):
+        raise TypeError(f"compile: jit_compile must be True or False, got {jit_compile!r}")
     clip = resolve_clipping(**clipping)
     opt = resolve_optimizer(model, optimizer)
     loss_fn, loss_name, kind = resolve_loss(loss)
@@ -54,7 +60,7 @@ def compile_model(model: Module, optimizer: OptimizerSpec = "adam", loss: LossSp
     metric_objs = resolve_metrics(metrics, loss_fn)
     object.__setattr__(model, "optimizer", opt)
     object.__setattr__(model, "_train_config",
-                       TrainConfig(loss_fn, loss_name, kind, metric_objs, clip))
+                       TrainConfig(loss_fn, loss_name, kind, metric_objs, clip, jit_compile))
 
 
 def _last_layer(model: Module) -> Module | None:

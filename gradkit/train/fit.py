@@ -24,7 +24,8 @@ from ..callbacks.progress import ProgressBar, format_logs
 from ..distributed.training import DistributedFit
 from ..nn.module import Module
 from ..tensor import Tensor
-from . import inputs, steps
+from . import inputs, predict_fast, resume, steps
+from .backward import backward
 from .config import compile_model, config_of
 from .running import BatchLogs, Running
 
@@ -102,14 +103,17 @@ def fit(model: Module, x: Any = None, y: Any = None, epochs: int = 1, batch_size
     callbacks = _as_list(callbacks)
     custom = steps.overrides(model, "train_step")
     checker = inputs.Checker(model, cfg, device, targets=not custom)
+    saved = resume.take(model, initial_epoch)  # left by load_checkpoint: continue its order
     train, val = inputs.fit_loaders(checker, x, y, batch_size, split, validation_data,
-                                    shuffle, need_y=not custom)
+                                    shuffle, need_y=not custom, seed=resume.seed_of(saved))
     dist = None
     if distributed:  # data parallel over MPI ranks (gradkit/distributed/training.py)
 
         dist = DistributedFit(model, distributed, callbacks, verbose, custom)
         train, val = dist.loaders(train, val, initial_epoch)
         callbacks, verbose = dist.callbacks, dist.verbose
+    elif saved is not None:
+        resume.restore(train, saved)
     history = _pick_history(model, callbacks, initial_epoch)
     object.__setattr__(model, "history", history)
     params = {"epochs": epochs, "steps": len(train), "samples": _samples(train),
@@ -117,8 +121,12 @@ def fit(model: Module, x: Any = None, y: Any = None, epochs: int = 1, batch_size
               "do_validation": val is not None}
     cbs = CallbackList(_arrange(callbacks, history, verbose), model, params)
     loop = _Loop(model, cfg, cbs, dist)
-    with _Mode(model, True), dist.running() if dist else contextlib.nullcontext():
-        loop.run(train, val, initial_epoch, epochs)
+    handle = resume.attach(model, train)  # what save_checkpoint(path, model) stores
+    try:
+        with _Mode(model, True), dist.running() if dist else contextlib.nullcontext():
+            loop.run(train, val, initial_epoch, epochs)
+    finally:
+        handle.freeze()
     return history
 
 
@@ -132,9 +140,10 @@ class _Loop:
 
     def __init__(self, model, cfg, cbs: CallbackList, dist=None) -> None:
         self.model, self.cbs, self.opt, self.dist = model, cbs, model.optimizer, dist
-        self.train_step = steps.train_step_fn(model, cfg)
+        self.train_step = steps.train_step_fn(model, cfg, whole=dist is None)  # jit: whole
         self.test_step = steps.test_step_fn(model, cfg)
-        self.auto = getattr(model, "automatic_optimization", True)
+        self.auto = getattr(model, "automatic_optimization", True) and not getattr(
+            self.train_step, "updates", False)  # a compiled step updates the weights itself
         self.running = Running(cfg.metrics)
         self.clip = cfg.clip  # compile's clipnorm / global_clipnorm / clipvalue
         self.val_running = Running([copy.deepcopy(m) for m in cfg.metrics], prefix="val_")
@@ -173,7 +182,7 @@ class _Loop:
                 opt.zero_grad()
             loss, y, y_pred, extras = step(batch)
             if auto:
-                _backward(loss)
+                backward(loss)
                 if dist is not None:
                     dist.sync()  # average the gradients over the ranks
                 if self.clip is not None:
@@ -185,16 +194,6 @@ class _Loop:
                 cbs.on_batch_end(i, BatchLogs(running, i, n))
             if dist.stop(model) if dist is not None else model.stop_training:
                 break
-
-
-def _backward(loss) -> None:
-    if not isinstance(loss, Tensor) or not loss.requires_grad:
-        raise RuntimeError(
-            "train_step returned a loss without a graph (it does not require grad), so it "
-            "cannot be backpropagated; return the loss Tensor computed from the model's "
-            "output, or set `automatic_optimization = False` on the model and update the "
-            "weights yourself in train_step")
-    loss.backward()
 
 
 def run_eval(model: Module, loader: Iterable, step: Callable, running: Running,
@@ -240,6 +239,9 @@ def predict(model: Module, x: Any, batch_size: int = 256, verbose: int = 0,
             callbacks: list | None = None) -> Any:
     """The model's outputs for x as NumPy array(s) (see `Module.predict`)."""
     batch_size = _check_int(batch_size, "batch_size", 1)
+    fast = predict_fast.predict(model, x, batch_size, verbose, callbacks)  # small inputs
+    if fast is not None:
+        return fast
     loader = inputs.predict_loader(x, batch_size, model_device(model))
     step = steps.predict_step_fn(model)
     cbs = CallbackList(_as_list(callbacks), model, {"steps": len(loader), "verbose": verbose})

@@ -15,6 +15,7 @@ from typing import Any
 from ..nn.module import Module
 from ..nn.training import TrainingMixin
 from ..tensor import Tensor
+from . import compiled
 from .config import TrainConfig
 
 _RESERVED = ("loss", "y_pred", "y_true")
@@ -88,25 +89,40 @@ def parse_output(out: Any, batch: Any, where: str) -> tuple:
                     f"got {type(out).__name__}")
 
 
-def train_step_fn(model: Module, cfg: TrainConfig) -> Callable:
-    """The per-batch training computation (without backward / optimizer step)."""
-    if overrides(model, "train_step"):
-        return lambda batch: parse_output(model.train_step(batch), batch, "train_step")
-    return loss_step(model, cfg, "train_step")
+def _overridden(model: Module, where: str) -> Callable | None:
+    """The model's own `train_step`/`test_step` with its output parsed, or None."""
+    if not overrides(model, where):
+        return None
+    method = getattr(model, where)
+    return lambda batch: parse_output(method(batch), batch, where)
+
+
+def train_step_fn(model: Module, cfg: TrainConfig, whole: bool = False) -> Callable:
+    """The per-batch training computation (without backward / optimizer step). With
+    `whole` and `compile(jit_compile=True)`, the compiled step of compiled.py instead: it
+    does zero_grad, backward, clipping and the update too, and says so (`updates`)."""
+    step = _overridden(model, "train_step") or loss_step(model, cfg, "train_step")
+    if whole and cfg.jit_compile and getattr(model, "automatic_optimization", True):
+        return compiled.train_step(model, cfg, step)
+    return step
 
 
 def test_step_fn(model: Module, cfg: TrainConfig) -> Callable:
-    """The per-batch evaluation computation (called under no_grad)."""
-    if overrides(model, "test_step"):
-        return lambda batch: parse_output(model.test_step(batch), batch, "test_step")
-    return loss_step(model, cfg, "test_step")
+    """The per-batch evaluation computation (called under no_grad; compiled with
+    `jit_compile=True`)."""
+    step = _overridden(model, "test_step") or loss_step(model, cfg, "test_step")
+    return compiled.eval_step(model, cfg, step, "test")
 
 
 def predict_step_fn(model: Module) -> Callable:
-    """The per-batch prediction: the model applied to the batch's inputs."""
+    """The per-batch prediction: the model applied to the batch's inputs (compiled with
+    `jit_compile=True`)."""
+    def step(batch):
+        return model(batch[0] if isinstance(batch, (tuple, list)) else batch)
+
     if overrides(model, "predict_step"):
-        return model.predict_step
-    return lambda batch: model(batch[0] if isinstance(batch, (tuple, list)) else batch)
+        step = model.predict_step
+    return compiled.eval_step(model, model.__dict__.get("_train_config"), step, "predict")
 
 
 def batch_size_of(batch: Any, y: Any) -> int:

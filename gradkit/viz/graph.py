@@ -30,6 +30,7 @@ import numpy as np
 from ..io import atomic_write_bytes
 from ..nn import Module
 from ..tensor import Tensor
+from . import plan_graph
 from .curves import PathArg, require_matplotlib
 from .graph_drawing import Node, builtin_figure, builtin_svg, to_dot
 
@@ -218,7 +219,8 @@ class ComputationGraph:
 def draw_graph(tensor: Tensor, path: PathArg | None = None, names: Names = None,
                show_grad: bool = True, show_values: bool = True, engine: str = "auto",
                max_nodes: int = 2000) -> ComputationGraph:
-    """Draw the computation graph that produced `tensor`; returns a `ComputationGraph`.
+    """Draw the computation graph that produced `tensor`, or the plan a compiled function
+    replays (`gk.compile`; see viz/plan_graph.py); returns a `ComputationGraph`.
 
     path: also write it (.svg, .png, .dot). names: labels for leaf tensors, a dict
     `{"a": a, ...}` or a Module (its parameter names). show_grad: print the gradients
@@ -226,10 +228,14 @@ def draw_graph(tensor: Tensor, path: PathArg | None = None, names: Names = None,
     tensors with at most 4 elements. engine: "auto" (Graphviz's dot when installed, else
     the built-in layout), "dot" or "builtin".
     """
-    if not isinstance(tensor, Tensor):
-        raise TypeError(f"draw_graph: expected a gradkit Tensor, got {type(tensor).__name__}")
-    graph = ComputationGraph(collect(tensor, names, show_grad, show_values,
-                                     max_nodes=max_nodes), engine)
+    if plan_graph.is_plan(tensor):  # a gk.compile'd function or its Plan: the replayed graph
+        graph = ComputationGraph(plan_graph.plan_nodes(tensor, names, max_nodes), engine)
+    elif not isinstance(tensor, Tensor):
+        raise TypeError(f"draw_graph: expected a gradkit Tensor or a compiled function "
+                        f"(gk.compile), got {type(tensor).__name__}")
+    else:
+        graph = ComputationGraph(collect(tensor, names, show_grad, show_values,
+                                         max_nodes=max_nodes), engine)
     if path is not None:
         graph.save(path)
     return graph

@@ -14,14 +14,17 @@ if TYPE_CHECKING:  # matplotlib is an optional extra
 
 __all__ = ["Node", "builtin_figure", "builtin_svg", "layout", "to_dot"]
 
-_FILL = {"param": "#cfe3f7", "input": "#e8e8e8", "op": "#fdf0c8", "output": "#f9d3a8"}
-_STROKE = {"param": "#3a6ea5", "input": "#808080", "op": "#b08a20", "output": "#c0601a"}
+_FILL = {"param": "#cfe3f7", "input": "#e8e8e8", "op": "#fdf0c8", "output": "#f9d3a8",
+         "fused": "#d9f2d0"}  # fused: several ops of a compiled plan run as one
+_STROKE = {"param": "#3a6ea5", "input": "#808080", "op": "#b08a20", "output": "#c0601a",
+           "fused": "#3c8a2e"}
 
 
 @dataclass
 class Node:
     """One box of the drawing: `kind` is 'param' (a leaf that requires grad), 'input' (a
-    constant leaf), 'op' or 'output' (the tensor drawn); `lines` its label."""
+    constant leaf), 'op', 'fused' (ops a compiled plan runs as one) or 'output' (the
+    tensor drawn); `lines` its label."""
 
     key: int
     kind: str

@@ -30,6 +30,7 @@ class _Spec:
     loss: Any
     loss_weights: Any
     metrics: Any
+    jit_compile: bool = False
 
 
 def _looks_like_metrics(value: Any) -> bool:
@@ -82,10 +83,14 @@ class KerasTrainer(Layer):
                                       "(there is no sample_weight); use metrics=")
         if loss_weights is not None and metrics is None and _looks_like_metrics(loss_weights):
             loss_weights, metrics = None, loss_weights  # Keras 2's positional order
+        if jit_compile not in (True, False, "auto"):
+            raise ValueError(f"compile: jit_compile must be True, False or 'auto', got "
+                             f"{jit_compile!r}")
         opt = optimizers.get(optimizer)
         d = self.__dict__
         d["optimizer"], d["_native_ready"] = opt, False
-        d["_compile_spec"] = _Spec(opt, loss, loss_weights, metrics)
+        # jit_compile=True: gk.compile's traced steps; "auto" stays eager (as Keras on torch)
+        d["_compile_spec"] = _Spec(opt, loss, loss_weights, metrics, jit_compile is True)
         if self.built:
             self._finish_compile()
 
@@ -109,7 +114,7 @@ class KerasTrainer(Layer):
             raise ValueError(f"compile: model {self.name!r} has no trainable weights")
         TrainingMixin.compile(self, optimizer=spec.optimizer,
                               loss=compile_utils.CompiledLoss(self, losses, weights, multi),
-                              metrics=metrics)
+                              metrics=metrics, jit_compile=spec.jit_compile)
         self.__dict__["_native_ready"] = True
 
     def _ready(self, x: Any, where: str) -> None:

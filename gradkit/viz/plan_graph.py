@@ -1,0 +1,171 @@
+"""`draw_graph` of a compiled step: the computational graph that `gk.compile` replays.
+
+    step = gk.compile(train_step)
+    ...                                        # a few calls: eager, trace, replay
+    gk.viz.draw_graph(step, "plan.svg", names=model)   # its latest plan (or a Plan)
+
+Nodes are the plan's entries in replay order (forward, backward and the optimizer update
+as NumPy calls: `matmul`, `add`, `tanh`, `add.reduce`, ...), the buffers they start from
+(the call's inputs, the parameters and optimizer state, constants, the scalar inputs such
+as `lr`), the checks (guards) and the outputs. An arrow goes from the entry that last wrote
+a buffer to each entry that reads it, so in-place updates chain. Fused nodes, guard
+chains that the replay evaluates as one expression (`fuse.py`), are drawn in their own
+colour and labelled "fused".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ..jit.compile import CompiledFunction, Plan
+from ..jit.fuse import Expr
+from ..jit.recorder import Ref
+from ..jit.tracer import root
+from .graph_drawing import Node
+
+__all__ = ["is_plan", "plan_nodes"]
+
+
+def is_plan(obj: Any) -> bool:
+    """Whether `obj` is a compiled function or one of its plans (what this module draws)."""
+    return isinstance(obj, (Plan, CompiledFunction))
+
+
+def _plan_of(obj: Any) -> Plan:
+    if isinstance(obj, Plan):
+        return obj
+    if not obj.plans:
+        raise ValueError("draw_graph: this compiled function has no plan yet (its first "
+                         "call for a signature runs eagerly, the second traces); call it "
+                         "twice first")
+    return obj.plans[-1]
+
+
+def _fname(f: Any) -> str:
+    owner = getattr(f, "__self__", None)
+    name = getattr(f, "__name__", type(f).__name__).strip("_")
+    if isinstance(owner, np.ufunc):  # add.reduce, maximum.reduce
+        return f"{owner.__name__}.{name}"
+    return "matmul" if name.endswith("_matmul") else name  # the GEMM seam (backend/gemm.py)
+
+
+def _shape(a: Any) -> str:
+    shape = np.shape(a)
+    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _deps(values: Any, into: list) -> list:
+    """The buffers (by root id) and scalars (("s", slot)) that `values` read, in order."""
+    for v in values:
+        if isinstance(v, np.ndarray):
+            into.append(id(root(v)))
+        elif type(v) is Ref:
+            into.append(("s", v.slot))
+        elif type(v) is Expr:
+            _deps([v.args, v.kwargs], into)
+        elif type(v) is tuple or type(v) is list:
+            _deps(v, into)
+        elif type(v) is dict:
+            _deps(list(v.values()), into)
+    return into
+
+
+def _expr_text(v: Any) -> str:
+    if type(v) is Expr:
+        return f"{_fname(v.f)}({', '.join(_expr_text(a) for a in v.args)})"
+    return "·" if isinstance(v, np.ndarray) else repr(v) if np.isscalar(v) else "…"
+
+
+def _entry(e: tuple) -> tuple[list[str], list, list, str]:
+    """(label lines, what it reads, what it writes (root ids), node kind) of one entry."""
+    kind = e[0]
+    if kind == "call":
+        out = e[4][0] if e[4] else None
+        args = e[2][1:] if e[1] is np.ndarray.fill or e[1] is np.copyto else e[2]
+        kwargs = {k: v for k, v in e[3].items() if k != "out"}  # written, not read
+        return ([_fname(e[1]), _shape(out)], _deps([args, kwargs], []),
+                [id(root(b)) for b in e[4]], "op")
+    if kind == "assign":
+        name = _fname(e[2])
+        if name == "draw":  # a random draw (dropout's mask)
+            name = f"random {e[3][1]}"
+        return ([name, _shape(e[1][0])], _deps([e[3], e[4]], []),
+                [id(root(b)) for b in e[1]], "op")
+    if kind == "sop":
+        return ([_fname(e[2])], _deps(e[3], []), [("s", e[1])], "op")
+    what, payload = e[1], e[2]
+    if what == "scalar":
+        return ([f"check {payload[1].strip('_')}"], [("s", payload[0])], [], "op")
+    if what == "shape":
+        return ([f"check shape of {_fname(payload[0])}"], _deps([payload[1], payload[2]], []),
+                [id(root(b)) for b in payload[3]], "op")
+    if what == "read":
+        expr = payload[0]
+        text = f"{payload[1].strip('_')}({_expr_text(expr)})"
+    else:
+        expr = payload[1]
+        text = f"{_fname(payload[0])}({', '.join(_expr_text(a) for a in payload[1])})"
+    fused = any(type(a) is Expr for a in (expr if isinstance(expr, list) else [expr]))
+    lines = ["fused check", text] if fused else ["check", text]
+    return lines, _deps([payload], []), [], "fused" if fused else "op"
+
+
+def _leaf_labels(plan: Plan, names: Mapping[int, str]) -> dict[Any, tuple[str, str]]:
+    """root id (or ("s", slot)) -> (label, kind) for the buffers a plan starts from."""
+    labels: dict[Any, tuple[str, str]] = {}
+    for i, b in enumerate(plan.inputs):
+        if b is not None:
+            labels[id(root(b))] = (f"input {i} {_shape(b)} {b.dtype}", "input")
+    for c in plan.cells:
+        if c.entry is None:
+            continue
+        if c.kind == "attr":
+            name = names.get(id(c.owner), "tensor")
+            labels[id(root(c.entry))] = (f"{name} {_shape(c.entry)}", "param")
+        elif c.kind == "grad":
+            labels[id(root(c.entry))] = (f"{names.get(id(c.owner), '')}.grad".lstrip("."),
+                                         "param")
+        else:
+            labels[id(root(c.entry))] = (f"state {c.key} {_shape(c.entry)}", "param")
+    for _, key, slot in plan.scalar_inputs:
+        labels[("s", slot)] = (str(key), "input")
+    return labels
+
+
+def plan_nodes(obj: Any, names: Any = None, max_nodes: int = 2000) -> list[Node]:
+    """The nodes of a compiled function's latest plan (or of a Plan), inputs first."""
+    plan = _plan_of(obj)
+    given = dict(names.named_parameters()) if hasattr(names, "named_parameters") else \
+        dict(names or {})
+    labels = _leaf_labels(plan, {id(t): str(n) for n, t in given.items()})
+    nodes: list[Node] = []
+    last: dict[Any, int] = {}  # buffer -> key of the node that last wrote it
+    keys = iter(range(1, 1 << 62))
+
+    def source(dep: Any) -> int:
+        if dep not in last:
+            label, kind = labels.get(dep, ("constant", "input"))
+            key = next(keys)
+            nodes.append(Node(key, kind, [label]))
+            last[dep] = key
+        return last[dep]
+
+    for e in plan.entries:
+        lines, reads, writes, kind = _entry(e)
+        parents = list(dict.fromkeys(source(d) for d in reads))
+        key = next(keys)
+        nodes.append(Node(key, kind, lines, parents))
+        for w in writes:
+            last[w] = key
+        if len(nodes) > max_nodes:
+            raise ValueError(f"draw_graph: the plan has more than {max_nodes} nodes; pass "
+                             "a larger max_nodes")
+    for i, out in enumerate(plan.outputs):
+        dep = ("s", out.slot) if type(out) is Ref else id(root(out))
+        nodes.append(Node(next(keys), "output", [f"output {i}", _shape(out)
+                                                 if type(out) is not Ref else "scalar"],
+                          [source(dep)]))
+    return nodes
