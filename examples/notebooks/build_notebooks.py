@@ -960,6 +960,350 @@ gk.viz.plot_misclassified(model, x_test, y_test, n=16, image_shape=(28, 28)); pl
 
 
 # ---------------------------------------------------------------------------------------------
+NOTEBOOKS["09_torch_dialect"] = [
+    ("md", """# The lessons' PyTorch code, on gradkit
+
+The lessons' PyTorch notebooks work with tensors and autograd, write training loops by hand
+(`w.data.sub_(...)`, `w.grad.zero_()`), then train `nn.Sequential` models and custom
+`nn.Module`s on `DataLoader` batches and count the right answers with
+`_, predicted = torch.max(out, 1)`. `gradkit.torch` gives those names PyTorch's behaviour
+*and printing* on top of gradkit's core. Below, lesson-style PyTorch code runs with **only
+its import lines changed**; after each part, a short note shows the same thing in gradkit's
+own API. A `torch.Tensor` here is a gradkit Tensor and an `nn.Module` a gradkit Module, so the
+two styles mix freely (the last parts show how).
+
+| the lesson wrote | here |
+| --- | --- |
+| `import torch` | `import gradkit.torch as torch` |
+| `import torch.nn as nn` | `import gradkit.torch.nn as nn` |
+| `import torch.nn.functional as F` | `import gradkit.torch.nn.functional as F` |
+| `from torch.utils.data import DataLoader, TensorDataset` | `from gradkit.torch.utils.data import DataLoader, TensorDataset` |
+| `from sklearn.datasets import make_classification` | `from gradkit.datasets import make_classification` |"""),
+    ("code", SETUP),
+    ("code", '''import gradkit.torch as torch                  # was: import torch
+import gradkit.torch.nn as nn                  # was: import torch.nn as nn
+import gradkit.torch.nn.functional as F        # was: import torch.nn.functional as F
+from gradkit.torch.utils.data import DataLoader, TensorDataset, random_split
+# was: from torch.utils.data import DataLoader, TensorDataset, random_split'''),
+    ("md", """## Tensors, and how they print
+
+Tensors are made and printed as in PyTorch: 4 decimals, `1.` for whole numbers, scientific
+notation when magnitudes are far apart, a summary of long tensors, `torch.Size`, dtypes such
+as `torch.float32`, and `torch.max(t, 1)` giving the named pair `(values, indices)`."""),
+    ("code", '''x = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+print(x)
+print(x.shape, x.dtype, x.size(0), x.dim(), x.numel())
+a = torch.arange(12, dtype=torch.float32).view(3, 4)
+print(a)
+print(a.t().mm(a)[:2])
+print(torch.max(a, 1))
+print(a.mean(dim=0), a.std(dim=0))
+print(torch.cat([a, a], dim=0).shape, a.unsqueeze(0).shape, a.flatten().shape)
+print(torch.tensor([1e-4, 1.0, 1e4]))
+print(torch.linspace(0, 1, 2000))
+print(torch.zeros(2, 3, dtype=torch.float64), torch.ones(3, dtype=torch.long))
+print(a.numpy()[0], a[1, 2].item(), a.tolist()[2])'''),
+    ("md", """**The native gradkit way** speaks NumPy's names: `gk.arange(12.0).reshape(3, 4)`,
+`a.mean(axis=0)`, `a.std(axis=0)` (with `ddof=0`, where PyTorch's `std` is unbiased),
+`gk.concatenate([a, a], axis=0)`, and gradkit's tensors print NumPy's digits
+(`tensor([1., 2., 3.])`). The two dialects share everything but these names: the last part
+of this notebook shows how they meet."""),
+    ("md", """## Autograd
+
+`requires_grad=True` makes a tensor a leaf of the graph; `backward()` fills `.grad`; each
+result remembers the step that made it (`grad_fn`, printed with PyTorch's names). Gradients
+add up until they are zeroed, and nothing is recorded under `torch.no_grad()`."""),
+    ("code", '''x = torch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+y = torch.ones(2, 2) * 3
+z = (x * y + x ** 2).sum()
+print(x)
+print(z, z.grad_fn.name())
+z.backward()
+print(x.grad)                  # d/dx (3x + x^2) = 3 + 2x
+
+z = (x * y + x ** 2).sum()
+z.backward()
+print(x.grad)                  # accumulated: twice the gradient
+x.grad.zero_()
+print(x.grad)
+
+with torch.no_grad():
+    doubled = x * 2
+print(doubled.requires_grad, x.detach().requires_grad, (x * 2).requires_grad)
+
+u = torch.linspace(0, 1, 5, requires_grad=True)
+v = torch.sin(u).sum() + (u.exp() * u).mean()
+v.backward()
+print(v)
+print(u.grad)                  # cos(u) + (1 + u) exp(u) / 5'''),
+    ("md", """**The native gradkit way** is the same: `gk.tensor(..., requires_grad=True)`,
+`backward()`, `.grad`, `gk.no_grad()`. gradkit also has the functional style:
+`gk.grad(f)(x)` is the gradient of `f` at `x` without touching `.grad`
+(`02_autograd_basics`, and `11_higher_order` for gradients of gradients)."""),
+    ("md", """## A linear regression by hand: `.data.sub_` and `.grad.zero_()`
+
+The lesson fits `y = 2x + 0.9 + noise` with two tensors `w` and `b`: the loss is computed
+from them, `backward()` gives the gradients, the step changes `w.data` in place (outside the
+graph), and the gradients are zeroed for the next batch. The starting weights are zeros, so
+PyTorch computes the same numbers (last part)."""),
+    ("code", '''np.random.seed(13)
+train_x = np.linspace(0, 3, 120)
+train_labels = 2 * train_x + 0.9 + np.random.randn(*train_x.shape) * 0.5
+indices = np.random.permutation(len(train_x))
+features = torch.tensor(train_x[indices], dtype=torch.float32)
+labels = torch.tensor(train_labels[indices], dtype=torch.float32)
+
+learning_rate = 0.1
+w = torch.zeros(size=(1, 1), requires_grad=True, dtype=torch.float32)
+b = torch.zeros(size=(1,), requires_grad=True, dtype=torch.float32)
+
+
+def f(x):
+    return torch.matmul(x, w) + b
+
+
+def compute_loss(labels, predictions):
+    return torch.mean(torch.square(labels - predictions))
+
+
+def train_on_batch(x, y):
+    predictions = f(x)
+    loss = compute_loss(y, predictions)
+    loss.backward()
+    w.data.sub_(learning_rate * w.grad)
+    b.data.sub_(learning_rate * b.grad)
+    w.grad.zero_()
+    b.grad.zero_()
+    return loss
+
+
+batch_size = 4
+for epoch in range(10):
+    for i in range(0, len(features), batch_size):
+        loss = train_on_batch(features[i:i + batch_size].view(-1, 1),
+                              labels[i:i + batch_size].view(-1, 1))
+    if epoch % 3 == 0:
+        print("Epoch %d: last batch loss = %.4f" % (epoch, float(loss)))
+print(loss)
+print(w)
+print(b)
+full_loss = compute_loss(labels.view(-1, 1), f(features.view(-1, 1)))
+print("w = %.4f, b = %.4f, MSE on all points %.4f" % (w.item(), b.item(), full_loss.item()))
+plt.scatter(train_x, train_labels, s=8)
+plt.plot(train_x, w.item() * train_x + b.item(), "r"); plt.show()'''),
+    ("md", """**The native gradkit way** makes the step under `gk.no_grad()` and drops the
+gradients instead of zeroing them:
+
+```python
+with gk.no_grad():
+    w -= learning_rate * w.grad
+    b -= learning_rate * b.grad
+w.grad = b.grad = None
+```
+
+or leaves both to an optimizer: `opt = optim.SGD([w, b], lr=0.1)`, then `opt.step()` and
+`opt.zero_grad()`."""),
+    ("md", """## `nn.Sequential` and `DataLoader` batches
+
+The lesson's two classes in 2-D (scikit-learn's `make_classification`; gradkit's draws the
+same points for the same `random_state`) go into a `TensorDataset`, `random_split` keeps 80
+points for validation, and `DataLoader`s shuffle and batch them. A small `nn.Sequential`
+learns them with `nn.CrossEntropyLoss` and Adam; the validation accuracy counts the
+predictions of `torch.max(out, 1)`."""),
+    ("code", '''from gradkit.datasets import make_classification  # was: from sklearn.datasets import ...
+
+torch.manual_seed(0)
+X, Y = make_classification(n_samples=400, n_features=2, n_redundant=0, n_informative=2,
+                           n_clusters_per_class=1, flip_y=0.05, class_sep=1.0, random_state=3)
+dataset = TensorDataset(torch.tensor(X, dtype=torch.float32), torch.tensor(Y))
+train_set, val_set = random_split(dataset, [320, 80])
+train_loader = DataLoader(train_set, batch_size=16, shuffle=True)
+val_loader = DataLoader(val_set, batch_size=40)
+print(len(train_set), len(val_set), len(train_loader), "batches per epoch")
+
+model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 2))
+criterion = nn.CrossEntropyLoss()
+optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+print(model)
+
+
+def validate(model, loader):
+    model.eval()
+    correct, total = 0, 0
+    with torch.no_grad():
+        for inputs, targets in loader:
+            out = model(inputs)
+            _, predicted = torch.max(out, 1)
+            total += targets.size(0)
+            correct += (predicted == targets).sum().item()
+    return correct / total
+
+
+for epoch in range(30):
+    model.train()
+    running = 0.0
+    for inputs, targets in train_loader:
+        optimizer.zero_grad()
+        outputs = model(inputs)
+        loss = criterion(outputs, targets)
+        loss.backward()
+        optimizer.step()
+        running += loss.item() * inputs.size(0)
+    if epoch % 10 == 9:
+        print("epoch %2d: train loss %.4f, val accuracy %.3f" % (
+            epoch + 1, running / len(train_set), validate(model, val_loader)))
+sequential_acc = validate(model, val_loader)
+print("nn.Sequential: val accuracy %.3f" % sequential_acc)'''),
+    ("md", """**The native gradkit way** writes the same model with `gk.nn` and lets `fit` run the
+loop (batches, shuffling, validation, metrics). Because the dialect's model *is* a gradkit
+`Module`, `compile` and `fit` take it as well:"""),
+    ("code", '''gk.manual_seed(0)
+native = gk.nn.Sequential(gk.nn.Linear(2, 16), gk.nn.ReLU(), gk.nn.Linear(16, 2))
+native.compile(optimizer="adam", loss="cross_entropy", metrics=["accuracy"])
+history = native.fit(X.astype("float32"), Y, epochs=30, batch_size=16, validation_split=0.2,
+                     verbose=0)
+print("native: val accuracy %.3f" % history.history["val_accuracy"][-1])
+print("the dialect's model is a gradkit Module:", isinstance(model, gk.nn.Module))
+gk.viz.plot_decision_boundary(model, X.astype("float32"), Y); plt.show()  # gradkit's picture'''),
+    ("md", """## A custom `nn.Module`
+
+The lesson's own network class: layers made in `__init__`, the computation written in
+`forward` with `torch.nn.functional`, trained with SGD and momentum in the same loop, and
+validated with the same `torch.max(out, 1)`."""),
+    ("code", '''class Net(nn.Module):
+    def __init__(self, hidden=32):
+        super(Net, self).__init__()
+        self.fc1 = nn.Linear(2, hidden)
+        self.dropout = nn.Dropout(0.1)
+        self.fc2 = nn.Linear(hidden, 2)
+
+    def forward(self, x):
+        x = F.relu(self.fc1(x))
+        return self.fc2(self.dropout(x))
+
+
+torch.manual_seed(1)
+net = Net()
+optimizer = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
+for epoch in range(20):
+    net.train()
+    for inputs, targets in train_loader:
+        optimizer.zero_grad()
+        loss = F.cross_entropy(net(inputs), targets)
+        loss.backward()
+        optimizer.step()
+net_acc = validate(net, val_loader)
+print(net)
+print("parameters:", sum(p.numel() for p in net.parameters()))
+print("custom Module: val accuracy %.3f" % net_acc)'''),
+    ("md", """**The native gradkit way** is the same class with `gk.nn.Module` as its base
+(`nn.functional.relu`, `nn.Linear`, ... are gradkit's own layers with PyTorch's names and
+arguments); `fit` trains it like any other model."""),
+    ("md", """## `torch.save` and `torch.load` of a `state_dict`
+
+The weights are saved as a `state_dict`, and a fresh `Net` loads them. The file is a
+safetensors file (no pickle), so loading it runs no code."""),
+    ("code", '''import os
+import tempfile
+
+folder = tempfile.mkdtemp()
+path = os.path.join(folder, "net.pth")
+torch.save(net.state_dict(), path)
+restored = Net()
+restored.load_state_dict(torch.load(path))
+restored.eval()
+net.eval()
+inputs, _ = next(iter(val_loader))
+with torch.no_grad():
+    print(torch.equal(restored(inputs), net(inputs)))
+print(list(restored.state_dict().keys()))
+print(restored.state_dict()["fc2.bias"])'''),
+    ("md", """**The native gradkit way:** `gk.save(model, "net.safetensors")` writes the weights
+*and* the architecture, and `gk.load("net.safetensors")` gives the model back without its
+class being rebuilt by hand (a custom class is passed to `gk.load`)."""),
+    ("md", """## How the two dialects meet
+
+A tensor made through `gradkit.torch` is a gradkit Tensor: every gradkit function takes it,
+and gradkit's functions give native tensors (which print like gradkit's). `t.native()` is the
+tensor with gradkit's NumPy-style methods, `torch.as_tensor(native)` a native tensor with
+PyTorch's; both share the storage, cost no copy and keep the graph, so gradients flow back
+through them."""),
+    ("code", '''t = torch.tensor([1.0, 2.0, 3.0, 4.0])
+n = t.native()
+print(type(t).__module__, "|", type(n).__module__, "|", isinstance(t, gk.Tensor))
+print(t.std(), n.std())                # PyTorch's unbiased std, NumPy's ddof=0
+print(t.sum(dim=0), n.sum(axis=0))     # PyTorch's dim=, NumPy's axis=
+print(gk.exp(t))                       # a gradkit function: a native tensor
+
+p = gk.tensor([1.0, 3.0], requires_grad=True)    # a native parameter
+q = torch.as_tensor(p)                           # same storage, same graph
+q.pow(2).sum().backward()
+print(q, "->", p.grad)                          # the gradient reaches the native tensor
+print(torch.cat([p.detach(), torch.ones(2)]))   # mixed: the result is a torch.Tensor
+
+print(net(torch.as_tensor(gk.tensor(X[:3].astype("float32")))).argmax(1), Y[:3])'''),
+    ("md", """## gradkit and the real PyTorch, on the same code
+
+`tests/torch/` runs code like this notebook's with PyTorch 2.13 and with `gradkit.torch` and
+compares them: values, dtypes, printing and gradients. Where the code starts from zeros,
+as the hand-written regression, the numbers agree; where it starts from random weights
+(`nn.Linear`), the random generator is NumPy's, so both reach the lesson's accuracy with
+different numbers. The regression's w = 1.8616 and b = 1.0713 are also those of its
+TensorFlow version in `10_keras_dialect` (TensorFlow 2.21: w = 1.862, b = 1.071). The cell
+below runs the regression and a few printed tensors with the real PyTorch when it is
+installed here (it is not needed: without it the cell says so)."""),
+    ("code", '''try:
+    import torch as pytorch              # the real PyTorch, only for this comparison
+except ImportError:
+    pytorch = None
+
+
+def regression(torch):                   # the regression above, for either library
+    xs = torch.tensor(train_x[indices], dtype=torch.float32).view(-1, 1)
+    ys = torch.tensor(train_labels[indices], dtype=torch.float32).view(-1, 1)
+    w = torch.zeros(size=(1, 1), requires_grad=True)
+    b = torch.zeros(size=(1,), requires_grad=True)
+    for epoch in range(10):
+        for i in range(0, len(xs), 4):
+            loss = torch.mean(torch.square(ys[i:i + 4] - (torch.matmul(xs[i:i + 4], w) + b)))
+            loss.backward()
+            w.data.sub_(0.1 * w.grad)
+            b.data.sub_(0.1 * b.grad)
+            w.grad.zero_()
+            b.grad.zero_()
+    return w.item(), b.item(), str(w)
+
+
+def printed(torch):                      # a few tensors, as each library prints them
+    u = torch.tensor([1.0, 2.5], requires_grad=True)
+    return [str(u), str((u * 2).sum()), str(torch.arange(6).view(2, 3)),
+            str(torch.tensor([1e-4, 1.0, 1e4])), str(torch.max(torch.tensor([[0.1, 2.0]]), 1))]
+
+
+if pytorch is None:
+    print("PyTorch is not installed here: nothing to compare with")
+else:
+    ours, theirs = regression(torch), regression(pytorch)
+    print(f"{'':14} {'w':>8} {'b':>8}")
+    print(f"{'PyTorch ' + pytorch.__version__.split('+')[0]:14} {theirs[0]:8.4f} {theirs[1]:8.4f}")
+    print(f"{'gradkit.torch':14} {ours[0]:8.4f} {ours[1]:8.4f}")
+    print("print(w) the same:", ours[2] == theirs[2], "|", ours[2])
+    assert abs(ours[0] - theirs[0]) < 1e-4 and abs(ours[1] - theirs[1]) < 1e-4
+    same = [a == b for a, b in zip(printed(torch), printed(pytorch))]
+    print("the same printed text:", same)
+    assert all(same)'''),
+    ("md", """## Next
+
+- `docs/torch.md` lists what the dialect has (creation, maths, reductions, shapes,
+  indexing, in-place methods, autograd, printing), what differs (random numbers, the last
+  float bit, a few dtype corners) and what is missing; a missing name raises an error that
+  names the gradkit way.
+- `02_autograd_basics` and `03_low_level_vs_high_level` are these lessons in gradkit's own
+  API; `10_keras_dialect` runs the lessons' Keras and TensorFlow code the same way."""),
+]
+
+
+# ---------------------------------------------------------------------------------------------
 NOTEBOOKS["10_keras_dialect"] = [
     ("md", """# The frameworks lesson's Keras and TensorFlow code, on gradkit
 
