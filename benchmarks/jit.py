@@ -225,6 +225,9 @@ def _limit_threads(threads: str) -> Any:
     from threadpoolctl import threadpool_limits
 
     limits = threadpool_limits(1)
+    from gradkit.backend.config import config
+
+    config.gemm_threads = 1  # gradkit's GEMM library too (it sets its own threads)
     with contextlib.suppress(ImportError):
         import torch
 
