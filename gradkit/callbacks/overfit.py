@@ -54,8 +54,10 @@ class OverfitDetector(Callback):
     prints one message suggesting remedies. fit adds one (patience 3) unless you pass your own.
     """
 
-    def __init__(self, patience: int = 3, rise: float = 0.1, verbose: int = 1) -> None:
+    def __init__(self, patience: int = 3, rise: float = 0.1, verbose: int = 1,
+                 restores: bool = False) -> None:
         super().__init__()
+        self.restores = restores  # an EarlyStopping of the run restores the best weights
         if int(patience) < 1:
             raise ValueError(f"OverfitDetector: patience must be >= 1, got {patience}")
         self.patience, self.rise, self.verbose = int(patience), float(rise), verbose
@@ -80,5 +82,7 @@ class OverfitDetector(Callback):
             print(f"Overfitting: validation loss has been rising over the last "
                   f"{2 * self.patience} epochs while training loss kept falling; the best "
                   f"validation loss ({h['val_loss'][best]:.4f}) was at epoch "
-                  f"{history.epoch[best] + 1}. Consider EarlyStopping(restore_best_weights="
-                  "True), nn.Dropout, or weight decay (e.g. optim.AdamW).")
+                  f"{history.epoch[best] + 1}. " + ("EarlyStopping will restore that "
+                  "epoch's weights; nn.Dropout or weight decay (e.g. optim.AdamW) may help."
+                  if self.restores else "Consider EarlyStopping(restore_best_weights=True), "
+                  "nn.Dropout, or weight decay (e.g. optim.AdamW)."))

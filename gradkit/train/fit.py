@@ -77,7 +77,8 @@ def _arrange(callbacks, history: History, verbose: int) -> list:
     bar = [cb for cb in user if isinstance(cb, ProgressBar)]
     ordered += bar or ([ProgressBar(verbose)] if verbose else [])
     detector = [cb for cb in user if isinstance(cb, OverfitDetector)]
-    return ordered + (detector or [OverfitDetector(verbose=verbose)])
+    restores = any(getattr(cb, "restore_best_weights", False) for cb in user)
+    return ordered + (detector or [OverfitDetector(verbose=verbose, restores=restores)])
 
 
 def _pick_history(model, callbacks, initial_epoch: int) -> History:

@@ -35,11 +35,21 @@ def test_deliberate_overfitting(small_noisy, capsys):
     assert val[-1] > val[best] * 1.2 and loss[-1] < loss[best] * 0.8  # val turned up
     out = capsys.readouterr().out
     assert out.count("Overfitting:") == 1
-    assert f"was at epoch {best + 1}." in out and "EarlyStopping" in out
+    assert f"was at epoch {best + 1}." in out
+    assert "EarlyStopping will restore that epoch's weights" in out  # not "Consider ..."
     assert history.overfit_epoch == best
     assert 0 < stop.stopped_epoch < 99 and stop.best_epoch == best
     assert len(history.epoch) == best + 11
     assert model.evaluate(xva, yva)["loss"] == pytest.approx(val[best], rel=1e-5)
+
+
+def test_without_restoring_the_message_suggests_early_stopping(small_noisy, capsys):
+    xtr, ytr, xva, yva = small_noisy
+    gk.manual_seed(0)
+    model = _big_net()
+    model.compile(optim.Adam(model.parameters(), lr=2e-3), "cross_entropy")
+    model.fit(xtr, ytr, epochs=40, batch_size=30, validation_data=(xva, yva), verbose=1)
+    assert "Consider EarlyStopping(restore_best_weights=True)" in capsys.readouterr().out
 
 
 def test_detection_is_recorded_silently_with_verbose_0(small_noisy, capsys):
