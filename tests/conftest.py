@@ -2,10 +2,14 @@
 
 import os
 
-import numpy as np
-import pytest
+# NumPy's BLAS for every product unless a test chooses a GEMM library itself (tests/test_gemm*):
+# results then do not depend on which extras are installed or on what a probe measured.
+os.environ.setdefault("GRADKIT_GEMM", "numpy")
 
-import gradkit as gk
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import gradkit as gk  # noqa: E402
 
 from .devices import device  # noqa: F401 - the fixture, parametrised over devices
 from .reliability.summary import pytest_terminal_summary  # noqa: F401 - fault-injection line

@@ -124,6 +124,7 @@ def test_probe_chooses_the_fastest_that_agrees_and_beats_the_margin(monkeypatch,
     results = {"openblas32": _result(1.05), "mkl": _result(3.0, agrees=False),
                "blis": _result(1.6, threads=1)}
     monkeypatch.setattr(gemm_probe, "run_child", _fake_child(results))
+    monkeypatch.setattr(gemm_probe, "_load", lambda: 0.0)  # a quiet machine
     record, where = gemm_probe.cached_or_probe(list(results), 2)
     assert record["choice"] == {"name": "blis", "threads": 1, "dtypes": ["float32"]}
     assert where.startswith("probe") and str(tmp_path) in where
@@ -136,6 +137,16 @@ def test_probe_chooses_the_fastest_that_agrees_and_beats_the_margin(monkeypatch,
     assert gemm_probe.cache_path(list(results), 1) != saved[0]  # the key has the threads
     gemm_probe.forget_cache(list(results), 2)
     assert not saved[0].exists()
+
+
+def test_a_probe_on_a_busy_machine_is_used_but_not_cached(monkeypatch, tmp_path):
+    monkeypatch.setenv("GRADKIT_DATA", str(tmp_path))
+    results = {"blis": _result(1.6, threads=1)}
+    monkeypatch.setattr(gemm_probe, "run_child", _fake_child(results))
+    monkeypatch.setattr(gemm_probe, "_load", lambda: 4.0 * (os.cpu_count() or 1))
+    record, where = gemm_probe.cached_or_probe(list(results), 2)
+    assert record["choice"]["name"] == "blis" and "not saved: the machine was busy" in where
+    assert not list(tmp_path.glob("gemm/probe-*.json"))
 
 
 def test_probe_keeps_numpy_when_nothing_is_10_percent_faster(monkeypatch):

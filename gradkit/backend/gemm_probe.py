@@ -139,6 +139,9 @@ def run_child(name: str, threads: int, shapes: list[Shape] | None = None,
 # ---- the parent: every library, the choice, the cache -------------------------------------
 
 
+BUSY_LOAD = 0.75  # per core: above it a probe's timings are not cached
+
+
 def probe(names: list[str], threads: int) -> dict:
     """Run each library's child, choose, and return the record (not cached here)."""
     t0 = time.perf_counter()
@@ -202,7 +205,14 @@ def cached_or_probe(names: list[str], threads: int) -> tuple[dict, str]:
         return json.loads(path.read_text()), f"cached probe ({path})"
     except (OSError, ValueError):
         pass
+    load = _load()
     record = probe(names, threads)
+    load = max(load, _load())
+    record["load"] = round(load, 2)
+    if load > BUSY_LOAD * (os.cpu_count() or 1):
+        return record, (f"probe ({record['seconds']} s, not saved: the machine was busy, load "
+                        f"{load:.1f} on {os.cpu_count()} cores, so its timings may be noise; "
+                        "the next process probes again)")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -212,6 +222,14 @@ def cached_or_probe(names: list[str], threads: int) -> tuple[dict, str]:
     except OSError as exc:
         where = f"probe ({record['seconds']} s, not saved: {exc})"
     return record, where
+
+
+def _load() -> float:
+    """The 1-minute load average (0 where the OS does not say)."""
+    try:
+        return os.getloadavg()[0]
+    except (OSError, AttributeError):
+        return 0.0
 
 
 def forget_cache(names: list[str], threads: int) -> None:
