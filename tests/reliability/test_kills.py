@@ -80,7 +80,8 @@ def _fit_kills(tmp_path, kills: int) -> None:
         if not _kill_when(proc, (killed / "marker").exists, delay, context):
             assert i > 0 and proc.returncode == 0, f"the first run was not killed ({context})"
             break  # it finished before this kill
-        assert not (killed / "final.safetensors").exists()
+        if (killed / "final.safetensors").exists():
+            break  # the kill landed after the final (atomic) save, as the process exited
     if not (killed / "final.safetensors").exists():
         _finish(_start(WORKER, killed, "--resume"))
     _finish(reference)
