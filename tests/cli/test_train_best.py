@@ -14,18 +14,11 @@ import gradkit as gk
 from gradkit.cli import main, stopping
 from gradkit.cli.data import load_run_data
 
+from ..cli_main import run_main as run
+
 # moons with a high learning rate: val_loss turns up within a few epochs (stops at 4 of 30)
 EARLY = ["--dataset", "moons", "--hidden", "16", "--lr", "0.05", "--epochs", "30",
          "--patience", "1", "--quiet"]
-
-
-def run(argv, capsys):
-    try:
-        code = main(argv)
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")

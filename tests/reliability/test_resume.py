@@ -13,10 +13,11 @@ import pytest
 import gradkit as gk
 from gradkit import nn
 from gradkit.callbacks import Callback
-from gradkit.cli import main
 from gradkit.data import DataLoader, TensorDataset
 from gradkit.io.errors import FormatError
 from gradkit.io.fingerprint import RunMismatchError, differences, run_fingerprint
+
+from ..cli_main import run_main as cli
 
 
 def data(n=120, seed=1):
@@ -167,15 +168,6 @@ def test_the_fit_loader_state_is_validated_on_load(tmp_path, field, value, messa
 
 # ---- gradkit train --resume ---------------------------------------------------------------------
 QUICK = ["--dataset", "iris", "--quiet", "--patience", "0"]
-
-
-def cli(argv, capsys):
-    try:
-        code = main(argv)
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def one_line(err):
