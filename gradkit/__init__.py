@@ -22,6 +22,7 @@ from . import ops
 from ._version import __version__
 from .autograd import enable_grad, is_grad_enabled, no_grad
 from .backend import cuda, random
+from .backend.autocast import autocast
 from .backend.config import config, show_config
 from .backend.random import manual_seed
 from .errors import AutogradError, DeviceError, DTypeError, GradcheckError, ShapeError
@@ -145,6 +146,7 @@ sys.meta_path.append(_AliasFinder())
 # gk.save & co. live in `io` (above nn): loaded on first use, keeping `import gradkit` fast.
 _LAZY = {name: "io" for name in ("save", "load", "save_checkpoint", "load_checkpoint",
                                  "from_dlpack")}
+_LAZY["GradScaler"] = "optim.grad_scaler"  # mixed precision's loss scaling (optim layer)
 _LAZY["compile"] = "jit"  # gk.compile: traced, replayed steps (gradkit/jit)
 
 _SUBMODULES = {

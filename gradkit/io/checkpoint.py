@@ -64,9 +64,11 @@ class Stateful(Protocol):
 def save_checkpoint(path: str | os.PathLike, model: Module, optimizer: Stateful | None = None,
                     epoch: int | None = None, scheduler: Stateful | None = None,
                     loader: Stateful | None = None, fingerprint: dict | None = None,
-                    **extra: Any) -> str:
+                    scaler: Stateful | None = None, **extra: Any) -> str:
     """Write a checkpoint of `model`, `optimizer`, `scheduler`, `loader`, the random state,
     `epoch` and any `extra` values (numbers, strings, lists, dicts, arrays) to `path`.
+
+    `scaler`: a `gk.GradScaler` (without it, that of `compile(precision="16-mixed")`).
 
     The write is atomic: a crash during it leaves the previous file at `path` intact.
     `fingerprint`: what identifies the run (`fingerprint.run_fingerprint`, e.g. its
@@ -82,6 +84,7 @@ def save_checkpoint(path: str | os.PathLike, model: Module, optimizer: Stateful 
         "epoch": epoch,
         "optimizer": _part(optimizer),
         "scheduler": _part(scheduler),
+        "scaler": _part(scaler if scaler is not None else compiled_scaler(model)),
         "loader": loader.state_dict() if loader is not None else None,
         "rng": gkrandom.get_rng_state(),
         "fingerprint": _fingerprint(model, loader, fit, fingerprint),
@@ -111,6 +114,11 @@ def _fingerprint(model: Module, loader, fit: dict | None, given: dict | None) ->
     return out
 
 
+def compiled_scaler(model: Module) -> Stateful | None:
+    """The GradScaler that `model.compile(precision="16-mixed")` made for `fit`, or None."""
+    return getattr(model.__dict__.get("_train_config"), "scaler", None)
+
+
 def _fit_part(model: Module) -> dict | None:
     handle = model.__dict__.get(FIT_ATTR)
     return handle.state_dict() if handle is not None else None
@@ -125,8 +133,11 @@ def _part(obj: Stateful | None) -> dict | None:
 def load_checkpoint(path: str | os.PathLike, model: Module, optimizer: Stateful | None = None,
                     scheduler: Stateful | None = None, loader: Stateful | None = None, *,
                     strict: bool = True, restore_rng: bool = True,
-                    fingerprint: dict | None = None) -> dict:
+                    fingerprint: dict | None = None, scaler: Stateful | None = None) -> dict:
     """Restore a checkpoint into `model` (and the optimizer, scheduler and loader given).
+
+    `scaler`: a `gk.GradScaler` (without it, that of `compile(precision="16-mixed")`, when
+    the checkpoint holds a scaler's state).
 
     Also restores gradkit's global random state (unless `restore_rng=False`). Everything is
     checked first; if any part fails to load, the objects are put back as they were.
@@ -140,8 +151,10 @@ def load_checkpoint(path: str | os.PathLike, model: Module, optimizer: Stateful 
     check_run(state, where, fingerprint, loader)
     n = len(CHECKPOINT_MODEL_PREFIX)
     weights = {k[n:]: v for k, v in tensors.items() if k.startswith(CHECKPOINT_MODEL_PREFIX)}
-    parts = [(obj, _saved(state, key, obj, where))
-             for key, obj in (("optimizer", optimizer), ("scheduler", scheduler))]
+    if scaler is None and isinstance(state.get("scaler"), dict):
+        scaler = compiled_scaler(model)
+    parts = [(obj, _saved(state, key, obj, where)) for key, obj in (
+        ("optimizer", optimizer), ("scheduler", scheduler), ("scaler", scaler))]
     if restore_rng:
         _check_rng(state["rng"], where)
     if loader is not None and not isinstance(state.get("loader"), dict):
@@ -278,6 +291,9 @@ def check_fields(state: dict, where: str, loader: Stateful | None = None) -> Non
         sched = scheduler["state"]
         _count(sched.get("last_epoch"), "scheduler.last_epoch", where, low=-1)
         _count(sched.get("_step_count"), "scheduler._step_count", where)
+    scaler = state.get("scaler")
+    if isinstance(scaler, dict) and isinstance(scaler.get("state"), dict):
+        _count(scaler["state"].get("_growth_tracker"), "scaler._growth_tracker", where)
     if isinstance(state.get("loader"), dict):
         _check_loader(state["loader"], where, loader)
     fit = state.get("fit")

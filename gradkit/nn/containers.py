@@ -6,6 +6,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, TypeVar, cast
 
+from ..backend.autocast import is_autocast_enabled
 from ..grad_mode import GRAD_MODE
 from . import inference
 from .conv import Conv1d, Conv2d
@@ -72,7 +73,7 @@ class Sequential(_Container):
 
     def forward(self, x: Any) -> Any:
         layers: list[Any] = list(self._modules.values())
-        if not GRAD_MODE.enabled:  # inference: Linear layers on arrays (nn/inference.py)
+        if not GRAD_MODE.enabled and not is_autocast_enabled():  # inference on arrays
             out = inference.run(self, layers, x, _fusible)
             if out is not NotImplemented:
                 return out

@@ -59,7 +59,8 @@ class TrainingMixin:
 
     def compile(self, optimizer: Any = "adam", loss: Any = None, metrics: Any = None,
                 clipnorm: float | None = None, global_clipnorm: float | None = None,
-                clipvalue: float | None = None, jit_compile: bool = False) -> None:
+                clipvalue: float | None = None, jit_compile: bool = False,
+                precision: str | int = "32") -> None:
         """Choose the optimizer, loss and metrics that `fit`/`evaluate` use.
 
         optimizer: "sgd", "adam", "adamw", "rmsprop", "adagrad" (the names of
@@ -76,10 +77,14 @@ class TrainingMixin:
         or each element (`gk.nn.utils.clip_grad_norm_` / `clip_grad_value_`).
         jit_compile: `fit`/`evaluate`/`predict` replay traced steps (`gk.compile`, the same
         numbers; docs/compile.md).
+        precision: "32" (default), "16-mixed" (forward and loss under
+        `gk.autocast("float16")`, updates through a `gk.GradScaler`) or "bf16-mixed"
+        (bfloat16 autocast, no scaler; needs a GPU), Lightning's names (also 32, 16, "16",
+        "bf16"); parameters stay float32 (docs/precision.md).
         """
         _trainer().compile(self, optimizer, loss, metrics, clipnorm=clipnorm,
                            global_clipnorm=global_clipnorm, clipvalue=clipvalue,
-                           jit_compile=jit_compile)
+                           jit_compile=jit_compile, precision=precision)
 
     def fit(self, x: Any = None, y: Any = None, epochs: int = 1, batch_size: int = 32,
             validation_split: float = 0.0, validation_data: Any = None, shuffle: bool = True,

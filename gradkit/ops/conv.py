@@ -16,6 +16,7 @@ from ..errors import ShapeError
 from ..tensor import Tensor, _make
 from . import recorded
 from ._util import operands
+from .autocast import low
 from .conv_arrays import Geometry, col2im_cf, conv_arrays, conv_geometry, im2col_cf, planes
 from .conv_recorded import conv_vjp, transpose_vjp
 from .neural import FUSED_ACTIVATIONS, _fused_activation
@@ -40,10 +41,10 @@ def _check_conv(xs: tuple, ws: tuple, groups: int, nd: int, opname: str, transpo
 
 def _operands(x, weight, bias, n_out_of, opname: str):
     """x, weight (and bias, checked to have shape (n_out,)) on one device with one dtype."""
-    x, weight = operands(x, weight, opname)
+    x, weight = low(*operands(x, weight, opname))  # autocast: float16/bfloat16 in a block
     if bias is None:
         return x, weight, None, (x, weight)
-    weight, bias = operands(weight, bias, opname)
+    weight, bias = low(*operands(weight, bias, opname))
     n_out = n_out_of(weight.shape)
     if bias.shape != (n_out,):
         raise ShapeError(f"{opname}: bias must have shape ({n_out},), got {bias.shape}")

@@ -11,6 +11,7 @@ from ..backend import gemm
 from ..errors import ShapeError
 from ..tensor import Tensor, _make
 from ._util import operands
+from .autocast import low
 from .indexing import scatter
 
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 def matmul(a: TensorLike, b: TensorLike) -> Tensor:
     """Matrix product with NumPy's rules (1-D operands, batch broadcasting)."""
-    a, b = operands(a, b, "matmul")
+    a, b = low(*operands(a, b, "matmul"))  # autocast: float16/bfloat16 inside a block
     x, y = a._data, b._data
     try:
         out = gemm.matmul(x, y)
@@ -116,6 +117,7 @@ def einsum(spec: str, *tensors: TensorLike) -> Tensor:
     if len(ts) > 1:
         for i in range(1, len(ts)):
             ts[0], ts[i] = operands(ts[0], ts[i], "einsum")
+    ts = list(low(*ts))  # autocast: float16/bfloat16 inside a block
     arrays = [t._data for t in ts]
     subs, out_sub = _parse(spec, arrays)
     xp = ts[0]._xp

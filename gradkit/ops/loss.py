@@ -20,6 +20,7 @@ from ..errors import ShapeError
 from ..tensor import Tensor, _make
 from . import recorded
 from ._util import float_tensor, operands
+from .autocast import high
 from .neural import _labels
 
 if TYPE_CHECKING:
@@ -53,8 +54,8 @@ def _upstream(g, reduction: str, size: int):
 
 def _pair(input, target, opname: str) -> tuple[Tensor, Tensor]:
     """Floating input and target tensors of the same shape (never broadcast)."""
-    x = float_tensor(input, opname)
-    t = float_tensor(target, opname)
+    x = high(float_tensor(input, opname))  # autocast: float32
+    t = high(float_tensor(target, opname))
     x, t = operands(x, t, opname)
     if t.dtype != x.dtype:
         t = t.astype(x.dtype)
@@ -69,7 +70,7 @@ def _pair(input, target, opname: str) -> tuple[Tensor, Tensor]:
 def nll_loss(log_probs: TensorLike, target: TensorLike, reduction: str = "mean") -> Tensor:
     """-log_probs[i, target[i]] for (N, C) log-probabilities and int labels (N,) (or (C,), ())."""
     check_reduction(reduction, "nll_loss")
-    x = float_tensor(log_probs, "nll_loss")
+    x = high(float_tensor(log_probs, "nll_loss"))  # autocast: float32
     d, xp = x._data, x._xp
     if d.ndim not in (1, 2):
         raise ShapeError(f"nll_loss: input must be (N, C) or (C,), got shape {d.shape}")

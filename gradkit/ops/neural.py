@@ -22,6 +22,7 @@ from ..errors import DTypeError, ShapeError
 from ..tensor import Tensor, _make, as_tensor
 from . import recorded
 from ._util import float_tensor, norm_axis, operands
+from .autocast import high, low
 
 if TYPE_CHECKING:
     from ..tensor_base import TensorLike
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 
 def softmax(x: TensorLike, axis: int = -1) -> Tensor:
     """exp(x) / sum(exp(x)) along `axis`, computed without overflow."""
-    x = float_tensor(x, "softmax")
+    x = high(float_tensor(x, "softmax"))  # autocast: float32
     d = x._data
     xp = x._xp
     axis = norm_axis(axis, d.ndim, "softmax")
@@ -45,7 +46,7 @@ def softmax(x: TensorLike, axis: int = -1) -> Tensor:
 
 def log_softmax(x: TensorLike, axis: int = -1) -> Tensor:
     """x - logsumexp(x) along `axis`, computed without overflow."""
-    x = float_tensor(x, "log_softmax")
+    x = high(float_tensor(x, "log_softmax"))  # autocast: float32
     xp = x._xp
     axis = norm_axis(axis, x.ndim, "log_softmax")
     out = ck.log_softmax(x._data, axis)
@@ -138,7 +139,7 @@ def linear(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None,
     `activation` ("relu" or "tanh") is applied inside the same node: the same numbers as
     `relu(linear(x, weight, bias))`, without a second node or a second array.
     """
-    x, weight = operands(x, weight, "linear")
+    x, weight = low(*operands(x, weight, "linear"))  # autocast: float16/bfloat16 in a block
     xd, w = x._data, weight._data
     if w.ndim != 2:
         raise ShapeError(f"linear: weight must be 2-D (out, in), got shape {w.shape}")
@@ -152,7 +153,7 @@ def linear(x: TensorLike, weight: TensorLike, bias: TensorLike | None = None,
     out = gemm.matmul(x2, w.T)  # a fresh array: the bias and the activation go in place
     parents: tuple[Tensor, ...] = (x, weight)
     if bias is not None:
-        weight, bias = operands(weight, bias, "linear")
+        weight, bias = low(*operands(weight, bias, "linear"))
         if bias.shape != (w.shape[0],):
             raise ShapeError(f"linear: bias must have shape ({w.shape[0]},), got {bias.shape}")
         parents = (x, weight, bias)
@@ -207,7 +208,7 @@ def _linear_recorded(g: Tensor, parents: tuple, y: Tensor, activation: str | Non
 def cross_entropy(logits: TensorLike, target: TensorLike, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
     """Softmax + cross-entropy as one node. `target`: int labels (N,) or probabilities (N, C)."""
-    logits = float_tensor(logits, "cross_entropy")
+    logits = high(float_tensor(logits, "cross_entropy"))  # autocast: float32
     z = logits._data
     if z.ndim not in (1, 2):
         raise ShapeError(f"cross_entropy: logits must be (N, C) or (C,), got shape {z.shape}")

@@ -22,6 +22,7 @@ from ..nn.layers import Linear, LogSoftmax, Sigmoid, Softmax
 from ..nn.module import Module
 from ..nn.utils import clip_grad_norm_, clip_grad_value_
 from ..optim import registry as optimizers
+from ..optim.grad_scaler import GradScaler
 from ..optim.optimizer import Optimizer
 from .keras_losses import KERAS_LOSS_KINDS, KERAS_LOSSES, ProbabilityCrossEntropyLoss
 
@@ -37,6 +38,13 @@ class TrainConfig:
     clip: Callable[[list], None] | None = None  # applied to the parameters before each step
     jit_compile: bool = False  # fit/evaluate/predict replay traced steps (train/compiled.py)
     jit_steps: dict = field(default_factory=dict)  # those steps, kept across fit() calls
+    precision: str = "32"  # "32", "16-mixed" or "bf16-mixed" (Lightning's names)
+    scaler: GradScaler | None = None  # 16-mixed: the loss scaling of fit's updates
+
+    @property
+    def autocast_dtype(self) -> str | None:
+        """The dtype the steps run under autocast in (None: no autocast)."""
+        return {"16-mixed": "float16", "bf16-mixed": "bfloat16"}.get(self.precision)
 
 
 #: What compile() takes as the optimizer: a name, an Optimizer, or f(params) -> Optimizer.
@@ -46,21 +54,47 @@ LossSpec = str | Callable | None
 
 
 def compile_model(model: Module, optimizer: OptimizerSpec = "adam", loss: LossSpec = None,
-                  metrics: Any = None, jit_compile: bool = False,
+                  metrics: Any = None, jit_compile: bool = False, precision: Any = "32",
                   **clipping: float | None) -> None:
     """Resolve and attach optimizer (`model.optimizer`), loss and metrics to `model`;
     `clipping`: Keras's `clipnorm`, `global_clipnorm`, `clipvalue` (see `resolve_clipping`);
-    `jit_compile`: fit/evaluate/predict run compiled steps (`gk.compile`, docs/compile.md)."""
+    `jit_compile`: fit/evaluate/predict run compiled steps (`gk.compile`, docs/compile.md);
+    `precision`: see `resolve_precision` (docs/precision.md)."""
     if not isinstance(jit_compile, bool):
         raise TypeError(f"compile: jit_compile must be True or False, got {jit_compile!r}")
+    precision = resolve_precision(precision)
+    if jit_compile and precision != "32":
+        raise ValueError(f"compile: jit_compile=True with precision={precision!r} is not "
+                         "supported (compiled steps do not replay autocast or loss scaling "
+                         "yet); use precision='32' with jit_compile, or jit_compile=False")
     clip = resolve_clipping(**clipping)
     opt = resolve_optimizer(model, optimizer)
     loss_fn, loss_name, kind = resolve_loss(loss)
     warn_output_activation(model, loss_fn)
     metric_objs = resolve_metrics(metrics, loss_fn)
     object.__setattr__(model, "optimizer", opt)
+    scaler = GradScaler() if precision == "16-mixed" else None
     object.__setattr__(model, "_train_config",
-                       TrainConfig(loss_fn, loss_name, kind, metric_objs, clip, jit_compile))
+                       TrainConfig(loss_fn, loss_name, kind, metric_objs, clip, jit_compile,
+                                   precision=precision, scaler=scaler))
+
+
+PRECISIONS = ("32", "16-mixed", "bf16-mixed")
+_PRECISION_ALIASES = {"32": "32", "32-true": "32", "16-mixed": "16-mixed", "16": "16-mixed",
+                      "bf16-mixed": "bf16-mixed", "bf16": "bf16-mixed"}
+
+
+def resolve_precision(precision: Any) -> str:
+    """Lightning's name for `precision`: "32" (also 32, "32-true"), "16-mixed" (float16
+    autocast and a GradScaler; also 16, "16") or "bf16-mixed" (bfloat16 autocast, a GPU;
+    also "bf16"); anything else is a ValueError naming the accepted values."""
+    key = str(precision) if isinstance(precision, int) and not isinstance(
+        precision, bool) else precision
+    name = _PRECISION_ALIASES.get(key) if isinstance(key, str) else None
+    if name is None:
+        raise ValueError(f"compile: precision must be one of {PRECISIONS} (or 32, 16, '16', "
+                         f"'bf16', '32-true'), got {precision!r}")
+    return name
 
 
 def _last_layer(model: Module) -> Module | None:

@@ -147,6 +147,7 @@ class _Loop:
             self.train_step, "updates", False)  # a compiled step updates the weights itself
         self.running = Running(cfg.metrics)
         self.clip = cfg.clip  # compile's clipnorm / global_clipnorm / clipvalue
+        self.scaler = cfg.scaler  # precision="16-mixed": dynamic loss scaling
         self.val_running = Running([copy.deepcopy(m) for m in cfg.metrics], prefix="val_")
 
     def run(self, train, val, initial_epoch: int, epochs: int) -> None:
@@ -183,18 +184,32 @@ class _Loop:
                 opt.zero_grad()
             loss, y, y_pred, extras = step(batch)
             if auto:
-                backward(loss)
-                if dist is not None:
-                    dist.sync()  # average the gradients over the ranks
-                if self.clip is not None:
-                    self.clip([p for g in opt.param_groups for p in g["params"]])
-                opt.step()
+                self.update(loss)
             n = steps.batch_size_of(batch, y)
             running.update(loss, n, y, y_pred, extras)
             if end:
                 cbs.on_batch_end(i, BatchLogs(running, i, n))
             if dist.stop(model) if dist is not None else model.stop_training:
                 break
+
+
+    def update(self, loss) -> None:
+        """backward, gradient sync (distributed), clipping and the optimizer step; with a
+        GradScaler (16-mixed) backward of the scaled loss, the gradients unscaled before
+        clipping, a step skipped on inf/NaN gradients and the scale updated, as in PyTorch."""
+        opt, scaler = self.opt, self.scaler
+        backward(loss if scaler is None else scaler.scale(loss))
+        if self.dist is not None:
+            self.dist.sync()  # average the gradients over the ranks
+        if scaler is not None:
+            scaler.unscale_(opt)
+        if self.clip is not None:
+            self.clip([p for g in opt.param_groups for p in g["params"]])
+        if scaler is None:
+            opt.step()
+        else:
+            scaler.step(opt)
+            scaler.update()
 
 
 def run_eval(model: Module, loader: Iterable, step: Callable, running: Running,
@@ -240,7 +255,9 @@ def predict(model: Module, x: Any, batch_size: int = 256, verbose: int = 0,
             callbacks: list | None = None) -> Any:
     """The model's outputs for x as NumPy array(s) (see `Module.predict`)."""
     batch_size = _check_int(batch_size, "batch_size", 1)
-    fast = predict_fast.predict(model, x, batch_size, verbose, callbacks)  # small inputs
+    cfg = model.__dict__.get("_train_config")
+    mixed = cfg is not None and cfg.autocast_dtype is not None  # autocast: the steps' path
+    fast = None if mixed else predict_fast.predict(model, x, batch_size, verbose, callbacks)
     if fast is not None:
         return fast
     loader = inputs.predict_loader(x, batch_size, model_device(model))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..backend.autocast import autocast
 from ..nn.module import Module
 from ..nn.training import TrainingMixin
 from ..tensor import Tensor
@@ -32,8 +33,22 @@ def _fit_target(y_pred, y):
     if y.shape != y_pred.shape and y.ndim == 1 and y_pred.shape == (y.shape[0], 1):
         y = y.reshape(-1, 1)
     if y.dtype.kind != "f":
-        y = y.astype(y_pred.dtype)
+        y = y.astype(y_pred.dtype if y_pred.dtype.itemsize >= 4 else "float32")  # not fp16
     return y
+
+
+def autocast_step(step: Callable, cfg: TrainConfig | None) -> Callable:
+    """`step` run under `gk.autocast` when compile(precision=...) asks for mixed precision
+    (the forward and the loss; backward and the update run outside, as in PyTorch)."""
+    dtype = None if cfg is None else cfg.autocast_dtype
+    if dtype is None:
+        return step
+
+    def mixed(batch):
+        with autocast(dtype):
+            return step(batch)
+
+    return mixed
 
 
 def _missing_loss(y_pred, y):
@@ -101,7 +116,8 @@ def train_step_fn(model: Module, cfg: TrainConfig, whole: bool = False) -> Calla
     """The per-batch training computation (without backward / optimizer step). With
     `whole` and `compile(jit_compile=True)`, the compiled step of compiled.py instead: it
     does zero_grad, backward, clipping and the update too, and says so (`updates`)."""
-    step = _overridden(model, "train_step") or loss_step(model, cfg, "train_step")
+    step = autocast_step(_overridden(model, "train_step") or loss_step(model, cfg,
+                                                                        "train_step"), cfg)
     if whole and cfg.jit_compile and getattr(model, "automatic_optimization", True):
         return compiled.train_step(model, cfg, step)
     return step
@@ -110,7 +126,8 @@ def train_step_fn(model: Module, cfg: TrainConfig, whole: bool = False) -> Calla
 def test_step_fn(model: Module, cfg: TrainConfig) -> Callable:
     """The per-batch evaluation computation (called under no_grad; compiled with
     `jit_compile=True`)."""
-    step = _overridden(model, "test_step") or loss_step(model, cfg, "test_step")
+    step = autocast_step(_overridden(model, "test_step") or loss_step(model, cfg, "test_step"),
+                         cfg)
     return compiled.eval_step(model, cfg, step, "test")
 
 
@@ -122,7 +139,8 @@ def predict_step_fn(model: Module) -> Callable:
 
     if overrides(model, "predict_step"):
         step = model.predict_step
-    return compiled.eval_step(model, model.__dict__.get("_train_config"), step, "predict")
+    cfg = model.__dict__.get("_train_config")
+    return compiled.eval_step(model, cfg, autocast_step(step, cfg), "predict")
 
 
 def batch_size_of(batch: Any, y: Any) -> int:
