@@ -8,8 +8,8 @@
 
 Tensors are `gradkit.torch.Tensor`s: gradkit Tensors (every gradkit function takes them)
 with PyTorch's methods, dtypes (`torch.float32`), devices and printing. The graph, the ops
-and the gradients are gradkit's. `torch.nn`, `torch.optim`, `torch.utils`, `torch.save` and
-`torch.load` load on first use. A PyTorch name gradkit lacks raises an AttributeError that
+and the gradients are gradkit's. `torch.nn`, `torch.optim`, `torch.utils`, `torch.amp`, `torch.save`
+and `torch.load` load on first use. A PyTorch name gradkit lacks raises an AttributeError that
 names the gradkit way. How the dialects meet and what differs: docs/torch.md.
 """
 
@@ -301,6 +301,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "utils": ("utils", None),
     "save": ("serialization", "save"),
     "load": ("serialization", "load"),
+    "amp": ("amp", None),
+    "autocast": ("amp", "autocast"),
 }
 
 

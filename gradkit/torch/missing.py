@@ -29,7 +29,6 @@ HINTS: dict[str, str] = {
     **dict.fromkeys(("fft", "stft", "istft"), "use NumPy's np.fft on t.numpy()"),
     **dict.fromkeys(("cumprod", "cummax", "cummin", "histc", "histogram", "bucketize",
                      "searchsorted", "cdist", "kron", "cross", "trapz", "diff"), _NUMPY),
-    "amp": "use gk.autocast(dtype='float16') and gk.GradScaler",
     "autocast": "use gk.autocast(dtype='float16' | 'bfloat16')",
     "distributed": "use gk.distributed (data-parallel training over MPI)",
     "distributions": "sample with torch.normal / torch.rand / torch.multinomial, or NumPy",
