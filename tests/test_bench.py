@@ -72,6 +72,9 @@ def test_bench_quick_training_inference_and_gemm_sections(tmp_path, capsys):
     table = capsys.readouterr().out
     assert "## GEMM ceilings" in table and "gradkit's GEMM:" in table
     assert "## Wide net 784-64-64-10" in table and "batch 1, µs per call" in table
+    targets_table = table[table.index("## Targets"):]
+    assert "(smoke run)" in targets_table and "| met |" not in targets_table.replace(
+        "| issue | target | value | goal | met |", "")  # a smoke run says no target is met
 
 
 @pytest.mark.skipif(not HAVE_PEERS, reason="jax and keras are not installed")
