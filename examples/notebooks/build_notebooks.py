@@ -977,8 +977,8 @@ two styles mix freely (the last parts show how).
 | `import torch` | `import gradkit.torch as torch` |
 | `import torch.nn as nn` | `import gradkit.torch.nn as nn` |
 | `import torch.nn.functional as F` | `import gradkit.torch.nn.functional as F` |
-| `from torch.utils.data import DataLoader, TensorDataset` | `from gradkit.torch.utils.data import DataLoader, TensorDataset` |
-| `from sklearn.datasets import make_classification` | `from gradkit.datasets import make_classification` |"""),
+| `from torch.utils.data import ...` | `from gradkit.torch.utils.data import ...` |
+| `from sklearn.datasets import ...` | `from gradkit.datasets import ...` |"""),
     ("code", SETUP),
     ("code", '''import gradkit.torch as torch                  # was: import torch
 import gradkit.torch.nn as nn                  # was: import torch.nn as nn
@@ -1110,7 +1110,7 @@ same points for the same `random_state`) go into a `TensorDataset`, `random_spli
 points for validation, and `DataLoader`s shuffle and batch them. A small `nn.Sequential`
 learns them with `nn.CrossEntropyLoss` and Adam; the validation accuracy counts the
 predictions of `torch.max(out, 1)`."""),
-    ("code", '''from gradkit.datasets import make_classification  # was: from sklearn.datasets import ...
+    ("code", '''from gradkit.datasets import make_classification  # was: from sklearn.datasets
 
 torch.manual_seed(0)
 X, Y = make_classification(n_samples=400, n_features=2, n_redundant=0, n_informative=2,
