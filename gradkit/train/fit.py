@@ -255,9 +255,7 @@ def predict(model: Module, x: Any, batch_size: int = 256, verbose: int = 0,
             callbacks: list | None = None) -> Any:
     """The model's outputs for x as NumPy array(s) (see `Module.predict`)."""
     batch_size = _check_int(batch_size, "batch_size", 1)
-    cfg = model.__dict__.get("_train_config")
-    mixed = cfg is not None and cfg.autocast_dtype is not None  # autocast: the steps' path
-    fast = None if mixed else predict_fast.predict(model, x, batch_size, verbose, callbacks)
+    fast = predict_fast.predict(model, x, batch_size, verbose, callbacks)
     if fast is not None:
         return fast
     loader = inputs.predict_loader(x, batch_size, model_device(model))

@@ -4,9 +4,10 @@
 module tree twice to set eval mode; for one small batch that costs more than the forward.
 `predict` here gives the same result directly when nothing of that is needed: a float32
 NumPy array (or a Tensor of one) on the CPU, no callbacks, no progress bar, a model on the
-CPU that neither overrides `predict_step` nor compiles it. The batches are the same
-read-only views the loader makes, the model runs in eval mode under no_grad (each module's
-mode restored afterwards), and the outputs are concatenated as `fit.predict` does.
+CPU that neither overrides `predict_step` nor compiles it nor asks for mixed precision. The
+batches are the same read-only views the loader makes, the model runs in eval mode under
+no_grad (each module's mode restored afterwards), and the outputs are concatenated as
+`fit.predict` does.
 Anything else: None, and `fit.predict` takes its normal path.
 """
 
@@ -63,8 +64,9 @@ def _applies(model: Module, arr: Any, verbose: int, callbacks: Any,
     if arr.ndim == 0 or not len(arr) or overrides(model, "predict_step"):
         return False
     cfg = model.__dict__.get("_train_config")
-    if cfg is not None and getattr(cfg, "jit_compile", False):
-        return False
+    if cfg is not None and (getattr(cfg, "jit_compile", False)
+                            or getattr(cfg, "autocast_dtype", None) is not None):
+        return False  # compiled or mixed-precision steps: fit.predict's path
     return all(type(p._data) is np.ndarray for m in mods for p in m._parameters.values()
                if p is not None)
 

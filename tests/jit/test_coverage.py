@@ -14,7 +14,7 @@ from gradkit import nn
 from gradkit.jit import CompileWarning, TraceError
 from gradkit.jit import compile as jit_compile
 
-from .helpers import OPTIMIZERS
+from .helpers import OPTIMIZERS, step_fn
 from .zoo import ZOO, RecurrentNet, Spec, batches, run, same_model_state, same_optimizer_state
 
 
@@ -63,12 +63,7 @@ def _bad_labels_after_batchnorm(compiled: bool):
     opt = gk.optim.SGD(model.parameters(), lr=0.1)
     loss_fn = nn.CrossEntropyLoss()
 
-    def step(x, y):
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
+    step = step_fn(model, opt, loss_fn)
 
     f = jit_compile(step) if compiled else step
     data = batches(spec, 3, 8)

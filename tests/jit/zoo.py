@@ -12,7 +12,7 @@ import gradkit as gk
 from gradkit import nn
 from gradkit.jit import compile as jit_compile
 
-from .helpers import OPTIMIZERS
+from .helpers import OPTIMIZERS, step_fn
 
 
 class RecurrentNet(nn.Module):
@@ -101,12 +101,7 @@ def run(make, opt_name: str, data: list, compiled: bool, seed: int = 1, evaluate
     opt = OPTIMIZERS[opt_name](model.parameters())
     loss_fn = nn.CrossEntropyLoss()
 
-    def step(x, y):
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
+    step = step_fn(model, opt, loss_fn)
 
     def predict(x):
         with gk.no_grad():
