@@ -1,10 +1,12 @@
 """The CPU GEMM seam (gradkit/backend/gemm.py): NumPy by default with NumPy's numbers, the
 choice from GRADKIT_GEMM / config / the cached probe, and the ops going through it."""
 
+import itertools
 import json
 import os
 import subprocess
 import sys
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -189,3 +191,38 @@ def test_env_variable_in_a_fresh_process():
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=env, cwd=ROOT, check=True)
     assert res.stdout.split() == ["numpy", "GRADKIT_GEMM"]
+
+
+def test_numpy_only_says_which_products_never_reach_a_library():
+    small = np.ones((16, 2), np.float32)
+    big = np.ones((128, 784), np.float32)
+    w = np.ones((512, 784), np.float32)
+    for f in (gemm._library_matmul, gemm._first_matmul):
+        assert gemm.numpy_only(f, small, small.T)  # below MIN_FLOPS
+        assert not gemm.numpy_only(f, big, w.T)  # a library's when one is chosen
+        assert gemm.numpy_only(f, big.astype(np.int64), w.T.astype(np.int64))
+    assert gemm.numpy_only(gemm._numpy_matmul, big, w.T)
+    assert not gemm.numpy_only(np.matmul, small, small.T)  # not a seam function
+
+
+def test_probe_times_each_library_in_blocks_of_calls():
+    """A library's first call after another's pays that one's spinning threads (Intel
+    OpenMP), so `compare` alternates blocks of calls, never single ones."""
+    order = []
+    real = np.matmul
+
+    def lib(a, b, out):
+        order.append("lib")
+        real(a, b, out=out)
+
+    def spy(a, b, out=None):
+        order.append("numpy")
+        return real(a, b, out=out)
+
+    shapes = [("s", 32, 32, 32, False, False)]
+    with mock.patch.object(np, "matmul", spy):
+        r = gemm_probe.compare(lib, shapes, np.float32, rounds=4, block=3)
+    timed = order[2:-2]  # after the warm-up pair, before the error checks' pair
+    runs = [len(list(g)) for _, g in itertools.groupby(timed)]
+    assert sum(runs) == 2 * 4 * 3 and min(runs) >= 3
+    assert r["speedup"] > 0 and r["error"] < 1e-5

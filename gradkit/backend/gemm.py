@@ -97,6 +97,17 @@ def _fits(a: np.ndarray, b: np.ndarray) -> bool:
             and 2 * m * n * k >= MIN_FLOPS)
 
 
+def numpy_only(f: Any, a: Any, b: Any) -> bool:
+    """Whether seam function `f` hands the product of NumPy arrays `a`, `b` to NumPy's
+    matmul whatever library is chosen later (the NumPy branch, a small product, an integer
+    dtype): a compiled plan then calls `np.matmul` itself, one Python frame less."""
+    if f not in (_numpy_matmul, _library_matmul, _first_matmul) or \
+            type(a) is not np.ndarray or type(b) is not np.ndarray:
+        return False
+    return f is _numpy_matmul or a.dtype.kind != "f" or not (
+        2 <= a.ndim <= 3 and 2 <= b.ndim <= 3 and _fits(a, b))
+
+
 def _out(out: Any, shape: tuple, dtype: Any, a: np.ndarray, b: np.ndarray) -> Any:
     """A result array for the library (None: this `out` needs NumPy)."""
     if out is None:

@@ -221,7 +221,7 @@ def _gomp_loaded() -> bool:
 def _mkl(name: str) -> Library:
     path = _mkl_path()
     if path is None:
-        raise LibraryError("gemm: mkl needs Intel MKL (pip install mkl)")
+        raise LibraryError("gemm: mkl needs Intel MKL (pip install 'gradkit[mkl]')")
     try:
         dll = ctypes.CDLL(path)
     except OSError as exc:

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from .blocks import blockwise
 from .devices import cupy_module, xp_of
 
 Array = Any  # a NumPy or CuPy array
@@ -286,24 +287,29 @@ def adam_update_(w: Array, g: Array, m: Array, v: Array, *, lr: float, beta1: fl
         _adam_kernel(w, g, m, v, max_v, (1 - beta1, 1 - beta2, beta2, bc2, eps, step_size,
                                          -1.0 if maximize else 1.0, coupled, decay))
         return
-    if decay != 1.0:
-        w *= decay
-    d = grad_term(w, g, coupled, maximize)[0]
-    tmp = xp.subtract(d, m)  # m.lerp_(d, 1 - beta1)
-    tmp *= 1 - beta1
-    m += tmp
-    xp.multiply(d, 1 - beta2, out=tmp)  # v = beta2 * v + (1 - beta2) * d * d
-    tmp *= d
-    v *= beta2
-    v += tmp
-    if max_v is not None:
-        v = xp.maximum(max_v, v, out=max_v)
-    xp.sqrt(v, out=tmp)
-    tmp /= bc2
-    tmp += eps
-    xp.divide(m, tmp, out=tmp)
-    tmp *= step_size
-    w -= tmp
+
+    def chain(w: Array, g: Array, m: Array, v: Array, *rest: Array) -> None:
+        max_v, tmp = rest if len(rest) == 2 else (None, rest[0])
+        if decay != 1.0:
+            w *= decay
+        d = grad_term(w, g, coupled, maximize)[0]
+        xp.subtract(d, m, out=tmp)  # m.lerp_(d, 1 - beta1)
+        tmp *= 1 - beta1
+        m += tmp
+        xp.multiply(d, 1 - beta2, out=tmp)  # v = beta2 * v + (1 - beta2) * d * d
+        tmp *= d
+        v *= beta2
+        v += tmp
+        if max_v is not None:
+            v = xp.maximum(max_v, v, out=max_v)
+        xp.sqrt(v, out=tmp)
+        tmp /= bc2
+        tmp += eps
+        xp.divide(m, tmp, out=tmp)
+        tmp *= step_size
+        w -= tmp
+
+    blockwise(chain, (w, g, m, v) if max_v is None else (w, g, m, v, max_v), scratch=1)
 
 
 def _adam_kernel(w, g, m, v, max_v, scalars: tuple) -> None:  # pragma: no cover - needs a GPU

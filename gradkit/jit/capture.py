@@ -3,7 +3,7 @@
 `discover` looks for modules, optimizers and tensors in the function's arguments, its
 closure, the globals it names (and those of the plain functions it calls, two levels deep)
 and anything passed as `state=`. Their arrays are the plan's state buffers: parameters and
-module buffers (`.data`), gradients (`.grad`), optimizer state arrays and scratch arrays;
+module buffers (`.data`), gradients (`.grad`), optimizer state arrays;
 Python numbers in optimizer state (`step`), each group's `lr` and the optimizer's own
 number attributes (Keras's `iterations`) become scalar inputs.
 `enter` swaps them for tracers before a trace; `leave` puts plain arrays back and says, as
@@ -185,8 +185,7 @@ def enter(cap: Captured, rec: Recorder) -> Swap:
             swap.grads.append((t, None, None))
     for opt in cap.optimizers:
         swap.state_keys.append((opt, len(opt.state), [sorted(s) for s in opt.state.values()]))
-        containers: list[dict[Any, Any]] = [*opt.state.values(), opt._scratch]
-        for st in containers:
+        for st in opt.state.values():
             for k, v in list(st.items()):
                 if isinstance(v, np.ndarray):
                     swap.items.append((st, k, v))

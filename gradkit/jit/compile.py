@@ -272,7 +272,8 @@ def _make_plan(rec: Recorder, cells: list, inputs: list, writes: list, bumps: li
     live |= _arrays([c.exit._data for c in cells if isinstance(c.exit, Tensor)], set())
     live |= _arrays(refs, set())
     external = live | rec.input_roots | _arrays([c.entry for c in cells], set())
-    kept = live_entries(fold_constants(rec.entries), live)
+    own = set(rec.buffers) - external
+    kept = live_entries(fold_constants(rec.entries, own), live)
     kept, fused = fuse_guards(kept, external)
     used: set[int] = set()
     for e in kept:

@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..backend import gemm
 from ..tensor_base import WRITES, version_counter
 from .fuse import Expr
 from .hoist import writes
@@ -154,6 +155,10 @@ class _Source:
         return done
 
     def call(self, f: Any, args: list, kwargs: dict) -> str:
+        if len(args) == 2 and kwargs.keys() <= {"out"} and gemm.numpy_only(f, *args) \
+                and type(kwargs.get("out", args[0])) is np.ndarray:
+            f = np.matmul  # what the seam would call: one Python frame less
+            kwargs = {"out": (kwargs["out"],)} if kwargs else kwargs
         if isinstance(f, np.ufunc):
             args = self._strong(f, args, kwargs)
         parts = [a.name if type(a) is _Box else self.name(a) for a in args]
@@ -188,22 +193,43 @@ def _arrays(values: Any, into: set[int]) -> set[int]:
 _SHAPE_ONLY = (np.ones_like, np.zeros_like, np.full_like, np.empty_like)
 
 
-def fold_constants(entries: list[tuple]) -> list[tuple]:
+def fold_constants(entries: list[tuple], own: set[int] | frozenset = frozenset()) -> list[tuple]:
     """Drop the entries that make the same values on every replay: arrays made from a shape
-    (`ones_like`, a filled `np.zeros`) that no other entry writes keep their traced values."""
+    (`ones_like`, a filled `np.zeros`) that no other entry writes keep their traced values,
+    and so does an element-wise ufunc of such constants and Python numbers (the backward
+    seed times a mean's 1/n). `own`: the roots of the plan's buffers that only entries
+    write (not inputs, not state): the only arrays a ufunc's constancy is judged on."""
     writers: dict[int, int] = {}
     for e in entries:
         for key in writes(e):
             writers[key] = writers.get(key, 0) + 1
+    frozen: set[int] = set()  # roots whose every write was folded
+
+    def fixed(a: Any) -> bool:
+        if isinstance(a, np.ndarray):
+            key = id(root(a))
+            return key in own and (key in frozen or key not in writers)
+        return type(a) in (int, float, bool)
 
     def constant(e: tuple) -> bool:
         if e[0] == "assign" and any(e[2] is f for f in _SHAPE_ONLY):
             return all(writers[k] == 1 for k in _arrays(e[1], set()))
         if e[0] == "call" and e[1] is np.ndarray.fill and type(e[2][1]) is not Ref:
             return writers[id(root(e[2][0]))] == 1
+        if e[0] == "call" and type(e[1]) is np.ufunc and e[3].keys() == {"out"}:
+            out = e[3]["out"]
+            out = out[0] if type(out) is tuple and len(out) == 1 else out
+            return isinstance(out, np.ndarray) and root(out) is out and \
+                id(out) in own and writers.get(id(out)) == 1 and all(map(fixed, e[2]))
         return False
 
-    return [e for e in entries if not constant(e)]
+    kept = []
+    for e in entries:
+        if constant(e):
+            frozen.update(writes(e))
+        else:
+            kept.append(e)
+    return kept
 
 
 def live_entries(entries: list[tuple], live: set[int]) -> list[tuple]:

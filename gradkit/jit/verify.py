@@ -40,7 +40,7 @@ class Snapshot:
         self.tensors = [(t, t._data, np.array(t._data), t.grad) for t in cap.tensors]
         self.items = []
         for opt in cap.optimizers:
-            for st in [*opt.state.values(), opt._scratch]:
+            for st in opt.state.values():
                 for k, v in st.items():
                     self.items.append((st, k, v, np.array(v) if isinstance(v, np.ndarray)
                                        else v))

@@ -80,7 +80,7 @@ class Optimizer(_GkOptimizer):
             self._schedule = schedules.InverseTimeDecay(float(learning_rate), 1, float(decay))
         self.defaults = {"lr": float(learning_rate), "weight_decay": float(weight_decay or 0.0),
                          **self._OPTIONS, **options}
-        self._scratch, self.state, self.param_groups = {}, {}, []
+        self.state, self.param_groups = {}, []
         self.iterations = 0
         self.name = name or to_snake_case(type(self).__name__)
         self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, \

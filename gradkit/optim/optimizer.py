@@ -27,7 +27,6 @@ from ..tensor import Tensor
 from ..tensor_base import bump_version
 
 _SCHEDULER_KEYS = ("initial_lr",)  # group keys that lr schedulers add
-_SCRATCH_MIN_SIZE = 4096  # parameters at least this big get a scratch array for updates
 
 
 def check_real(owner: str, name: str, value: Any) -> None:
@@ -66,7 +65,6 @@ class Optimizer:
                 f"(parameter groups), got a single {type(params).__name__}; wrap it in a list"
             )
         self.defaults = dict(defaults)
-        self._scratch: dict[Tensor, Any] = {}  # per-parameter temporaries (not state)
         self.state: dict[Tensor, dict[str, Any]] = {}
         self.param_groups: list[dict[str, Any]] = []
         groups = list(params)
@@ -204,17 +202,6 @@ class Optimizer:
     def _keeps_state(self, opts: dict[str, Any]) -> bool:
         """Whether parameters under these options keep state (plain SGD keeps none)."""
         return True
-
-    def _scaled(self, p: Tensor, a, factor: float):
-        """`a * factor`, written into a scratch array kept for `p` (not part of the state),
-        so that an update allocates nothing. Valid until the next call for `p`."""
-        if a.size < _SCRATCH_MIN_SIZE:  # a small temporary costs less than the bookkeeping
-            return a * factor
-        buf = self._scratch.get(p)
-        if buf is None or buf.shape != a.shape or buf.dtype != a.dtype \
-                or type(buf) is not type(a):
-            buf = self._scratch[p] = xp_of(a).empty_like(a)
-        return xp_of(a).multiply(a, factor, out=buf)
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         """The buffers of `p` before its first update (lazily, on `p`'s device and dtype)."""

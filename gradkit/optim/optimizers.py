@@ -15,6 +15,7 @@ from typing import Any
 
 from ..backend import kernels as ck
 from ..backend.devices import xp_of
+from ..backend.updates import sgd_update_
 from ..tensor import Tensor
 from .optimizer import Optimizer, check_real, check_unit_interval
 
@@ -46,27 +47,14 @@ class SGD(Optimizer):
 
     def _update(self, p: Tensor, g: Any, state: dict[str, Any], opts: dict[str, Any],
                 fresh: bool) -> None:
-        lr, momentum, d = opts["lr"], opts["momentum"], g
+        momentum, buf, first = opts["momentum"], None, False
         if momentum != 0:
             buf = state.get("momentum_buffer")
             if buf is None:  # the first gradient, as PyTorch starts it
-                buf = state["momentum_buffer"] = d if fresh else d.copy()
-            else:
-                buf *= momentum
-                dampening = opts["dampening"]
-                buf += d * (1 - dampening) if dampening else d
-            if opts["nesterov"]:  # d + momentum * buf
-                n = buf * momentum
-                n += d
-                d, fresh = n, True
-            else:
-                d, fresh = buf, False
-        w = p._data
-        if fresh:
-            d *= lr
-            w -= d
-        else:
-            w -= self._scaled(p, d, lr)
+                buf = state["momentum_buffer"] = g if fresh else g.copy()
+                first = True
+        sgd_update_(p._data, g, buf, lr=opts["lr"], momentum=momentum,
+                       dampening=opts["dampening"], nesterov=opts["nesterov"], first=first)
 
 
 class Adam(Optimizer):

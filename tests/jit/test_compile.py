@@ -239,3 +239,20 @@ def test_a_compiled_function_called_inside_another_is_traced_into_it():
     assert outer.plans and outer.plans[0].fallbacks == 0
     for p, q in zip(model.parameters(), model2.parameters()):
         assert p.data.tobytes() == q.data.tobytes()
+
+
+def test_plan_folds_constants_and_calls_numpy_matmul_directly():
+    """The lessons' 2-10-2 step: the backward seed times the mean's 1/n is folded (made once,
+    at the trace), and every matrix product of these small shapes is `np.matmul` itself
+    (the seam would hand them to NumPy whatever library it chose)."""
+    _, _, _, f = train("tanh_2_10_2", "sgd", compiled=True)
+    plan = f.plans[0]
+    ns = plan.run.__globals__
+    calls = [line.strip() for line in plan.source.splitlines()[1:]]
+    called = [ns.get(c.split("(")[0]) for c in calls if "(" in c and "=" not in c.split("(")[0]]
+    assert called.count(np.matmul) == 5  # 2 forward, 3 backward
+    assert not any(getattr(c, "__module__", "") == "gradkit.backend.gemm" for c in called)
+    consts = [c for c in calls if c.startswith("multiply(")
+              and all(type(ns.get(a.strip(" )"))) is np.ndarray and ns[a.strip(" )")].ndim == 0
+                      for a in c[len("multiply("):].split(",")[:2])]
+    assert consts == []  # no product of two constants is left to run on every call
