@@ -77,8 +77,8 @@ def test_blockwise_threads_after_fork(monkeypatch):
                          [(0.0, 0.0, False), (0.9, 0.0, False), (0.9, 0.25, False),
                           (0.9, 0.0, True)])
 @pytest.mark.parametrize("first", [False, True])
-def test_sgd_update_is_the_whole_array_rule(momentum, dampening, nesterov, first):
-    n = 3 * (blocks.BLOCK_BYTES // 4) + 11
+@pytest.mark.parametrize("n", [20, 3 * (blocks.BLOCK_BYTES // 4) + 11])  # at once, blocks
+def test_sgd_update_is_the_whole_array_rule(momentum, dampening, nesterov, first, n):
     w, d, buf = _arrays(n, seed=1)
     if first:
         buf = d.copy()

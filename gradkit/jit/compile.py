@@ -26,6 +26,7 @@ from ..grad_mode import GRAD_MODE
 from ..tensor import Tensor
 from . import capture
 from .fuse import fuse_guards, local_results
+from .merge import merge_runs
 from .patches import patched
 from .plan import GuardFailed, Retrace, _arrays, build_replay, fold_constants, live_entries
 from .recorder import Recorder, Ref
@@ -274,6 +275,7 @@ def _make_plan(rec: Recorder, cells: list, inputs: list, writes: list, bumps: li
     external = live | rec.input_roots | _arrays([c.entry for c in cells], set())
     own = set(rec.buffers) - external
     kept = live_entries(fold_constants(rec.entries, own), live)
+    kept = merge_runs(kept, cells, refs, set(rec.buffers) - rec.input_roots)
     kept, fused = fuse_guards(kept, external)
     used: set[int] = set()
     for e in kept:

@@ -195,7 +195,8 @@ _SHAPE_ONLY = (np.ones_like, np.zeros_like, np.full_like, np.empty_like)
 
 def fold_constants(entries: list[tuple], own: set[int] | frozenset = frozenset()) -> list[tuple]:
     """Drop the entries that make the same values on every replay: arrays made from a shape
-    (`ones_like`, a filled `np.zeros`) that no other entry writes keep their traced values,
+    (`ones_like`, a filled `np.zeros`) that no other entry writes keep their traced values
+    (an `empty_like`'s, a scratch array's, are never made again: they have none),
     and so does an element-wise ufunc of such constants and Python numbers (the backward
     seed times a mean's 1/n). `own`: the roots of the plan's buffers that only entries
     write (not inputs, not state): the only arrays a ufunc's constancy is judged on."""
@@ -212,6 +213,8 @@ def fold_constants(entries: list[tuple], own: set[int] | frozenset = frozenset()
         return type(a) in (int, float, bool)
 
     def constant(e: tuple) -> bool:
+        if e[0] == "assign" and e[2] is np.empty_like:  # no values to make again
+            return True
         if e[0] == "assign" and any(e[2] is f for f in _SHAPE_ONLY):
             return all(writers[k] == 1 for k in _arrays(e[1], set()))
         if e[0] == "call" and e[1] is np.ndarray.fill and type(e[2][1]) is not Ref:

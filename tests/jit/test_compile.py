@@ -256,3 +256,27 @@ def test_plan_folds_constants_and_calls_numpy_matmul_directly():
               and all(type(ns.get(a.strip(" )"))) is np.ndarray and ns[a.strip(" )")].ndim == 0
                       for a in c[len("multiply("):].split(",")[:2])]
     assert consts == []  # no product of two constants is left to run on every call
+
+
+@pytest.mark.parametrize("opt_name,calls", [("sgd", 2), ("momentum", 4)])
+def test_the_update_of_every_parameter_is_one_run_of_calls(opt_name, calls):
+    """jit/merge.py: the optimizer's per-parameter update becomes one call per op on flat
+    arrays (the parameters are views of one array), and the numbers stay eager's."""
+    eager = train("tanh_2_10_2", opt_name, compiled=False)
+    compiled = train("tanh_2_10_2", opt_name, compiled=True)
+    assert compiled[2] == eager[2]
+    same_state(eager, compiled)
+    plan = compiled[3].plans[0]
+    flat = [line for line in plan.source.splitlines() if "[52]" in line or "(52," in line]
+    ns = plan.run.__globals__
+    sizes = {ns[k].size for line in plan.source.splitlines()[1:] for k in
+             line.replace("(", " ").replace(",", " ").replace(")", " ").split()
+             if k in ns and isinstance(ns[k], np.ndarray) and ns[k].ndim == 1}
+    assert 52 in sizes, flat  # 2*10 + 10 + 10*2 + 2 parameters side by side
+    update = [line.strip().split("(")[0] for line in plan.source.splitlines()
+              if any(isinstance(ns.get(k), np.ndarray) and ns[k].size == 52 for k in
+                     line.replace("(", " ").replace(",", " ").replace(")", " ").split())]
+    assert len(update) == calls
+    model = compiled[0]
+    base = {id(p.data.base) for p in model.parameters()}
+    assert len(base) == 1 and None not in base  # views of one flat array

@@ -40,7 +40,10 @@ def test_the_plan_of_the_lessons_network_is_drawn_with_its_parameters_and_checks
     assert sorted(parents[p].kind for p in first.parents) == ["input", "param"]
     updates = [n for n in g.nodes if n.lines[0] == "subtract" and any(
         parents[p].kind == "param" for p in n.parents)]
-    assert len(updates) >= 4  # SGD's in-place update of each parameter
+    # SGD's in-place update of every parameter, merged into one call (jit/merge.py)
+    assert len(updates) == 1 and updates[0].lines[1] == "(52,)"
+    assert sorted(parents[p].lines[0].split()[0] for p in updates[0].parents
+                  if parents[p].kind == "param") == params
 
 
 def test_the_plan_is_written_as_svg_dot_and_png(tmp_path):
