@@ -26,7 +26,7 @@ from ..grad_mode import GRAD_MODE
 from ..tensor import Tensor
 from . import capture
 from .fuse import fuse_guards, local_results
-from .merge import merge_runs
+from .merge import merge_runs, replace_arrays
 from .patches import patched
 from .plan import GuardFailed, Retrace, _arrays, build_replay, fold_constants, live_entries
 from .recorder import Recorder, Ref
@@ -81,17 +81,6 @@ def _walk(x: Any, leaves: list) -> Any:
     if type(x) is dict:
         return (dict, tuple([(k, _walk(v, leaves)) for k, v in x.items()]))
     return ("id", id(x))
-
-
-def _fill(x: Any, subs: dict[int, Any]) -> Any:
-    """`x` with the arrays in `subs` (by id) replaced (tensors are swapped in place)."""
-    if isinstance(x, np.ndarray):
-        return subs.get(id(x), x)
-    if type(x) is tuple or type(x) is list:
-        return type(x)(_fill(v, subs) for v in x)
-    if type(x) is dict:
-        return {k: _fill(v, subs) for k, v in x.items()}
-    return x
 
 
 def _outputs(x: Any, rec: Recorder, refs: list, now: list) -> Any:
@@ -239,7 +228,7 @@ class CompiledFunction:
         try:
             _ACTIVE[0] = rec
             with patched():
-                result = self.fn(*_fill(args, subs), **_fill(kwargs, subs))
+                result = self.fn(*replace_arrays(args, subs), **replace_arrays(kwargs, subs))
             template = _outputs(result, rec, refs, now)
         finally:
             _ACTIVE[0] = None

@@ -33,17 +33,17 @@ class Expr:
         self.f, self.args, self.kwargs = f, args, kwargs
 
 
-def _refs(values: Any, into: dict[int, set[int]]) -> None:
-    """root id -> ids of the arrays (the root or its views) that name it."""
+def views(values: Any, into: dict[int, dict[int, np.ndarray]]) -> None:
+    """root id -> {id: array} of every array (the root or a view of it) in `values`."""
     for v in values:
         if isinstance(v, np.ndarray):
-            into.setdefault(id(root(v)), set()).add(id(v))
+            into.setdefault(id(root(v)), {})[id(v)] = v
         elif type(v) is tuple or type(v) is list:
-            _refs(v, into)
+            views(v, into)
         elif type(v) is dict:
-            _refs(list(v.values()), into)
+            views(list(v.values()), into)
         elif type(v) is Expr:
-            _refs([v.args, v.kwargs], into)
+            views([v.args, v.kwargs], into)
 
 
 def _producer(e: tuple, buf: np.ndarray) -> bool:
@@ -119,15 +119,15 @@ def _has_expr(e: tuple) -> bool:
 def local_results(entries: list[tuple], external: set[int]) -> set[int]:
     """The ids of the buffers that the replay may bind to the result of the one entry that
     makes them ("assign" entries), instead of copying into them."""
-    names: dict[int, set[int]] = {}
+    names: dict[int, dict[int, np.ndarray]] = {}
     writers: dict[int, int] = {}
     for e in entries:
         if e[0] == "call":
-            _refs([e[2], e[3], e[4]], names)
+            views([e[2], e[3], e[4]], names)
         elif e[0] == "assign":
-            _refs([e[1], e[3], e[4]], names)
+            views([e[1], e[3], e[4]], names)
         elif e[0] == "guard" and e[1] != "scalar":
-            _refs([e[2]], names)
+            views([e[2]], names)
         for r in writes(e):
             writers[r] = writers.get(r, 0) + 1
     found = set()
@@ -137,6 +137,6 @@ def local_results(entries: list[tuple], external: set[int]) -> set[int]:
         buf = e[1][0]
         key = id(buf)
         if root(buf) is buf and key not in external and writers.get(key) == 1 and \
-                names.get(key) == {key} and buf.nbytes <= _LOCAL_BYTES:
+                names.get(key, {}).keys() == {key} and buf.nbytes <= _LOCAL_BYTES:
             found.add(key)
     return found

@@ -18,11 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from .fuse import Expr
+from .fuse import views
 from .hoist import writes
 from .plan import Cell
 from .recorder import Ref
-from .tracer import root
 
 MAX_RUN = 8  # entries a run may hold (an optimizer's update of one parameter)
 
@@ -108,26 +107,14 @@ def _start(a: np.ndarray) -> int:
     return int(a.__array_interface__["data"][0])
 
 
-def _views(values: Any, into: dict[int, dict[int, np.ndarray]]) -> None:
-    """root id -> {id: array} of every array (the root or a view of it) in `values`."""
-    for v in values:
-        if isinstance(v, np.ndarray):
-            into.setdefault(id(root(v)), {})[id(v)] = v
-        elif type(v) is tuple or type(v) is list:
-            _views(v, into)
-        elif type(v) is dict:
-            _views(list(v.values()), into)
-        elif type(v) is Expr:
-            _views([v.args, v.kwargs], into)
-
-
-def _swap(v: Any, moved: dict[int, np.ndarray]) -> Any:
+def replace_arrays(v: Any, moved: dict[int, Any]) -> Any:
+    """`v` with the arrays in `moved` (by id) replaced, through tuples, lists and dicts."""
     if isinstance(v, np.ndarray):
         return moved.get(id(v), v)
     if type(v) is tuple or type(v) is list:
-        return type(v)(_swap(x, moved) for x in v)
+        return type(v)(replace_arrays(x, moved) for x in v)
     if type(v) is dict:
-        return {k: _swap(x, moved) for k, x in v.items()}
+        return {k: replace_arrays(x, moved) for k, x in v.items()}
     return v
 
 
@@ -135,9 +122,9 @@ def _names(entries: list[tuple], cells: list[Cell], outputs: list,
            ) -> dict[int, dict[int, np.ndarray]]:
     names: dict[int, dict[int, np.ndarray]] = {}
     for e in entries:
-        _views(list(e[1:]), names)
-    _views([[c.entry, c.exit, getattr(c.exit, "_data", None)] for c in cells], names)
-    _views(outputs, names)
+        views(list(e[1:]), names)
+    views([[c.entry, c.exit, getattr(c.exit, "_data", None)] for c in cells], names)
+    views(outputs, names)
     return names
 
 
@@ -182,7 +169,7 @@ def merge_runs(entries: list[tuple], cells: list[Cell], outputs: list,
             out.append(("call", e[1], args, {"out": (o,)}, [o]))
         i += n * len(runs)
     if moved:
-        out = [_swap(e, moved) for e in out]
+        out = [replace_arrays(e, moved) for e in out]
         _follow(cells, outputs, moved)
     return out
 
@@ -194,10 +181,10 @@ def _out(e: tuple) -> np.ndarray:
 
 def _follow(cells: list[Cell], outputs: list, moved: dict[int, np.ndarray]) -> None:
     for i, c in enumerate(cells):
-        entry, exit_ = _swap(c.entry, moved), c.exit
+        entry, exit_ = replace_arrays(c.entry, moved), c.exit
         if isinstance(exit_, np.ndarray):
-            exit_ = _swap(exit_, moved)
+            exit_ = replace_arrays(exit_, moved)
         elif hasattr(exit_, "_data") and id(exit_._data) in moved:
             exit_._data = moved[id(exit_._data)]  # the tensor bound as `.grad` after a call
         cells[i] = c._replace(entry=entry, exit=exit_)
-    outputs[:] = [_swap(o, moved) for o in outputs]
+    outputs[:] = [replace_arrays(o, moved) for o in outputs]
