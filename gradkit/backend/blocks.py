@@ -8,8 +8,8 @@ cache. `blockwise` calls the same chain on consecutive blocks of `BLOCK_BYTES` i
 each block stays in the L2 cache from the first op to the last, the results are bitwise
 the same (element-wise ops, the same order per element), and a very large array is split
 between threads (NumPy releases the GIL inside its loops). Measured on a 2-core Xeon
-(AVX-512, 2 MiB L2 a core), SGD with momentum: 1.5x faster on 400k parameters, 1.65x on
-4M with one thread, 1.9x with two (`python benchmarks/blocks.py`). Below `THREAD_MIN`
+(AVX-512, 2 MiB L2 a core), SGD with momentum and Adam: 1.4x faster on 400k parameters,
+1.5-1.6x on 4M, 1.9-2.2x on 8M (two threads) (`python benchmarks/blocks.py`). Below `THREAD_MIN`
 elements threads lose: each op of a block takes the GIL for its Python part. Anything
 else (small, non-contiguous or mixed-shape arrays, CuPy or traced arrays) gets one call on
 the whole arrays, with whole scratch arrays.
