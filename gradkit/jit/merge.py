@@ -37,8 +37,9 @@ def _signature(run: list[tuple], movable: set[int]) -> tuple | None:
             return None
         out = e[3]["out"]
         out = out[0] if type(out) is tuple and len(out) == 1 else out
-        if not isinstance(out, np.ndarray) or e[1].nout != 1:
-            return None
+        if not isinstance(out, np.ndarray) or e[1].nout != 1 or id(out) not in movable \
+                or not out.ndim:
+            return None  # each run writes buffers of its own
         parts: list[Any] = []
         for a in (*e[2], out):
             if isinstance(a, np.ndarray) and a.ndim and id(a) in movable:
