@@ -43,7 +43,7 @@ def test_bench_quick_runs_every_section_with_every_contender(tmp_path):
         assert section in saved, section
     assert saved["memory"]["gradkit"]["peak_mib"] > 0
     assert saved["import"]["gradkit"]["seconds"] > 0
-    assert len(saved["targets"]) == 14
+    assert len(saved["targets"]) == 21  # 14, and 7 for the compiled loop
     assert saved["command"].startswith("python -m benchmarks --quick")
 
 
@@ -125,3 +125,36 @@ def test_summarize_takes_the_median_over_runs(tmp_path):
     assert lines[0] == "| target | run 1 | run 2 | run 3 | median | goal | met |"
     assert lines[2] == "| speed | 1.2 | 0.9 | 1.05 | **1.05** | >= 1 | met |"
     assert lines[3] == "| memory | 0.7 | 0.5 | 0.65 | **0.65** | <= 0.6 | NOT met |"
+
+
+def test_the_compiled_contender_trains_and_infers_like_the_eager_loop():
+    import numpy as np
+
+    from benchmarks.suite.contenders import GradkitJit, GradkitLoop
+
+    rng = np.random.default_rng(0)
+    x = rng.random((96, 20), dtype=np.float32)
+    y = rng.integers(0, 4, 96)
+    trainers = [GradkitLoop([20, 16, 4]), GradkitJit([20, 16, 4])]
+    for t in trainers:
+        t.set_data(x, y, x[:40])
+        t.steps(3, 32)
+        t.epoch(32)
+    eager, jit = ([p.data for p in t.model.parameters()] for t in trainers)
+    for a, b in zip(eager, jit):
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(trainers[1].infer(16), trainers[0].infer(16), rtol=1e-5,
+                               atol=1e-6)
+    np.testing.assert_allclose(trainers[1].infer1(x[:1]), trainers[0].infer1(x[:1]),
+                               rtol=1e-5, atol=1e-6)
+    assert trainers[1].step.plans  # the step really was compiled
+
+
+def test_the_jit_targets_appear_when_the_compiled_loop_ran(tmp_path):
+    results = main(["--quick", "--sections", "mnist,tiny", "--contenders",
+                    "gradkit,gradkit jit,numpy", "--json", str(tmp_path / "r.json")])
+    names = {t["target"] for t in results["targets"]}
+    assert "MLP batch 128: gradkit jit / torch samples/s" in names
+    assert "2-10-2 Tanh, batch 16: jax.jit / gradkit jit time per step" in names
+    assert set(results["tiny"]) == {"gradkit", "gradkit jit", "numpy"}
+    assert results["mnist"][128]["gradkit jit"]["samples_per_s"] > 0

@@ -10,7 +10,9 @@ Tanh) between the Linear layers, softmax cross-entropy and SGD with momentum, an
 - `infer(batch_size)`: the outputs on the inference set, in batches, without gradients;
 - `infer1(row)`: the outputs for one sample (a (1, features) NumPy array), as a NumPy array.
 
-The peers (`jax.jit`, Keras 3 on JAX) are in `peers.py`.
+`GradkitJit` is the loop with its step compiled (`gk.compile`: traced once, replayed into
+the same buffers), the peer of `jax.jit`. The peers (`jax.jit`, Keras 3 on JAX) are in
+`peers.py`.
 """
 
 from __future__ import annotations
@@ -87,6 +89,30 @@ class GradkitLoop:
             return self.model(row).data
 
 
+class GradkitJit(GradkitLoop):
+    """The same loop with the step and the forward compiled (`gk.compile`)."""
+
+    name = "gradkit jit"
+
+    def __init__(self, sizes, act="relu", lr=LR, momentum=MOMENTUM, seed=0) -> None:
+        super().__init__(sizes, act, lr, momentum, seed)
+        self.step = gk.compile(super().step)  # type: ignore[method-assign]
+        self._forward = gk.compile(self._no_grad_forward)
+
+    def _no_grad_forward(self, xb):
+        with gk.no_grad():
+            return self.model(xb)
+
+    def infer(self, batch_size: int):
+        self.model.eval()
+        x = self.x_infer
+        return np.concatenate([self._forward(gk.from_numpy(x[i:i + batch_size])).data
+                               for i in range(0, len(x), batch_size)])
+
+    def infer1(self, row):
+        return self._forward(row).data
+
+
 class GradkitFit(GradkitLoop):
     """gradkit's high-level API: compile once, `fit(epochs=1)` per epoch, `predict`."""
 
@@ -120,5 +146,5 @@ def fit_available() -> str | None:
     return None
 
 
-CONTENDERS = {c.name: c for c in (GradkitLoop, GradkitFit, TorchLoop, JaxJit, KerasJax,
+CONTENDERS = {c.name: c for c in (GradkitLoop, GradkitFit, GradkitJit, TorchLoop, JaxJit, KerasJax,
                                    NumpyMLP)}

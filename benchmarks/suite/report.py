@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from . import measure
-from .targets import FIT, paired, targets
+from .targets import FIT, JIT, paired, targets
 
 __all__ = ["brief", "render", "targets"]
 PEERS = ("torch", "jax.jit", "keras (jax)", "numpy")
+JIT_PEERS = ("gradkit", "torch", "jax.jit", "numpy")  # the compiled loop's columns
 
 
 def brief(rows: dict, key: str) -> str:
@@ -58,17 +59,24 @@ def _training_rows(res: dict, label: str, rows: dict, names: list[str], workload
     c = (res.get("gemm") or {}).get("ceiling", {}).get(workload)
     cells = [label] + [_num(rows[n]["samples_per_s"]) if n in rows else "-" for n in names]
     cells += [_num(paired(rows, "gradkit", p, "samples_per_s")) for p in PEERS if p in names]
+    if JIT in names:
+        cells += [_num(paired(rows, JIT, p, "samples_per_s")) for p in JIT_PEERS
+                  if p in names]
     cells.append(_num(paired(rows, FIT, "gradkit", "samples_per_s")) if FIT in rows else "-")
-    g = rows.get("gradkit", {}).get("samples_per_s")
-    cells.append(f"{100 * g / c['limit_samples_per_s']:.0f}% ({c['library']})"
-                 if c and g else "-")
+    for who in ("gradkit", JIT) if JIT in names else ("gradkit",):
+        g = rows.get(who, {}).get("samples_per_s")
+        cells.append(f"{100 * g / c['limit_samples_per_s']:.0f}% ({c['library']})"
+                     if c and g else "-")
     return cells
 
 
 def _training(res: dict, names: list[str]) -> list[str]:
     head = (["batch"] + [f"{n}" for n in names]
             + [f"gradkit / {p}" for p in PEERS if p in names]
-            + ["fit / loop", "gradkit % of GEMM ceiling"])
+            + ([f"jit / {p}" for p in JIT_PEERS if p in names]
+               if JIT in names else [])
+            + ["fit / loop", "gradkit % of GEMM ceiling"]
+            + (["jit % of GEMM ceiling"] if JIT in names else []))
     parts = []
     if "mnist" in res:
         body = [_training_rows(res, str(bs), rows, names, f"mlp b{bs}")
@@ -93,20 +101,22 @@ def _training(res: dict, names: list[str]) -> list[str]:
 def _tiny(res: dict, names: list[str]) -> list[str]:
     t = res["tiny"]
     cols = [n for n in names if n in t]
+    pairs = [("gradkit", p) for p in PEERS if p in cols]
+    pairs += [(JIT, p) for p in JIT_PEERS if p in cols] if JIT in cols else []
     return ["", "## 2-10-2 Tanh network, batch 16, plain SGD: microseconds per training "
             f"step (median of {res['config']['tiny_repeats']} x {res['config']['tiny_steps']} "
             "steps)", "",
-            _table(cols + [f"{p} / gradkit" for p in PEERS if p in cols],
+            _table(cols + [f"{p} / {g}" for g, p in pairs],
                    [[_num(t[n]["us_per_step"]) for n in cols]
-                    + [_num(paired(t, p, "gradkit", "us_per_step")) for p in PEERS
-                       if p in cols]])]
+                    + [_num(paired(t, p, g, "us_per_step")) for g, p in pairs]])]
 
 
 def _inference(res: dict, names: list[str]) -> list[str]:
     inf = res["inference"]
     lat, thr = inf["latency"], inf["throughput"]
     cols = [n for n in names if n in lat]
-    label = {"gradkit": "gradkit model(x)", FIT: "gradkit predict"}
+    label = {"gradkit": "gradkit model(x)", FIT: "gradkit predict",
+             JIT: "gradkit jit model(x)"}
     body = [["batch 1, µs per call"] + [_num(lat[n]["us"]) for n in cols]
             + [_num(paired(lat, p, "gradkit", "us")) for p in PEERS if p in cols],
             [f"batch {inf['batch']}, samples/s"] + [_num(thr[n]["samples_per_s"]) for n in cols]

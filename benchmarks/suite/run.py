@@ -45,7 +45,7 @@ QUICK = dict(batch_sizes=(32, 128, 512), repeats=1, tiny_steps=20, tiny_repeats=
              scale_repeats=1, scale_gflop=0.001, import_repeats=1, n_train=512, n_test=256,
              pause=0.0, warm=1)
 SECTIONS = "mnist,wide,tiny,inference,gemm,memory,import,scaling"
-ORDER = ["gradkit", "gradkit fit", "torch", "jax.jit", "keras (jax)", "numpy"]
+ORDER = ["gradkit", "gradkit fit", "gradkit jit", "torch", "jax.jit", "keras (jax)", "numpy"]
 
 
 def parse_args(argv, prog: str = "python -m benchmarks"):

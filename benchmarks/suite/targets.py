@@ -9,6 +9,7 @@ from __future__ import annotations
 from . import measure
 
 FIT = "gradkit fit"
+JIT = "gradkit jit"
 
 
 def paired(rows: dict | None, a: str, b: str, key: str):
@@ -59,6 +60,7 @@ def targets(res: dict) -> list[dict]:
         paired(wide, "gradkit", "jax.jit", "samples_per_s"), 1.0)
     add(20, "MLP batch 512: gradkit / its GEMM ceiling (best library)",
         ceiling_ratio(res, "mlp b512", b512), 0.9)
+    _compiled(add, res, b128, wide, b512)
     inf = res.get("inference") or {}
     add(20, "inference batch 1: torch / gradkit latency (model(x), no_grad)",
         paired(inf.get("latency"), "torch", "gradkit", "us"), 1.0)
@@ -83,3 +85,23 @@ def targets(res: dict) -> list[dict]:
     imp = (res.get("import") or {}).get("gradkit")
     add(7, "import gradkit, seconds", imp["seconds"] if imp else None, 0.5, higher=False)
     return out
+
+
+def _compiled(add, res: dict, b128, wide, b512) -> None:
+    """Issue 20's training targets for the compiled loop (`gk.compile`), when it ran."""
+    if JIT not in res.get("contenders", []):
+        return
+    add(20, "MLP batch 128: gradkit jit / torch samples/s",
+        paired(b128, JIT, "torch", "samples_per_s"), 1.1)
+    add(20, "MLP batch 128: gradkit jit / jax.jit samples/s",
+        paired(b128, JIT, "jax.jit", "samples_per_s"), 1.0)
+    add(20, "wide net batch 256: gradkit jit / torch samples/s",
+        paired(wide, JIT, "torch", "samples_per_s"), 1.0)
+    add(20, "wide net batch 256: gradkit jit / jax.jit samples/s",
+        paired(wide, JIT, "jax.jit", "samples_per_s"), 1.0)
+    add(20, "MLP batch 512: gradkit jit / its GEMM ceiling (best library)",
+        ceiling_ratio(res, "mlp b512", b512, JIT), 0.9)
+    add(20, "2-10-2 Tanh, batch 16: jax.jit / gradkit jit time per step",
+        paired(res.get("tiny"), "jax.jit", JIT, "us_per_step"), 1.0)
+    add(20, "inference batch 1: torch / gradkit jit latency (compiled no_grad forward)",
+        paired((res.get("inference") or {}).get("latency"), "torch", JIT, "us"), 1.0)

@@ -137,10 +137,12 @@ def _scan_function(fn: types.FunctionType, found: Captured, depth: int, seen: se
 def discover(fn: Any, args: tuple, kwargs: dict, state: Any) -> Captured:
     """The modules, optimizers and tensors that `fn` reaches (see the module docstring)."""
     found, seen = Captured(), set[int]()
+    passed = [*args, *kwargs.values()]
+    # tensors passed in (a batch) are inputs, even where fn's objects also hold them (a
+    # trainer that keeps its batch in an attribute); a module's parameters stay state
+    seen.update(_passed_tensors(passed, []))
     _scan(state, found, 3, seen)
     _scan(fn, found, 3, seen)
-    passed = [*args, *kwargs.values()]
-    seen.update(_passed_tensors(passed, []))  # tensors passed in (a batch) are inputs
     for a in passed:
         _scan(a, found, 2, seen)
     return found

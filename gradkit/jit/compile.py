@@ -147,7 +147,7 @@ class CompiledFunction:
         cap = self._captured.get(akey)
         if cap is None:
             cap = self._captured[akey] = capture.discover(self.fn, args, kwargs, self.state)
-        key = (akey, cap.key(), bool(GRAD_MODE.enabled))
+        key = (akey, cap.key(), bool(GRAD_MODE.enabled), _owned_ids(cap, leaves))
         entry = self._plans.get(key)
         if entry is None:
             self._remember(key, _WARM)
@@ -283,6 +283,15 @@ def _on_host(cap: capture.Captured, leaves: list) -> bool:
     """Whether every array the step touches is a NumPy array (the tracer's kind)."""
     return all(type(t._data) is np.ndarray for t in cap.tensors) and all(
         type(t) is np.ndarray or type(t._data) is np.ndarray for t in leaves)
+
+
+def _owned_ids(cap: capture.Captured, leaves: list) -> tuple | None:
+    """The identities of the arguments that are state (a parameter passed in): a plan reads
+    those from the state, so another tensor in their place needs a plan of its own."""
+    if not cap.tensors:
+        return None
+    owned = tuple([id(t) for t in leaves if cap.owns(t)])
+    return owned or None
 
 
 def capture_owned(cap: capture.Captured, leaf: Any) -> bool:

@@ -280,3 +280,45 @@ def test_the_update_of_every_parameter_is_one_run_of_calls(opt_name, calls):
     model = compiled[0]
     base = {id(p.data.base) for p in model.parameters()}
     assert len(base) == 1 and None not in base  # views of one flat array
+
+
+class _Trainer:
+    """A step kept as a method, its first batch held in an attribute (as trainers do)."""
+
+    def __init__(self, x, y) -> None:
+        gk.manual_seed(0)
+        self.model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3))
+        self.opt = gk.optim.SGD(self.model.parameters(), lr=0.1, momentum=0.9)
+        self.fixed = (gk.tensor(x), gk.tensor(y))
+
+    def step(self, xb, yb):
+        self.opt.zero_grad()
+        loss = nn.functional.cross_entropy(self.model(xb), yb)
+        loss.backward()
+        self.opt.step()
+        return loss
+
+
+def test_a_batch_the_step_also_holds_in_an_attribute_is_still_an_input():
+    x, y = data(4, 3)
+    eager, compiled = _Trainer(x[:16], y[:16]), _Trainer(x[:16], y[:16])
+    f = jit_compile(compiled.step)
+    for t, run in ((eager, eager.step), (compiled, f)):
+        for _ in range(3):
+            run(*t.fixed)  # traced on the batch the trainer holds
+        for i in range(1, 6):  # then fresh batches: the plan must read them
+            run(gk.tensor(x[i * 16:i * 16 + 16]), gk.tensor(y[i * 16:i * 16 + 16]))
+    assert f.traces == 1 and "_copyto" in f.plans[0].source
+    for a, b in zip(eager.model.parameters(), compiled.model.parameters()):
+        np.testing.assert_array_equal(a.data, b.data)
+
+
+def test_a_parameter_passed_as_an_argument_then_another_tensor_retraces():
+    lin = nn.Linear(3, 3, bias=False)
+    f = jit_compile(lambda w, x: (x @ w).sum() + 0 * lin.weight.sum())  # lin is state
+    x = gk.tensor(np.ones((2, 3), np.float32))
+    for _ in range(3):
+        assert f(lin.weight, x).item() == pytest.approx(float(lin.weight.data.sum()) * 2)
+    other = gk.tensor(np.full((3, 3), 2.0, np.float32), requires_grad=True)
+    for _ in range(3):
+        assert f(other, x).item() == pytest.approx(36.0)
