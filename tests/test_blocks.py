@@ -12,6 +12,24 @@ from gradkit.backend import blocks
 from gradkit.backend.updates import sgd_update_
 
 
+@pytest.fixture(autouse=True)
+def _blocks_from_two(monkeypatch):
+    """Every test here takes the blocked path from two blocks on, whatever the CPU."""
+    monkeypatch.setattr(blocks, "_block_min", [0])
+
+
+def test_amd_cpus_block_from_the_thread_minimum(monkeypatch):
+    for vendor, want in (("AuthenticAMD", blocks.THREAD_MIN), ("GenuineIntel", 0), ("", 0)):
+        monkeypatch.setattr(blocks, "_block_min", [None])
+        monkeypatch.setattr(blocks, "_vendor", lambda v=vendor: v)
+        assert blocks.block_min() == want
+    monkeypatch.setattr(blocks, "_block_min", [blocks.THREAD_MIN])
+    calls = []
+    n = 3 * (blocks.BLOCK_BYTES // 4)  # three blocks, below THREAD_MIN: one whole call
+    blocks.blockwise(lambda *a: calls.append(a[0].size), _arrays(n), scratch=1)
+    assert calls == [n]
+
+
 def _chain(w, g, b, tmp):
     b *= 0.9
     b += g

@@ -17,6 +17,8 @@ import sys
 import time
 from collections.abc import Callable
 
+from gradkit.backend import cpuinfo
+
 SETTLE_S = 0.2
 
 
@@ -51,14 +53,7 @@ def median(values) -> float:
 
 
 def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    return cpuinfo.field("model name") or platform.processor() or platform.machine()
 
 
 _FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512dq", "avx512vl",

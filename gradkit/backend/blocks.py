@@ -9,7 +9,8 @@ each block stays in the L2 cache from the first op to the last, the results are 
 the same (element-wise ops, the same order per element), and a very large array is split
 between threads (NumPy releases the GIL inside its loops). Measured on a 2-core Xeon
 (AVX-512, 2 MiB L2 a core), SGD with momentum and Adam: 1.4x faster on 400k parameters,
-1.5-1.6x on 4M, 1.9-2.2x on 8M (two threads) (`python benchmarks/blocks.py`). Below `THREAD_MIN`
+1.5-1.6x on 4M, 1.9-2.2x on 8M (two threads) (`python benchmarks/blocks.py`); on an AMD
+EPYC whose L3 holds the whole chain, blocks pay only from about 4M (`block_min`). Below `THREAD_MIN`
 elements threads lose: each op of a block takes the GIL for its Python part. Anything
 else (small, non-contiguous or mixed-shape arrays, CuPy or traced arrays) gets one call on
 the whole arrays, with whole scratch arrays.
@@ -25,11 +26,13 @@ from typing import Any
 
 import numpy as np
 
+from . import cpuinfo
 from .devices import xp_of
 
 BLOCK_BYTES = 1 << 18  # 256 KiB an array's block: four arrays' blocks stay in a 2 MiB L2
 THREAD_MIN = 1 << 22  # elements: from here on the blocks are split between threads
 _pool: list[ThreadPoolExecutor | None] = [None]
+_block_min: list[int | None] = [None]  # elements; found on first use (`block_min`)
 _scratch = threading.local()
 
 
@@ -44,6 +47,22 @@ if hasattr(os, "register_at_fork"):
 def _threads() -> int:
     n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return max(1, min(int(n or 1), 8))
+
+
+def _vendor() -> str:
+    return cpuinfo.field("vendor_id")
+
+
+def block_min() -> int:
+    """Elements from which a chain runs in blocks (below: on whole arrays). Measured with
+    `benchmarks/blocks.py`: on a 2-core Intel Xeon (2 MiB L2 a core) blocks paid from 400k
+    elements (1.4x); on a 2-core AMD EPYC (Zen 4, 32 MiB L3 shared by the two cores) they
+    lost there (0.71-0.88x), broke even at 4M for SGD and paid for Adam from 4M (1.2-1.3x,
+    with threads): that L3 holds the whole chain. So AMD CPUs block from `THREAD_MIN`."""
+    found = _block_min[0]
+    if found is None:
+        found = _block_min[0] = THREAD_MIN if _vendor() == "AuthenticAMD" else 0
+    return found
 
 
 def _blocks_of(dtype: np.dtype, count: int, block: int) -> list[np.ndarray]:
@@ -79,7 +98,7 @@ def blockwise(fn: Callable[..., Any], arrays: Sequence[Any], scratch: int = 0,
     dtype; `extra` is passed on as it is (scalars)."""
     n = arrays[0].size
     block = BLOCK_BYTES // max(arrays[0].itemsize, 1)
-    if n < 2 * block or not _plain(arrays):
+    if n < 2 * block or n < block_min() or not _plain(arrays):
         xp = xp_of(arrays[0])
         fn(*arrays, *[xp.empty_like(arrays[0]) for _ in range(scratch)], *extra)
         return
