@@ -70,6 +70,7 @@ SETTINGS = {
     "activation": "relu", "dropout": 0.2,
     "epochs": None, "batch_size": None, "optimizer": "adam", "lr": 1e-3, "device": "cpu",
     "seed": 0, "val_split": 0.1, "train_size": None, "patience": stopping.DEFAULT_PATIENCE,
+    "jit": False,
 }
 # How each setting read back from run.json is checked: its flag's converter, or its choices.
 SAVED_TYPES = {
@@ -77,10 +78,10 @@ SAVED_TYPES = {
     "channels": channel_counts, "activation": ACTIVATIONS, "dropout": fraction,
     "epochs": positive_int, "batch_size": positive_int, "optimizer": OPTIMIZERS,
     "lr": positive_float, "device": device_name, "seed": seed_value, "val_split": fraction,
-    "train_size": positive_int, "patience": stopping.patience_value,
+    "train_size": positive_int, "patience": stopping.patience_value, "jit": (False, True),
 }
-# What --resume lets you change: train longer, or on another device.
-RESUME_MAY_CHANGE = ("epochs", "device", "patience")
+# What --resume lets you change: train longer, on another device, compiled or not.
+RESUME_MAY_CHANGE = ("epochs", "device", "patience", "jit")
 
 EXAMPLES = """\
 examples:
@@ -140,6 +141,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="data-parallel over the ranks of an mpiexec job "
                         "(mpiexec -n 2 gradkit train ... --distributed)")
     stopping.add_argument(p)  # --patience: keep the best weights (EarlyStopping)
+    p.add_argument("--jit", action="store_true", default=None,
+                   help="compiled training steps (gk.compile: the same numbers, less overhead "
+                        "per step; CPU)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
     p.set_defaults(run=run)
 
@@ -173,6 +177,10 @@ def resolve_settings(args: argparse.Namespace, out: Path) -> tuple[dict, dict | 
     else:
         settings = dict(SETTINGS)
         settings.update(given)
+    if settings.get("jit") and args.distributed:
+        raise CLIError("--jit compiles one process's step; --distributed steps exchange "
+                       "gradients between processes, which a compiled step does not trace "
+                       "(drop one of them)")
     if settings["model"] == "mlp" and settings.get("channels") is not None:
         raise CLIError("--channels sizes the conv blocks of --model cnn; the MLP has none "
                        "(add --model cnn, or drop --channels)")
@@ -249,7 +257,7 @@ def _train(args: argparse.Namespace, out: Path, s: dict, previous: dict | None) 
     model = _network(s, data)
     device = s["device"]
     model.compile(optimizer=optimizers.create(s["optimizer"], model.parameters(), s["lr"]),
-                  loss="cross_entropy", metrics=["accuracy"])
+                  loss="cross_entropy", metrics=["accuracy"], jit_compile=bool(s.get("jit")))
     loader = DataLoader(TensorDataset(data.x_train, data.y_train), batch_size=s["batch_size"],
                         shuffle=True, seed=s["seed"], device=None if device == "cpu" else device)
     rows: list[dict] = []

@@ -278,3 +278,25 @@ def test_mnist_images_go_through_the_training_preprocessing(tmp_path):
     framed = image_input(str(tmp_path / "b.png"), pre)
     assert framed.shape == (784,) and framed.dtype == np.float32
     assert np.corrcoef(framed, image_input(str(tmp_path / "a.png"), pre))[0, 1] > 0.9
+
+
+def test_jit_trains_the_same_numbers_as_eager(tmp_path, capsys):
+    from safetensors.numpy import load_file
+
+    common = ["--dataset", "iris", "--hidden", "8", "--epochs", "3", "--quiet"]
+    eager, jit = tmp_path / "eager", tmp_path / "jit"
+    assert run(["train", *common, "--out", str(eager)], capsys)[0] == 0
+    assert run(["train", *common, "--jit", "--out", str(jit)], capsys)[0] == 0
+    a, b = load_file(eager / "model.safetensors"), load_file(jit / "model.safetensors")
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+    ha, hb = (json.loads((d / "history.json").read_text()) for d in (eager, jit))
+    assert ha["loss"] == hb["loss"] and ha["val_loss"] == hb["val_loss"]
+    assert json.loads((jit / "run.json").read_text())["settings"]["jit"] is True
+    code, out, _ = run(["train", "--resume", "--epochs", "4", "--out", str(eager), "--jit"],
+                       capsys)  # a resumed run may switch to compiled steps
+    assert code == 0 and "resuming after epoch 3" in out
+
+
+def test_jit_with_distributed_is_a_usage_error(capsys):
+    code, _, err = run(["train", "--dataset", "iris", "--jit", "--distributed"], capsys)
+    assert_usage_error(code, err, "--jit", "--distributed")
