@@ -43,7 +43,7 @@ def test_bench_quick_runs_every_section_with_every_contender(tmp_path):
         assert section in saved, section
     assert saved["memory"]["gradkit"]["peak_mib"] > 0
     assert saved["import"]["gradkit"]["seconds"] > 0
-    assert len(saved["targets"]) == 21  # 14, and 7 for the compiled loop
+    assert len(saved["targets"]) == 20  # 13, and 7 for the compiled loop
     assert saved["command"].startswith("python -m benchmarks --quick")
 
 
