@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from . import gemm_libs
+from . import cpuinfo, gemm_libs
 
 PROBE_VERSION = 2  # 2: blocks of calls (compare)
 MARGIN = 1.10  # a library must beat NumPy's step time by this factor to be chosen
@@ -170,18 +170,11 @@ def probe(names: list[str], threads: int) -> dict:
 
 def machine() -> dict:
     """What the cache key is made of: CPU, its flags, cores, NumPy, this interpreter."""
-    model, flags = "?", ""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name") and model == "?":
-                    model = line.split(":", 1)[1].strip()
-                elif line.startswith("flags") and not flags:
-                    flags = line.split(":", 1)[1].strip()
-    except OSError:
+    model, flags = cpuinfo.field("model name"), cpuinfo.field("flags")
+    if not model:
         import platform
 
-        model = platform.processor() or platform.machine()
+        model = platform.processor() or platform.machine() or "?"
     return {"cpu": model, "flags": hashlib.sha1(flags.encode()).hexdigest()[:12],
             "cores": os.cpu_count(), "numpy": np.__version__, "prefix": sys.prefix}
 
