@@ -21,7 +21,8 @@ def _blocks_from_two(monkeypatch):
 def test_amd_cpus_block_from_the_thread_minimum(monkeypatch):
     for vendor, want in (("AuthenticAMD", blocks.THREAD_MIN), ("GenuineIntel", 0), ("", 0)):
         monkeypatch.setattr(blocks, "_block_min", [None])
-        monkeypatch.setattr(blocks, "_vendor", lambda v=vendor: v)
+        monkeypatch.setattr(blocks.cpuinfo, "field",
+                            lambda name, v=vendor: v if name == "vendor_id" else "")
         assert blocks.block_min() == want
     monkeypatch.setattr(blocks, "_block_min", [blocks.THREAD_MIN])
     calls = []

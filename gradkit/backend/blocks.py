@@ -49,10 +49,6 @@ def _threads() -> int:
     return max(1, min(int(n or 1), 8))
 
 
-def _vendor() -> str:
-    return cpuinfo.field("vendor_id")
-
-
 def block_min() -> int:
     """Elements from which a chain runs in blocks (below: on whole arrays). Measured with
     `benchmarks/blocks.py`: on a 2-core Intel Xeon (2 MiB L2 a core) blocks paid from 400k
@@ -61,7 +57,7 @@ def block_min() -> int:
     with threads): that L3 holds the whole chain. So AMD CPUs block from `THREAD_MIN`."""
     found = _block_min[0]
     if found is None:
-        found = _block_min[0] = THREAD_MIN if _vendor() == "AuthenticAMD" else 0
+        found = _block_min[0] = THREAD_MIN if cpuinfo.field("vendor_id") == "AuthenticAMD" else 0
     return found
 
 

@@ -288,10 +288,7 @@ def _on_host(cap: capture.Captured, leaves: list) -> bool:
 def _owned_ids(cap: capture.Captured, leaves: list) -> tuple | None:
     """The identities of the arguments that are state (a parameter passed in): a plan reads
     those from the state, so another tensor in their place needs a plan of its own."""
-    if not cap.tensors:
-        return None
-    owned = tuple([id(t) for t in leaves if cap.owns(t)])
-    return owned or None
+    return tuple([id(t) for t in leaves if capture_owned(cap, t)]) or None
 
 
 def capture_owned(cap: capture.Captured, leaf: Any) -> bool:
