@@ -14,6 +14,7 @@ found: the message says where it looked), 130 when interrupted.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from .._version import __version__
@@ -80,4 +81,8 @@ def _guard(command: str, fn) -> int:
               + (" (continue with the same command and --resume)" if command == "train"
                  else ""), file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `gradkit predict ... | head -1`: the reader is gone, as for cat
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # Python's flush at exit then writes nowhere
+        return 141  # 128 + SIGPIPE, what a shell reports for a pipe closed early
     return 0 if code is None else int(code)

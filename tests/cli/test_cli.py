@@ -300,3 +300,14 @@ def test_jit_trains_the_same_numbers_as_eager(tmp_path, capsys):
 def test_jit_with_distributed_is_a_usage_error(capsys):
     code, _, err = run(["train", "--dataset", "iris", "--jit", "--distributed"], capsys)
     assert_usage_error(code, err, "--jit", "--distributed")
+
+
+def test_a_pipe_closed_early_ends_quietly():
+    """`gradkit ... | head -1`: no traceback when the reader stops reading (exit 141)."""
+    proc = subprocess.Popen([sys.executable, "-m", "gradkit", "data", "list"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before the first line
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert "Traceback" not in err and "BrokenPipeError" not in err
+    assert proc.returncode == 141
