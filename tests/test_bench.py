@@ -158,3 +158,32 @@ def test_the_jit_targets_appear_when_the_compiled_loop_ran(tmp_path):
     assert "2-10-2 Tanh, batch 16: jax.jit / gradkit jit time per step" in names
     assert set(results["tiny"]) == {"gradkit", "gradkit jit", "numpy"}
     assert results["mnist"][128]["gradkit jit"]["samples_per_s"] > 0
+
+
+def test_the_numpy_floor_runs_numpy_blas_at_its_own_thread_count():
+    """gradkit's GEMM seam limits NumPy's BLAS to one thread when it uses another library;
+    the floor must not inherit that handicap (and must leave the limit as it found it)."""
+    import numpy as np
+
+    threadpoolctl = pytest.importorskip("threadpoolctl", reason="sets BLAS threads")
+    from benchmarks.suite.reference import NumpyMLP
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if not cores or cores < 2:
+        pytest.skip("one usable core: one thread is the default")
+    blas = threadpoolctl.ThreadpoolController().select(user_api="blas")
+
+    def threads() -> set:
+        return {d["num_threads"] for d in blas.info()}
+
+    floor = NumpyMLP([8, 6, 3])
+    x = np.random.default_rng(0).random((16, 8), dtype=np.float32)
+    floor.set_data(x, np.arange(16) % 3, x)
+    seen = []
+    step = floor.step
+    floor.step = lambda xb, yb: (seen.append(threads()), step(xb, yb))  # type: ignore
+    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
+        floor.steps(2, 8)
+        floor.epoch(8)
+        assert threads() == {1}
+    assert len(seen) == 4 and all(s == {cores} for s in seen)

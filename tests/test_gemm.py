@@ -226,3 +226,19 @@ def test_probe_times_each_library_in_blocks_of_calls():
     runs = [len(list(g)) for _, g in itertools.groupby(timed)]
     assert sum(runs) == 2 * 4 * 3 and min(runs) >= 3
     assert r["speedup"] > 0 and r["error"] < 1e-5
+
+
+def test_the_numpy_child_keeps_its_faster_thread_count(monkeypatch):
+    from gradkit.backend import gemm_child
+
+    def compare(fn, shapes, dtype):  # NumPy against itself: speed-up 1 at either count
+        threads = ThreadpoolController().select(user_api="blas").info()[0]["num_threads"]
+        r = _result(1.0)["float32"]
+        return dict(r, gflops=100.0 * threads, speedup=1.0 + 0.01 / threads)
+
+    ThreadpoolController = pytest.importorskip(
+        "threadpoolctl", reason="threadpoolctl sets NumPy's BLAS threads").ThreadpoolController
+    monkeypatch.setattr(gemm_child, "compare", compare)
+    r = gemm_child.child(["numpy", "2", json.dumps([["s", 64, 64, 64, False, True]]),
+                          "float32"])
+    assert r["threads"] == 2 and r["float32"]["gflops"] == 200.0

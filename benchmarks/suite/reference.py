@@ -6,6 +6,9 @@ probe of each reference runs in a process that has not imported gradkit.
 
 from __future__ import annotations
 
+import contextlib
+import os
+
 import numpy as np
 
 LR, MOMENTUM = 0.01, 0.9
@@ -74,7 +77,9 @@ class NumpyMLP:
     """Hand-written NumPy: forward, manual backward and the momentum update; no framework.
 
     The floor for a NumPy framework: the usual NumPy care (float32, bias and ReLU in place on
-    the fresh matmul result, the ReLU gradient applied in place), no graph, no checks.
+    the fresh matmul result, the ReLU gradient applied in place), no graph, no checks. It runs
+    NumPy's BLAS at its own default, every usable core: where gradkit's GEMM seam uses another
+    library it limits NumPy's BLAS to one thread, which would handicap the floor.
     """
 
     name = "numpy"
@@ -145,22 +150,37 @@ class NumpyMLP:
     def epoch(self, batch_size: int) -> None:
         n = len(self.x)
         perm = self.rng.permutation(n)
-        for i in range(0, n, batch_size):
-            idx = perm[i:i + batch_size]
-            self.step(self.x[idx], self.y[idx])
+        with default_blas_threads():
+            for i in range(0, n, batch_size):
+                idx = perm[i:i + batch_size]
+                self.step(self.x[idx], self.y[idx])
 
     def steps(self, n: int, batch_size: int) -> None:
         xb, yb = self.x[:batch_size], self.y[:batch_size]
-        for _ in range(n):
-            self.step(xb, yb)
+        with default_blas_threads():
+            for _ in range(n):
+                self.step(xb, yb)
 
     def infer(self, batch_size: int):
         x = self.x_infer
-        return np.concatenate([self.forward(x[i:i + batch_size])
-                               for i in range(0, len(x), batch_size)])
+        with default_blas_threads():
+            return np.concatenate([self.forward(x[i:i + batch_size])
+                                   for i in range(0, len(x), batch_size)])
 
     def infer1(self, row):
         return self.forward(row)
+
+
+def default_blas_threads() -> contextlib.AbstractContextManager:
+    """Every BLAS in the process at the usable cores' threads (OpenBLAS's default) while the
+    context lasts, then as before (threadpoolctl, in the benchmark extra; without it nothing
+    was limited either)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return threadpool_limits(limits=cores or 1, user_api="blas")
 
 
 def torch_available() -> bool:

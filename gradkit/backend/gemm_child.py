@@ -45,7 +45,9 @@ def child(argv: list[str]) -> dict:
         by_threads[t] = compare(lib_fn, shapes, np.dtype(dtypes[0]))
         if (lib is None and np_threads is None) or (lib is not None and not lib.sets_threads):
             break  # this library's threads cannot be set (NumPy's: without threadpoolctl)
-    best = max(by_threads, key=lambda t: by_threads[t]["speedup"])
+    # NumPy against itself always has speed-up 1: its thread count is chosen by its rate
+    key = "speedup" if lib is not None else "gflops"
+    best = max(by_threads, key=lambda t: by_threads[t][key])
     out["threads"] = best
     out["speedup_by_threads"] = {str(t): round(r["speedup"], 3) for t, r in by_threads.items()}
     if lib is not None:
