@@ -187,3 +187,21 @@ def test_the_numpy_floor_runs_numpy_blas_at_its_own_thread_count():
         floor.epoch(8)
         assert threads() == {1}
     assert len(seen) == 4 and all(s == {cores} for s in seen)
+
+
+def test_the_numpy_floor_loss_is_the_cross_entropy_even_where_softmax_underflows():
+    import numpy as np
+
+    from benchmarks.suite.reference import NumpyMLP
+
+    floor = NumpyMLP([4, 3], lr=0.0)
+    floor.W[0][...] = np.array([[100, 0, 0, 0], [0, 0, 0, 0], [-100, 0, 0, 0]], np.float32)
+    floor.b[0][...] = 0
+    x = np.array([[1, 0, 0, 0], [0, 1, 0, 0]], np.float32)
+    y = np.array([2, 0])  # the first sample's label has probability exp(-200): 0 in float32
+    floor.step(x, y)
+    logits = x.astype(np.float64) @ floor.W[0].T.astype(np.float64)
+    logp = logits - np.log(np.exp(logits - logits.max(1, keepdims=True)).sum(1,
+                           keepdims=True)) - logits.max(1, keepdims=True)
+    assert np.isfinite(floor.loss)
+    np.testing.assert_allclose(floor.loss, -logp[[0, 1], y].mean(), rtol=1e-5)

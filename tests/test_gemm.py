@@ -200,6 +200,8 @@ def test_numpy_only_says_which_products_never_reach_a_library():
     for f in (gemm._library_matmul, gemm._first_matmul):
         assert gemm.numpy_only(f, small, small.T)  # below MIN_FLOPS
         assert not gemm.numpy_only(f, big, w.T)  # a library's when one is chosen
+        assert not gemm.numpy_only(f, big[:, :512], w[:10, :512].T)  # a 10-wide output layer
+        assert gemm.numpy_only(f, big, w[:4].T)  # four columns: a GEMV, NumPy's
         assert gemm.numpy_only(f, big.astype(np.int64), w.T.astype(np.int64))
     assert gemm.numpy_only(gemm._numpy_matmul, big, w.T)
     assert not gemm.numpy_only(np.matmul, small, small.T)  # not a seam function

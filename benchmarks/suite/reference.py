@@ -119,10 +119,12 @@ class NumpyMLP:
         z = self.forward(x, acts)
         n = len(x)
         z -= z.max(axis=1, keepdims=True)  # softmax, then (p - onehot) / n in place
-        np.exp(z, out=z)
-        z /= z.sum(axis=1, keepdims=True)
         rows = np.arange(n)
-        self.loss = -np.log(z[rows, y]).mean()
+        zy = z[rows, y]
+        np.exp(z, out=z)
+        total = z.sum(axis=1)
+        z /= total[:, None]
+        self.loss = (np.log(total) - zy).mean()  # log-sum-exp: finite where p underflows
         z[rows, y] -= 1
         z /= n
         d = z
