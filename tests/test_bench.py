@@ -167,9 +167,10 @@ def test_the_numpy_floor_runs_numpy_blas_at_its_own_thread_count():
 
     threadpoolctl = pytest.importorskip("threadpoolctl", reason="sets BLAS threads")
     from benchmarks.suite.reference import NumpyMLP
+    from gradkit.backend.gemm import usable_cores
 
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    if not cores or cores < 2:
+    cores = usable_cores()
+    if cores < 2:
         pytest.skip("one usable core: one thread is the default")
     blas = threadpoolctl.ThreadpoolController().select(user_api="blas")
 

@@ -233,13 +233,14 @@ def test_probe_times_each_library_in_blocks_of_calls():
 def test_the_numpy_child_keeps_its_faster_thread_count(monkeypatch):
     from gradkit.backend import gemm_child
 
-    def compare(fn, shapes, dtype):  # NumPy against itself: speed-up 1 at either count
-        threads = ThreadpoolController().select(user_api="blas").info()[0]["num_threads"]
-        r = _result(1.0)["float32"]
-        return dict(r, gflops=100.0 * threads, speedup=1.0 + 0.01 / threads)
+    threadpoolctl = pytest.importorskip("threadpoolctl", reason="sets NumPy's BLAS threads")
 
-    ThreadpoolController = pytest.importorskip(
-        "threadpoolctl", reason="threadpoolctl sets NumPy's BLAS threads").ThreadpoolController
+    def compare(fn, shapes, dtype):  # NumPy against itself: speed-up 1 at either count
+        blas = threadpoolctl.ThreadpoolController().select(user_api="blas")
+        threads = blas.info()[0]["num_threads"]
+        return dict(_result(1.0)["float32"], gflops=100.0 * threads,
+                    speedup=1.0 + 0.01 / threads)
+
     monkeypatch.setattr(gemm_child, "compare", compare)
     r = gemm_child.child(["numpy", "2", json.dumps([["s", 64, 64, 64, False, True]]),
                           "float32"])
