@@ -8,6 +8,7 @@ loop and `jax.jit` (when installed), measured side by side in one run (CPU).
 Cases (one training step = zero_grad, forward, cross-entropy, backward, SGD update, lr 0.1):
   tanh 2-10-2 b16     the lessons' network: Linear(2, 10) -> Tanh -> Linear(10, 2), batch 16
   mlp 784-512-512-10  the MNIST MLP with ReLU, batch 128
+"compiled, unfused" (with Numba installed) is the compiled step without fused loops.
 The NumPy loop is what a learner writes by hand (the lesson's framework, no autograd): the
 same float32 maths, fresh arrays each step (the NumPy floor). Contenders run interleaved in
 every repeat (the order rotated, a short pause before each), each for a block of steps; the
@@ -188,10 +189,32 @@ def _runner(step: Callable, convert: Callable, xs, ys, steps: int) -> Callable[[
     return run
 
 
+def unfused_step(sizes, act):
+    """The compiled step with its plan traced without fused loops (`gk.config.fuse` off
+    while it traces): one NumPy call per op, to show what the loops (jit/loops.py) add."""
+    from gradkit.backend import fusion
+
+    step, convert = gradkit_step(sizes, act, True)
+
+    def run(x, y):
+        was = fusion.requested()
+        fusion.set_enabled(False)
+        try:
+            return step(x, y)
+        finally:
+            fusion.set_enabled(was)
+
+    return run, convert
+
+
 def contenders(sizes, act) -> dict[str, tuple[Callable, Callable]]:
+    from gradkit.backend import fusion
+
     out = {"gradkit compiled": gradkit_step(sizes, act, True),
            "gradkit eager": gradkit_step(sizes, act, False),
            "numpy loop": numpy_step(sizes, act)}
+    if fusion.enabled():
+        out["compiled, unfused"] = unfused_step(sizes, act)
     with contextlib.suppress(ImportError):
         out["pytorch eager"] = torch_step(sizes, act)
     with contextlib.suppress(ImportError):
@@ -207,11 +230,13 @@ TARGETS = [("tanh 2-10-2 b16", "jax.jit", 1.0), ("tanh 2-10-2 b16", "pytorch eag
 def _machine(threads: str) -> dict:
     import platform
 
-    from gradkit.backend import gemm
+    from gradkit.backend import fusion, gemm
 
     info = gemm.resolve()  # gradkit's GEMM seam: NumPy's BLAS or a measured faster one
+    f = fusion.info()
     return {"cpu": cpu_model(), "cores": os.cpu_count(), "python": platform.python_version(),
             "numpy": np.__version__, "threads": threads,
+            "fused_loops": f"Numba {f['numba']}" if f["numba"] and f["requested"] else "off",
             "gradkit_gemm": f"{info['library']} ({info['threads']} thread(s))",
             "load_before": [round(v, 2) for v in os.getloadavg()]}
 
@@ -256,7 +281,8 @@ def main(argv: list[str] | None = None) -> dict:
     report: dict = {"machine": _machine(args.threads), "repeats": repeats, "cases": {}}
     m = report["machine"]
     print(f"# gk.compile benchmark on {m['cpu']} ({m['cores']} cores, load {m['load_before']}), "
-          f"threads {args.threads}, gradkit GEMM {m['gradkit_gemm']}, medians of {repeats} "
+          f"threads {args.threads}, gradkit GEMM {m['gradkit_gemm']}, fused loops "
+          f"{m['fused_loops']}, medians of {repeats} "
           f"interleaved repeats")
     for name, (sizes, act, batch, steps) in CASES.items():
         steps = max(steps // 4, 5) if args.quick else steps

@@ -206,3 +206,25 @@ def test_the_numpy_floor_loss_is_the_cross_entropy_even_where_softmax_underflows
                            keepdims=True)) - logits.max(1, keepdims=True)
     assert np.isfinite(floor.loss)
     np.testing.assert_allclose(floor.loss, -logp[[0, 1], y].mean(), rtol=1e-5)
+
+
+def test_the_settle_pause_keeps_the_core_busy_instead_of_sleeping(monkeypatch):
+    """measure.interleaved pauses busy (a slept core ran one-thread contenders up to 1.9x
+    slower right after, skewing ratios towards libraries with their own threads)."""
+    import time
+
+    from benchmarks.suite import measure
+
+    def no_sleep(seconds):
+        raise AssertionError("the settle pause must not sleep")
+
+    monkeypatch.setattr(time, "sleep", no_sleep)
+    calls = []
+    t0 = time.perf_counter()
+    got = measure.interleaved({"a": lambda: calls.append("a") or 1.0,
+                               "b": lambda: calls.append("b") or 2.0}, 2, pause=0.02)
+    assert time.perf_counter() - t0 >= 4 * 0.02
+    assert got == {"a": [1.0, 1.0], "b": [2.0, 2.0]} and calls == ["a", "b", "b", "a"]
+    c0 = time.process_time()
+    measure.settle_pause(0.05)
+    assert time.process_time() - c0 >= 0.03  # spent on the CPU, not asleep

@@ -3,7 +3,12 @@
 On a shared machine an absolute time means little; what the benchmark reports are medians
 of several repeats in which every contender runs once, in a rotating order, after a short
 settle (a pause, so that the other library's idle BLAS/OpenMP threads stop spinning, and a
-few warm-up steps).
+few warm-up steps). The pause is spent busy (`settle_pause`), not asleep: on the 2-core VMs
+we measure on, a core that slept 0.1 s ran the next 400-step block of a one-thread contender
+up to 1.9x slower (gradkit's compiled 2-10-2 step: 39-57 us/step after a sleep, 31-33 after
+a busy pause; the NumPy loop 50-61 against 33-37), while a library that dispatches to its own
+thread (jax) lost little, so a sleep skews the ratios towards it. A training loop runs
+without pauses: the busy pause measures that steady state.
 """
 
 from __future__ import annotations
@@ -26,19 +31,27 @@ def interleaved(runs: dict[str, Callable[[], float]], repeats: int,
                 settle: dict[str, Callable[[], None]] | None = None,
                 pause: float = SETTLE_S) -> dict[str, list[float]]:
     """Call each `runs[name]()` (which returns its own measured value) once per repeat, the
-    order rotated every repeat; before each call, sleep `pause` seconds and run
-    `settle[name]()` (untimed)."""
+    order rotated every repeat; before each call, pause `pause` seconds (busy, see
+    `settle_pause`) and run `settle[name]()` (untimed)."""
     names = list(runs)
     out: dict[str, list[float]] = {n: [] for n in names}
     for r in range(repeats):
         k = r % len(names)
         for name in names[k:] + names[:k]:
             if pause:
-                time.sleep(pause)
+                settle_pause(pause)
             if settle and name in settle:
                 settle[name]()
             out[name].append(runs[name]())
     return out
+
+
+def settle_pause(seconds: float) -> None:
+    """Wait `seconds` on this thread without sleeping (the core stays busy and awake while
+    other threads wind down; see the module's docstring for why not `time.sleep`)."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
 
 
 def timed(fn: Callable[[], object]) -> float:
@@ -123,6 +136,9 @@ def machine(torch_threads: int | None) -> dict:
         info["gemm"]["probe"] = {n: {dt: round(r[dt]["speedup"], 2) for dt in
                                      ("float32", "float64") if dt in r}
                                  for n, r in g["probe"]["libraries"].items() if "error" not in r}
+    from gradkit.backend import fusion
+
+    info["fusion"] = fusion.info()  # gk.compile's fused loops (Numba) or none
     info["blas"] = blas_info()  # after importing torch: its OpenMP runtime shows up too
     info["load_before"] = load_average()
     return info

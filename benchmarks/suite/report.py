@@ -40,6 +40,9 @@ def _machine(res: dict) -> list[str]:
         f"- gradkit's GEMM: {g.get('library', '?')} ({g.get('detail', '')}), "
         f"{g.get('threads') or 'NumPy'} thread(s), {g.get('source', '')}"
         + (f"; probe, float32 speed-up over NumPy: {probe}" if probe else ""),
+        "- gk.compile's fused element-wise loops: " + (
+            f"Numba {m['fusion']['numba']}" if (m.get("fusion") or {}).get("numba") and
+            m["fusion"]["requested"] else "off (one NumPy call per op)"),
         f"- Python {m['python']}, NumPy {m['numpy']}, gradkit {m['gradkit']}, "
         f"PyTorch {m['torch'] or 'not installed'}"
         + (f" with torch.set_num_threads({m['torch_threads']})" if m["torch_threads"] else ""),

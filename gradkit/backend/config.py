@@ -2,6 +2,7 @@
 
     gk.config.gemm = "openblas32-avx512"   # or "numpy", "auto"; like GRADKIT_GEMM=...
     gk.config.gemm_threads = 2              # threads of that library (None: the usable cores)
+    gk.config.fuse = False                  # gk.compile plans without fused loops (GRADKIT_FUSE)
     gk.show_config()                        # versions, BLAS libraries, the GEMM choice, rates
 """
 
@@ -14,7 +15,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from .._version import __version__
-from . import gemm
+from . import fusion, gemm
 from .devices import is_cuda_available
 from .gemm_probe import machine
 
@@ -43,8 +44,22 @@ class Config:
     def gemm_threads(self, n: int | None) -> None:
         gemm.use(gemm._S.requested, n)
 
+    @property
+    def fuse(self) -> bool:
+        """Whether `gk.compile` fuses runs of element-wise ops into compiled loops (Numba,
+        the `jit` extra) in the plans it makes from now on. Starts as $GRADKIT_FUSE (default
+        on; "0" turns it off); without Numba it has no effect."""
+        return fusion.requested()
+
+    @fuse.setter
+    def fuse(self, on: bool) -> None:
+        if not isinstance(on, bool):
+            raise TypeError(f"gk.config.fuse takes True or False, got {on!r}")
+        fusion.set_enabled(on)
+
     def __repr__(self) -> str:
-        return f"gradkit.config(gemm={self.gemm!r}, gemm_threads={self.gemm_threads!r})"
+        return (f"gradkit.config(gemm={self.gemm!r}, gemm_threads={self.gemm_threads!r}, "
+                f"fuse={self.fuse!r})")
 
 
 config = Config()
@@ -67,7 +82,8 @@ def config_info() -> dict[str, Any]:
     return {"python": platform.python_version(), "numpy": np.__version__,
             "cpu": state.get("probe", {}).get("machine", {}).get("cpu") or _cpu(),
             "cores": gemm.usable_cores(), "cuda": is_cuda_available(),
-            "gemm": state, "blas": _blas_libraries(), "config": repr(config)}
+            "gemm": state, "blas": _blas_libraries(), "config": repr(config),
+            "fusion": fusion.info()}
 
 
 def _cpu() -> str:
@@ -89,6 +105,10 @@ def show_config(file: TextIO | None = None) -> dict[str, Any]:
         lines.append(f"  threads: {g['coordination']}")
     lines.append(f"  installed GEMM extras: {', '.join(g['installed']) or 'none'}")
     lines += ["  " + line for line in gemm.rates_table(g.get("probe"))]
+    f = d["fusion"]
+    lines.append("gk.compile fused loops: " + (
+        f"Numba {f['numba']}, {'on' if f['requested'] else 'off (gk.config.fuse)'}"
+        if f["numba"] else "off (Numba not installed: pip install 'gradkit[jit]')"))
     lines.append("BLAS/OpenMP libraries loaded:")
     lines += ["  " + b for b in d["blas"]]
     print("\n".join(lines), file=file or sys.stdout)

@@ -26,6 +26,7 @@ from ..grad_mode import GRAD_MODE
 from ..tensor import Tensor
 from . import capture
 from .fuse import fuse_guards, local_results
+from .loops import fuse_loops
 from .merge import merge_runs, replace_arrays
 from .patches import patched
 from .plan import GuardFailed, Retrace, _arrays, build_replay, fold_constants, live_entries
@@ -256,8 +257,8 @@ class CompiledFunction:
 
 def _make_plan(rec: Recorder, cells: list, inputs: list, writes: list, bumps: list,
                refs: list, template: Any, options: list) -> Plan:
-    """The plan of a finished trace: dead code dropped, constants folded, guard chains
-    fused, small results bound; then generated."""
+    """The plan of a finished trace: dead code dropped, constants folded, element-wise runs
+    and guard chains fused, small results bound; then generated."""
     live = set(rec.state_roots) | _arrays([c.exit for c in cells], set())
     live |= _arrays([c.exit._data for c in cells if isinstance(c.exit, Tensor)], set())
     live |= _arrays(refs, set())
@@ -265,7 +266,12 @@ def _make_plan(rec: Recorder, cells: list, inputs: list, writes: list, bumps: li
     own = set(rec.buffers) - external
     kept = live_entries(fold_constants(rec.entries, own), live)
     kept = merge_runs(kept, cells, refs, set(rec.buffers) - rec.input_roots)
+    external |= _arrays([[c.entry, c.exit] for c in cells], set()) | _arrays(refs, set())
+    external |= _arrays([c.exit._data for c in cells if isinstance(c.exit, Tensor)], set())
+    kept, looped = fuse_loops(kept, external)
+    marks = {id(kept[i]) for i in looped}
     kept, fused = fuse_guards(kept, external)
+    fused = sorted(fused + [i for i, e in enumerate(kept) if id(e) in marks])
     used: set[int] = set()
     for e in kept:
         _arrays(list(e[1:]), used)

@@ -11,8 +11,9 @@ as `lr`), the checks (guards) and the outputs. An arrow goes from the entry that
 a buffer to each entry that reads it, so in-place updates chain. A buffer is the bytes it
 covers: a merged optimizer update (`merge.py`) reads every parameter in one flat array, and
 its node has each of them, and each gradient's maker, as parents. Fused nodes, guard
-chains that the replay evaluates as one expression (`fuse.py`), are drawn in their own
-colour and labelled "fused".
+chains that the replay evaluates as one expression (`fuse.py`) and runs of element-wise
+ops compiled into one loop (`loops.py`: "fused loop", its shape and its ops), are drawn in
+their own colour.
 """
 
 from __future__ import annotations
@@ -104,6 +105,10 @@ def _entry(e: tuple) -> tuple[list[str], list, list, str]:
         out = e[4][0] if e[4] else None
         args = e[2][1:] if e[1] is np.ndarray.fill or e[1] is np.copyto else e[2]
         kwargs = {k: v for k, v in e[3].items() if k != "out"}  # written, not read
+        ops = getattr(e[1], "gk_ops", None)  # a fused element-wise loop (jit/loops.py)
+        if ops is not None and out is not None:
+            return (["fused loop", _shape(root(out)), " · ".join(ops)],
+                    _deps([args], []), [_region(b) for b in e[4]], "fused")
         return ([_fname(e[1]), _shape(out)], _deps([args, kwargs], []),
                 [_region(b) for b in e[4]], "op")
     if kind == "assign":

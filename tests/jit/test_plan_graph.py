@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import gradkit as gk
+from gradkit.backend import fusion
 from gradkit.jit import compile as jit_compile
 
 from .helpers import data, setup, step_fn
@@ -30,7 +31,8 @@ def test_the_plan_of_the_lessons_network_is_drawn_with_its_parameters_and_checks
     ops = [lines[0] for lines in labels]
     assert ops.count("matmul") == 5  # 2 forward, 3 backward (no gradient for the input)
     assert "tanh" in ops and "exp" in ops
-    fused = [n for n in g.nodes if n.kind == "fused"]  # the NaN check and the label check
+    fused = [n for n in g.nodes if n.kind == "fused" and n.lines[0] != "fused loop"]
+    # the NaN check and the label check
     assert [n.lines[0] for n in fused] == ["fused check"] * 2
     assert any("isfinite(add.reduce" in n.lines[1] for n in fused)
     keys = {n.key for n in g.nodes}
@@ -38,10 +40,13 @@ def test_the_plan_of_the_lessons_network_is_drawn_with_its_parameters_and_checks
     first = next(n for n in g.nodes if n.lines[0] == "matmul")  # x @ W.T reads x and W
     parents = {m.key: m for m in g.nodes}
     assert sorted(parents[p].kind for p in first.parents) == ["input", "param"]
-    updates = [n for n in g.nodes if n.lines[0] == "subtract" and any(
+    updates = [n for n in g.nodes if (n.lines[0] == "subtract" or n.lines[0] == "fused loop"
+                                      and n.lines[2] == "multiply · subtract") and any(
         parents[p].kind == "param" for p in n.parents)]
-    # SGD's in-place update of every parameter, merged into one call (jit/merge.py)
+    # SGD's in-place update of every parameter, merged into one call (jit/merge.py), its
+    # two ops one loop where Numba is installed (jit/loops.py)
     assert len(updates) == 1 and updates[0].lines[1] == "(52,)"
+    assert updates[0].kind == ("fused" if fusion.enabled() else "op")
     assert sorted(parents[p].lines[0].split()[0] for p in updates[0].parents
                   if parents[p].kind == "param") == params
 

@@ -1,0 +1,185 @@
+"""jit/loops.py: runs of element-wise ufunc calls fused into one Numba loop, bit for bit."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import gradkit as gk
+from gradkit.backend import fusion
+from gradkit.jit.loops import fuse_loops
+from gradkit.jit.recorder import Ref
+
+from .helpers import same_state, train
+
+pytest.importorskip("numba", reason="the fused loops need Numba (the jit extra)")
+
+SPECIAL = np.array([-np.inf, -1.5, -0.0, 0.0, 2.5, np.inf, np.nan, -np.nan, 1e-45, 3e38],
+                   np.float32)
+
+
+def _call(f, args, out):
+    return ("call", f, list(args), {"out": (out,)}, [out])
+
+
+def _run(entries, scalars=()):
+    for e in entries:
+        args = [scalars[a.slot] if type(a) is Ref else a for a in e[2]]
+        e[1](*args, **e[3])
+
+
+def _both(make, scalars=(), keep=None):
+    """(arrays after the NumPy calls, after the fused entries, the fused entries)."""
+    entries, arrays = make(np.random.default_rng(0))
+    fused_entries, fused_arrays = make(np.random.default_rng(0))
+    external = {id(a) for a in (fused_arrays if keep is None else fused_arrays[:keep])}
+    fused, where = fuse_loops(fused_entries, external)
+    with np.errstate(all="ignore"):
+        _run(entries, scalars)
+        _run(fused, scalars)
+    return arrays, fused_arrays, fused, where
+
+
+def _same_bits(a, b):
+    return a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
+def test_bias_relu_is_one_loop_with_numpys_nan_and_signed_zero_results():
+    def make(rng):
+        h = rng.standard_normal((64, 40)).astype(np.float32)
+        h.ravel()[:100] = np.tile(SPECIAL, 10)
+        b = rng.standard_normal(40).astype(np.float32)
+        b[:10] = np.where(np.arange(10) % 2, -0.0, 0.0)
+        return [_call(np.add, [h, b], h), _call(np.maximum, [h, 0], h)], [h]
+
+    want, got, fused, where = _both(make)
+    assert where == [0] and len(fused) == 1 and fused[0][1].gk_ops == ("add", "maximum")
+    assert _same_bits(want[0], got[0])
+
+
+def test_maximum_and_minimum_of_every_pair_of_special_values():
+    def make(rng):
+        a = np.repeat(SPECIAL, len(SPECIAL))[None].repeat(4, 0)
+        b = np.tile(SPECIAL, len(SPECIAL))[None].repeat(4, 0)
+        hi, lo, s = np.empty_like(a), np.empty_like(a), np.empty_like(a)
+        return [_call(np.maximum, [a, b], hi), _call(np.minimum, [a, b], lo),
+                _call(np.divide, [hi, lo], s)], [hi, lo, s]
+
+    want, got, fused, _ = _both(make)
+    assert len(fused) == 1
+    assert all(_same_bits(w, g) for w, g in zip(want, got))
+
+
+def test_the_relu_mask_that_only_its_product_reads_is_never_stored():
+    def make(rng):
+        h = rng.standard_normal((8, 16)).astype(np.float32)
+        g = rng.standard_normal((8, 16)).astype(np.float32)
+        mask, o = np.zeros(h.shape, bool), np.empty_like(g)
+        return [_call(np.greater, [h, 0], mask), _call(np.multiply, [g, mask], o)], [o, mask]
+
+    want, got, fused, _ = _both(make, keep=1)
+    assert _same_bits(want[0], got[0])
+    assert not got[1].any() and want[1].any()  # the mask was not written
+    assert [w.base is got[0] or w is got[0] for w in fused[0][4]] == [True]
+
+
+def test_the_momentum_update_with_a_scalar_input_and_broadcast_operands():
+    def make(rng):
+        v, g, p = (rng.standard_normal((6, 50)).astype(np.float32) for _ in range(3))
+        t = np.empty_like(p)
+        col = rng.standard_normal((6, 1)).astype(np.float32)
+        one = np.array([0.5], np.float32)
+        return [_call(np.multiply, [v, 0.9], v), _call(np.add, [v, g], v),
+                _call(np.multiply, [v, Ref(0)], t), _call(np.subtract, [p, t], p),
+                _call(np.multiply, [p, col], p), _call(np.add, [p, one], p)], [v, p]
+
+    want, got, fused, _ = _both(make, scalars=[0.1])
+    assert len(fused) == 1 and len(fused[0][4]) == 2  # v and p; t stays unwritten
+    assert all(_same_bits(w, g) for w, g in zip(want, got))
+
+
+def test_float64_runs_and_operations_that_numpy_rounds_its_own_way_stay_apart():
+    def make(rng):
+        a = rng.standard_normal((5, 7))
+        o = np.empty_like(a)
+        return [_call(np.multiply, [a, a], o), _call(np.sqrt, [o], o),
+                _call(np.exp, [o], o), _call(np.negative, [o], o)], [o]
+
+    want, got, fused, where = _both(make)
+    assert [e[1] for e in fused][1:] == [np.exp, np.negative] and where == [0]
+    assert _same_bits(want[0], got[0])
+
+
+def test_an_out_that_overlaps_what_the_run_reads_elsewhere_ends_the_run():
+    def make(rng):
+        a = rng.standard_normal(32).astype(np.float32)
+        t = np.empty(31, np.float32)
+        return [_call(np.multiply, [a[1:], 2.0], t), _call(np.add, [t, a[:-1]], a[1:])], [a]
+
+    want, got, fused, where = _both(make)
+    assert where == [] and [e[1] for e in fused] == [np.multiply, np.add]
+    assert _same_bits(want[0], got[0])
+
+    def broadcast(rng):  # a written array read back along another axis
+        a = rng.standard_normal((4, 4)).astype(np.float32)
+        r = np.empty((4,), np.float32)
+        o = np.empty_like(a)
+        return [_call(np.add, [a, 1.0], a), _call(np.add, [a, a[0]], o),
+                _call(np.negative, [r], r)], [a, o]
+
+    want, got, fused, where = _both(broadcast)
+    assert where == [] and all(_same_bits(w, g) for w, g in zip(want, got))
+
+
+@pytest.mark.parametrize("opt_name", ["sgd", "momentum", "adam"])
+def test_compiled_training_with_fused_loops_is_the_eager_one_bit_for_bit(opt_name):
+    eager = train("relu_4_16_16_3", opt_name, compiled=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", gk.jit.CompileWarning)
+        compiled = train("relu_4_16_16_3", opt_name, compiled=True)
+    assert compiled[2] == eager[2]
+    same_state(eager, compiled)
+    plan = compiled[3].plans[0]
+    at = [i for i, e in enumerate(plan.entries) if hasattr(e[1], "gk_ops")]
+    loops = [plan.entries[i] for i in at]
+    assert loops and set(at) <= set(plan.fused)
+    assert ("add", "maximum") in [e[1].gk_ops for e in loops]  # the bias and the ReLU
+
+
+def test_config_fuse_off_and_no_numba_give_plans_of_numpy_calls(monkeypatch):
+    assert gk.config.fuse is True
+    with pytest.raises(TypeError, match="True or False"):
+        gk.config.fuse = "no"  # type: ignore[assignment]
+    eager = train("relu_4_16_16_3", "momentum", compiled=False)
+    for off in ("config", "numba"):
+        if off == "config":
+            monkeypatch.setattr(fusion._State, "on", False)
+        else:
+            monkeypatch.setattr(fusion._State, "on", True)
+            monkeypatch.setattr(fusion._State, "available", False)
+        compiled = train("relu_4_16_16_3", "momentum", compiled=True)
+        same_state(eager, compiled)
+        assert not any(hasattr(e[1], "gk_ops") for e in compiled[3].plans[0].entries)
+    monkeypatch.setattr(fusion._State, "available", None)
+    assert "fuse=True" in repr(gk.config)
+
+
+def test_each_loop_source_is_cached_in_a_file_and_compiled_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADKIT_DATA", str(tmp_path))
+    monkeypatch.setattr(fusion, "_LOOPS", {})
+    src = ("def loop(o0, a0):\n    for r in range(o0.shape[0]):\n"
+           "        for c in range(o0.shape[1]):\n            o0[r, c] = a0[r, c] * 2\n")
+    loop = fusion.compiled(src, ("multiply",))
+    assert fusion.compiled(src, ("multiply",)) is loop
+    files = list((tmp_path / "loops").glob("loop_*.py"))
+    assert len(files) == 1 and files[0].read_text().endswith(src)
+    a = np.arange(6, dtype=np.float32).reshape(2, 3)
+    o = np.empty_like(a)
+    loop(o, a)
+    assert np.array_equal(o, a * 2)
+    files[0].write_text("raise SystemExit\n")  # a damaged file is written again
+    monkeypatch.setattr(fusion, "_LOOPS", {})
+    fusion.compiled(src, ("multiply",))(o, a)
+    assert files[0].read_text().endswith(src)
