@@ -65,6 +65,19 @@ def compiled(source: str, ops: tuple[str, ...]) -> Callable[..., None]:
     return loop
 
 
+def ready(loop: Any, args: list) -> bool:
+    """Compile `loop` for these arguments now (scalar inputs typed as Python floats); False
+    when Numba cannot (the run then stays NumPy calls, rather than failing on a replay)."""
+    import numba
+
+    try:
+        loop.compile(tuple(numba.typeof(float(a) if not isinstance(a, np.ndarray) else a)
+                           for a in args))
+    except Exception:  # noqa: BLE001 - any typing or lowering error: keep the ufuncs
+        return False
+    return True
+
+
 def _from_file(source: str) -> tuple[Callable[..., None], bool]:
     """(the function `loop` of `source`, whether it lives in a file Numba can cache by)."""
     text = "import numpy as np\n\n\n" + source

@@ -202,6 +202,8 @@ def _close(run: _Run, entries: list[tuple], external: set[int]) -> tuple | None:
     text, outs, inputs = _source(run, stored)
     loop = fusion.compiled(text, tuple(f.__name__ for f, *_ in run.steps))
     args = outs + inputs + list(run.scalars)
+    if not fusion.ready(loop, outs + inputs + [0.0] * len(run.scalars)):
+        return None
     return ("call", loop, args, {}, outs)
 
 

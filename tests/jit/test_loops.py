@@ -183,3 +183,23 @@ def test_each_loop_source_is_cached_in_a_file_and_compiled_once(tmp_path, monkey
     monkeypatch.setattr(fusion, "_LOOPS", {})
     fusion.compiled(src, ("multiply",))(o, a)
     assert files[0].read_text().endswith(src)
+
+
+def test_a_loop_numba_cannot_compile_leaves_the_numpy_calls(monkeypatch):
+    import numba
+
+    def broken(source, ops):
+        def loop(o0, a0):
+            o0[0, 0] = a0.no_such_attribute
+
+        return numba.njit(loop)
+
+    monkeypatch.setattr(fusion, "compiled", broken)
+
+    def make(rng):
+        a = rng.standard_normal((3, 4)).astype(np.float32)
+        return [_call(np.add, [a, 1.0], a), _call(np.multiply, [a, 2.0], a)], [a]
+
+    want, got, fused, where = _both(make)
+    assert where == [] and [e[1] for e in fused] == [np.add, np.multiply]
+    assert _same_bits(want[0], got[0])
