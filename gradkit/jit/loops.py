@@ -54,8 +54,8 @@ class _Run:
         self.arrays: list[tuple[np.ndarray, str]] = []  # (2-D/1-D view, kind)
         self.scalars: list[Any] = []  # Refs of the scalar program, passed by value
         self.index: dict[tuple, int] = {}
-        self.written: dict[int, np.ndarray] = {}  # root id -> root array
-        self.loaded: dict[int, list] = {}  # root id -> the operands read from it
+        self.written: dict[int, np.ndarray] = {}  # id -> an array the run writes
+        self.loaded: dict[int, list] = {}  # id -> (that array, how it broadcasts) it reads
         self.entries: list[int] = []
         self.steps: list[tuple] = []  # (ufunc, operand codes, out root id, out dtype)
 
@@ -90,7 +90,7 @@ def _ufunc_call(e: tuple) -> tuple[Any, list, np.ndarray] | None:
         return None
     f, args, out = e[1], list(e[2]), e[3]["out"]
     out = out[0] if type(out) is tuple and len(out) == 1 else out
-    if len(args) != f.nin or type(out) is not np.ndarray or root(out) is not out:
+    if len(args) != f.nin or type(out) is not np.ndarray:
         return None
     return f, args, out
 
@@ -116,11 +116,11 @@ def _operand(run: _Run, a: Any) -> str | None:
     if type(a) in (int, float):
         return f"np.{t}({float(a)!r})" if math.isfinite(a) else f"np.{t}(np.{a!r})"
     kind = _kind(a, run.shape)
-    key = id(root(a))
-    if kind is None or (key in run.written and (a is not run.written[key] or kind != "full")):
+    key = id(a)
+    if kind is None:
         return None
-    if key in run.written:
-        return f"v{key}"
+    if key in run.written:  # the value the run made, at the same index only
+        return f"v{key}" if kind == "full" else None
     if any(np.shares_memory(a, w) for w in run.written.values()):
         return None
     run.loaded.setdefault(key, []).append((a, kind))
@@ -154,11 +154,11 @@ def _clash(run: _Run, out: np.ndarray) -> bool:
     """Whether writing `out` (not yet written by the run) could change an element that the
     run reads at another index: out may only alias what the run read from it at the same
     index (the very array, full shape: `add(h, b, out=h)`)."""
-    key = id(out)
-    if any(a is not out or kind != "full" for a, kind in run.loaded.get(key, ())):
-        return True
-    return any(k != key and np.shares_memory(out, a) for k, uses in run.loaded.items()
-               for a, _ in uses) or any(np.shares_memory(out, w) for w in run.written.values())
+    for uses in run.loaded.values():
+        for a, kind in uses:
+            if (a is out and kind != "full") or (a is not out and np.shares_memory(out, a)):
+                return True
+    return any(np.shares_memory(out, w) for w in run.written.values())
 
 
 def _source(run: _Run, stored: list[int]) -> tuple[str, list[np.ndarray], list]:
@@ -195,8 +195,8 @@ def _close(run: _Run, entries: list[tuple], external: set[int]) -> tuple | None:
     needed = set(external)
     for i, e in enumerate(entries):
         if i not in inside:
-            needed |= reads(e) | (writes(e) & set(run.written))  # later writes: keep order
-    stored = [k for k in run.written if k in needed]
+            needed |= reads(e) | writes(e)  # a later write too: keep the order
+    stored = [k for k, w in run.written.items() if id(root(w)) in needed]
     if not stored:
         return None
     text, outs, inputs = _source(run, stored)

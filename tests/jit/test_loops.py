@@ -203,3 +203,19 @@ def test_a_loop_numba_cannot_compile_leaves_the_numpy_calls(monkeypatch):
     want, got, fused, where = _both(make)
     assert where == [] and [e[1] for e in fused] == [np.add, np.multiply]
     assert _same_bits(want[0], got[0])
+
+
+def test_a_second_signature_fuses_the_update_of_parameters_that_are_views_of_one_array():
+    """The first plan merged the parameters into one flat array (jit/merge.py); a plan for
+    another batch size updates them one by one, on views: each update is still one loop."""
+    sizes = [32, 32, 8] * 4
+    eager = train("relu_4_16_16_3", "momentum", compiled=False, batches=sizes)
+    compiled = train("relu_4_16_16_3", "momentum", compiled=True, batches=sizes)
+    assert compiled[2] == eager[2]
+    same_state(eager, compiled)
+    plans = compiled[3].plans
+    assert len(plans) == 2
+    updates = [[e for e in p.entries if getattr(e[1], "gk_ops", None) ==
+                ("multiply", "add", "multiply", "subtract")] for p in plans]
+    assert [len(u) for u in updates] == [1, 6]  # merged: one; on views: one per parameter
+    assert all(w.base is not None for e in updates[1] for w in e[4])
