@@ -16,6 +16,7 @@ import hashlib
 import importlib.util
 import os
 import sys
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -32,9 +33,18 @@ class _State:
 
 
 def available() -> bool:
-    """Whether Numba can be imported (looked up once, without importing it)."""
+    """Whether Numba imports (tried once, when a plan is first made or info is asked for);
+    an installed Numba that fails to import (a NumPy it does not support) warns once."""
     if _State.available is None:
-        _State.available = importlib.util.find_spec("numba") is not None
+        _State.available = False
+        if importlib.util.find_spec("numba") is not None:
+            try:
+                import numba  # noqa: F401
+            except Exception as exc:  # noqa: BLE001 - any import failure: no fused loops
+                warnings.warn(f"gradkit: Numba is installed but does not import ({exc}); "
+                              f"gk.compile makes plans without fused loops", stacklevel=3)
+            else:
+                _State.available = True
     return _State.available
 
 

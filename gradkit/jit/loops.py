@@ -103,6 +103,8 @@ def _loop_dtype(f: Any, args: list, out: np.ndarray) -> np.dtype | None:
             any(type(a) not in (float, int, Ref, np.ndarray) for a in args):
         return None
     dtype = floats.pop()
+    if dtype not in (np.float32, np.float64):  # float16 ufuncs round through float32
+        return None
     want = np.dtype(np.bool_) if f in _COMPARE else dtype
     return dtype if out.dtype == want else None
 

@@ -162,7 +162,6 @@ def test_config_fuse_off_and_no_numba_give_plans_of_numpy_calls(monkeypatch):
         compiled = train("relu_4_16_16_3", "momentum", compiled=True)
         same_state(eager, compiled)
         assert not any(hasattr(e[1], "gk_ops") for e in compiled[3].plans[0].entries)
-    monkeypatch.setattr(fusion._State, "available", None)
     assert "fuse=True" in repr(gk.config)
 
 
@@ -219,3 +218,22 @@ def test_a_second_signature_fuses_the_update_of_parameters_that_are_views_of_one
                 ("multiply", "add", "multiply", "subtract")] for p in plans]
     assert [len(u) for u in updates] == [1, 6]  # merged: one; on views: one per parameter
     assert all(w.base is not None for e in updates[1] for w in e[4])
+
+
+def test_a_numba_that_does_not_import_warns_once_and_plans_stay_numpy(monkeypatch):
+    import builtins
+
+    real = builtins.__import__
+
+    def refuse(name, *args, **kwargs):
+        if name == "numba":
+            raise ImportError("Numba needs NumPy 2.3 or less")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(fusion._State, "available", None)
+    monkeypatch.setattr(builtins, "__import__", refuse)
+    with pytest.warns(UserWarning, match="does not import.*NumPy 2.3.*without fused loops"):
+        assert fusion.enabled() is False
+    assert fusion.info()["numba"] is None
+    compiled = train("relu_4_16_16_3", "sgd", compiled=True)
+    assert not any(hasattr(e[1], "gk_ops") for e in compiled[3].plans[0].entries)
