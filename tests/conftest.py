@@ -5,6 +5,9 @@ import os
 # NumPy's BLAS for every product unless a test chooses a GEMM library itself (tests/test_gemm*):
 # results then do not depend on which extras are installed or on what a probe measured.
 os.environ.setdefault("GRADKIT_GEMM", "numpy")
+# gk.compile fuses element-wise runs of any size (default: 4096 elements and more), so that
+# the trace check compares the fused loops on every compiled model of the tests
+os.environ.setdefault("GRADKIT_FUSE_MIN", "1")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

@@ -107,7 +107,8 @@ def show_config(file: TextIO | None = None) -> dict[str, Any]:
     lines += ["  " + line for line in gemm.rates_table(g.get("probe"))]
     f = d["fusion"]
     lines.append("gk.compile fused loops: " + (
-        f"Numba {f['numba']}, {'on' if f['requested'] else 'off (gk.config.fuse)'}"
+        f"Numba {f['numba']}, " + (f"on (runs of {f['min_size']}+ elements)"
+                                    if f["requested"] else "off (gk.config.fuse)")
         if f["numba"] else "off (Numba not installed: pip install 'gradkit[jit]')"))
     lines.append("BLAS/OpenMP libraries loaded:")
     lines += ["  " + b for b in d["blas"]]

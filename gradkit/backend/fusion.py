@@ -27,9 +27,23 @@ from .gemm_probe import cache_dir
 _LOOPS: dict[str, Any] = {}
 
 
+_MIN_SIZE = 4096  # elements: a smaller run keeps its NumPy calls (see `min_size`)
+
+
+def _env_min_size() -> int:
+    text = os.environ.get("GRADKIT_FUSE_MIN", "")
+    try:
+        return max(1, int(text)) if text.strip() else _MIN_SIZE
+    except ValueError:
+        warnings.warn(f"gradkit: GRADKIT_FUSE_MIN={text!r} is not a number of elements; "
+                      f"using {_MIN_SIZE}", stacklevel=2)
+        return _MIN_SIZE
+
+
 class _State:
     on = os.environ.get("GRADKIT_FUSE", "1").strip().lower() not in ("0", "false", "off", "no")
     available: bool | None = None
+    min_size = _env_min_size()
 
 
 def available() -> bool:
@@ -51,6 +65,13 @@ def available() -> bool:
 def enabled() -> bool:
     """Whether new plans fuse element-wise loops (requested and Numba installed)."""
     return _State.on and available()
+
+
+def min_size() -> int:
+    """The fewest elements a run must cover to be fused ($GRADKIT_FUSE_MIN, default 4096):
+    on fewer, a loop saves about a microsecond a call, which would not repay Numba's start
+    (about 0.5 s a process) in a lesson-sized run, so tiny plans never import Numba."""
+    return _State.min_size
 
 
 def set_enabled(on: bool) -> None:
@@ -118,4 +139,5 @@ def info() -> dict[str, Any]:
         from importlib.metadata import version as _version
 
         version = _version("numba")
-    return {"requested": _State.on, "numba": version, "loops": len(_LOOPS)}
+    return {"requested": _State.on, "numba": version, "loops": len(_LOOPS),
+            "min_size": _State.min_size}

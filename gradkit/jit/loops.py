@@ -13,8 +13,9 @@ NumPy's own loops, whose last bit may differ from the C library's.
 
 Operands: arrays of the run's shape (C-contiguous), a broadcast row (the last axis, a bias),
 a broadcast column (`keepdims` reductions), one-element arrays and Python numbers or scalar
-inputs (the learning rate). Without Numba, or with `gk.config.fuse = False`
-(`GRADKIT_FUSE=0`), plans keep one NumPy call per op.
+inputs (the learning rate). Runs on fewer than `fusion.min_size()` elements
+($GRADKIT_FUSE_MIN, 4096) are left alone, so a tiny plan never starts Numba. Without
+Numba, or with `gk.config.fuse = False` (`GRADKIT_FUSE=0`), plans keep one NumPy call per op.
 """
 
 from __future__ import annotations
@@ -212,8 +213,6 @@ def _close(run: _Run, entries: list[tuple], external: set[int]) -> tuple | None:
 def fuse_loops(entries: list[tuple], external: set[int]) -> tuple[list[tuple], list[int]]:
     """(entries with runs of element-wise calls fused into loops, the fused entries' indices).
     `external`: the roots something outside the entries reads (state, outputs, inputs)."""
-    if not fusion.enabled():
-        return entries, []
     out: list[tuple] = []
     fused: list[int] = []
     run: _Run | None = None
@@ -239,7 +238,8 @@ def fuse_loops(entries: list[tuple], external: set[int]) -> tuple[list[tuple], l
         if call is not None:
             f, args, o = call
             dtype = _loop_dtype(f, args, o)
-            if dtype is not None and o.flags.c_contiguous and o.size:
+            if dtype is not None and o.flags.c_contiguous and o.size >= fusion.min_size() \
+                    and fusion.enabled():
                 run = _Run(o.shape, dtype)
                 if _add(run, f, args, o):
                     run.entries.append(i)

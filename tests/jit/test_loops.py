@@ -237,3 +237,21 @@ def test_a_numba_that_does_not_import_warns_once_and_plans_stay_numpy(monkeypatc
     assert fusion.info()["numba"] is None
     compiled = train("relu_4_16_16_3", "sgd", compiled=True)
     assert not any(hasattr(e[1], "gk_ops") for e in compiled[3].plans[0].entries)
+
+
+def test_by_default_only_runs_of_4096_elements_or_more_are_fused(monkeypatch):
+    """Below that a loop saves about a microsecond a call, not worth starting Numba."""
+    monkeypatch.delenv("GRADKIT_FUSE_MIN", raising=False)
+    monkeypatch.setattr(fusion._State, "min_size", fusion._env_min_size())
+    assert fusion.min_size() == 4096
+    tiny = train("tanh_2_10_2", "momentum", compiled=True)
+    assert not any(hasattr(e[1], "gk_ops") for e in tiny[3].plans[0].entries)
+    wide = train("relu_4_16_16_3", "momentum", compiled=True, batch=256, steps=6)
+    ops = [e[1].gk_ops for e in wide[3].plans[0].entries if hasattr(e[1], "gk_ops")]
+    assert ops == [("add", "maximum"), ("add", "maximum"), ("greater", "multiply"),
+                   ("greater", "multiply")]  # (256, 16) arrays; the 428-weight update is not
+    monkeypatch.setenv("GRADKIT_FUSE_MIN", "many")
+    with pytest.warns(UserWarning, match="GRADKIT_FUSE_MIN='many'.*4096"):
+        assert fusion._env_min_size() == 4096
+    monkeypatch.setenv("GRADKIT_FUSE_MIN", "0")
+    assert fusion._env_min_size() == 1
