@@ -116,8 +116,12 @@ def _operand(run: _Run, a: Any) -> str | None:
     if type(a) is Ref:
         run.scalars.append(a)
         return f"np.{t}(s{len(run.scalars) - 1})"
+    if type(a) is int and abs(a) > 2**53:  # NumPy would round it once, float() twice
+        return None
     if type(a) in (int, float):
-        return f"np.{t}({float(a)!r})" if math.isfinite(a) else f"np.{t}(np.{a!r})"
+        text = repr(float(a)) if math.isfinite(a) else "np.nan" if a != a else \
+            "np.inf" if a > 0 else "-np.inf"
+        return f"np.{t}({text})"
     kind = _kind(a, run.shape)
     key = id(a)
     if kind is None:

@@ -100,6 +100,17 @@ def test_the_momentum_update_with_a_scalar_input_and_broadcast_operands():
     assert all(_same_bits(w, g) for w, g in zip(want, got))
 
 
+def test_python_numbers_infinities_and_nan_as_operands():
+    def make(rng):
+        a = rng.standard_normal((8, 8)).astype(np.float32)
+        o = np.empty_like(a)
+        return [_call(np.maximum, [a, -np.inf], o), _call(np.minimum, [o, np.inf], o),
+                _call(np.add, [o, 3], o), _call(np.multiply, [o, float("nan")], a)], [a, o]
+
+    want, got, fused, where = _both(make)
+    assert where == [0] and all(_same_bits(w, g) for w, g in zip(want, got))
+
+
 def test_float64_runs_and_operations_that_numpy_rounds_its_own_way_stay_apart():
     def make(rng):
         a = rng.standard_normal((5, 7))
