@@ -90,9 +90,13 @@ def compiled(source: str, ops: tuple[str, ...]) -> Callable[..., None]:
         import numba
 
         fn, cached = _from_file(source)
-        loop = _LOOPS[source] = numba.njit(error_model="numpy", nogil=True, fastmath=False,
-                                           cache=cached)(fn)
+        try:
+            loop = numba.njit(fn, cache=cached, error_model="numpy", nogil=True,
+                              fastmath=False)
+        except RuntimeError:  # Numba finds no writable place for its cache
+            loop = numba.njit(fn, error_model="numpy", nogil=True, fastmath=False)
         loop.gk_ops = ops  # type: ignore[attr-defined]
+        _LOOPS[source] = loop
     return loop
 
 

@@ -266,3 +266,24 @@ def test_by_default_only_runs_of_4096_elements_or_more_are_fused(monkeypatch):
         assert fusion._env_min_size() == 4096
     monkeypatch.setenv("GRADKIT_FUSE_MIN", "0")
     assert fusion._env_min_size() == 1
+
+
+def test_a_cache_numba_cannot_write_compiles_the_loop_in_memory(tmp_path, monkeypatch):
+    import numba
+
+    real = numba.njit
+
+    def no_cache(*args, **kwargs):
+        if kwargs.get("cache"):
+            raise RuntimeError("cannot cache function 'loop': no locator available")
+        return real(*args, **kwargs)
+
+    monkeypatch.setenv("GRADKIT_DATA", str(tmp_path))
+    monkeypatch.setattr(fusion, "_LOOPS", {})
+    monkeypatch.setattr(numba, "njit", no_cache)
+    src = ("def loop(o0, a0):\n    for r in range(o0.shape[0]):\n"
+           "        for c in range(o0.shape[1]):\n            o0[r, c] = a0[r, c] + 1\n")
+    a = np.zeros((2, 2), np.float32)
+    o = np.empty_like(a)
+    fusion.compiled(src, ("add",))(o, a)
+    assert np.array_equal(o, a + 1)
