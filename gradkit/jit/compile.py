@@ -259,15 +259,13 @@ def _make_plan(rec: Recorder, cells: list, inputs: list, writes: list, bumps: li
                refs: list, template: Any, options: list) -> Plan:
     """The plan of a finished trace: dead code dropped, constants folded, element-wise runs
     and guard chains fused, small results bound; then generated."""
-    live = set(rec.state_roots) | _arrays([c.exit for c in cells], set())
-    live |= _arrays([c.exit._data for c in cells if isinstance(c.exit, Tensor)], set())
-    live |= _arrays(refs, set())
+    live = set(rec.state_roots) | _outliving(cells, refs)
     external = live | rec.input_roots | _arrays([c.entry for c in cells], set())
     own = set(rec.buffers) - external
     kept = live_entries(fold_constants(rec.entries, own), live)
     kept = merge_runs(kept, cells, refs, set(rec.buffers) - rec.input_roots)
-    external |= _arrays([[c.entry, c.exit] for c in cells], set()) | _arrays(refs, set())
-    external |= _arrays([c.exit._data for c in cells if isinstance(c.exit, Tensor)], set())
+    # the flat arrays merge_runs moved state into
+    external |= _outliving(cells, refs) | _arrays([c.entry for c in cells], set())
     kept, looped = fuse_loops(kept, external)
     marks = {id(kept[i]) for i in looped}
     kept, fused = fuse_guards(kept, external)
@@ -283,6 +281,12 @@ def _make_plan(rec: Recorder, cells: list, inputs: list, writes: list, bumps: li
     plan.inputs, plan.cells, plan.outputs = inputs, cells, refs  # what a drawing names
     plan.scalar_inputs = rec.scalar_inputs
     return plan
+
+
+def _outliving(cells: list, refs: list) -> set[int]:
+    """The roots a call leaves behind: what the cells hold after it, and the outputs."""
+    found = _arrays([c.exit for c in cells], set()) | _arrays(refs, set())
+    return found | _arrays([c.exit._data for c in cells if isinstance(c.exit, Tensor)], set())
 
 
 def _on_host(cap: capture.Captured, leaves: list) -> bool:

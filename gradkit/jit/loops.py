@@ -52,13 +52,11 @@ class _Run:
         self.shape, self.dtype = shape, dtype
         cols = shape[-1] if shape else 1
         self.rc = (math.prod(shape) // cols, cols)
-        self.arrays: list[tuple[np.ndarray, str]] = []  # (2-D/1-D view, kind)
+        self.arrays: list[tuple[np.ndarray, np.ndarray, str]] = []  # (operand, view, kind)
         self.scalars: list[Any] = []  # Refs of the scalar program, passed by value
-        self.index: dict[tuple, int] = {}
         self.written: dict[int, np.ndarray] = {}  # id -> an array the run writes
-        self.loaded: dict[int, list] = {}  # id -> (that array, how it broadcasts) it reads
         self.entries: list[int] = []
-        self.steps: list[tuple] = []  # (ufunc, operand codes, out root id, out dtype)
+        self.steps: list[tuple] = []  # (ufunc, operand codes, out id, out dtype)
 
 
 def _kind(a: np.ndarray, shape: tuple) -> str | None:
@@ -130,11 +128,10 @@ def _operand(run: _Run, a: Any) -> str | None:
         return f"v{key}" if kind == "full" else None
     if any(np.shares_memory(a, w) for w in run.written.values()):
         return None
-    run.loaded.setdefault(key, []).append((a, kind))
-    slot = run.index.get((id(a), kind))
+    slot = next((i for i, (b, _, k) in enumerate(run.arrays) if b is a and k == kind), None)
     if slot is None:
-        slot = run.index[(id(a), kind)] = len(run.arrays)
-        run.arrays.append((_view(a, kind, run.rc), kind))
+        slot = len(run.arrays)
+        run.arrays.append((a, _view(a, kind, run.rc), kind))
     at = {"full": "[r, c]", "row": "[c]", "col": "[r]", "one": "[0]"}[kind]
     load = f"a{slot}{at}"
     return load if a.dtype == run.dtype else f"np.{t}({load})"
@@ -145,12 +142,11 @@ def _add(run: _Run, f: Any, args: list, out: np.ndarray) -> bool:
     if out.shape != run.shape or not out.flags.c_contiguous or \
             _loop_dtype(f, args, out) != run.dtype:
         return False
-    saved = (list(run.arrays), list(run.scalars), dict(run.index),
-             {k: list(v) for k, v in run.loaded.items()})
+    saved = len(run.arrays), len(run.scalars)
     codes = [_operand(run, a) for a in args]
     key = id(out)
     if any(c is None for c in codes) or (key not in run.written and _clash(run, out)):
-        run.arrays, run.scalars, run.index, run.loaded = saved
+        del run.arrays[saved[0]:], run.scalars[saved[1]:]
         return False
     run.written[key] = out
     run.steps.append((f, codes, key, out.dtype))
@@ -161,10 +157,9 @@ def _clash(run: _Run, out: np.ndarray) -> bool:
     """Whether writing `out` (not yet written by the run) could change an element that the
     run reads at another index: out may only alias what the run read from it at the same
     index (the very array, full shape: `add(h, b, out=h)`)."""
-    for uses in run.loaded.values():
-        for a, kind in uses:
-            if (a is out and kind != "full") or (a is not out and np.shares_memory(out, a)):
-                return True
+    for a, _, kind in run.arrays:
+        if (a is out and kind != "full") or (a is not out and np.shares_memory(out, a)):
+            return True
     return any(np.shares_memory(out, w) for w in run.written.values())
 
 
@@ -174,11 +169,9 @@ def _source(run: _Run, stored: list[int]) -> tuple[str, list[np.ndarray], list]:
     the output: a load and a store through one pointer at one index vectorize, while two
     arguments on the same memory defeat the compiler's overlap check (a scalar loop)."""
     outs = [_view(run.written[k], "full", run.rc) for k in stored]
-    rename: dict[str, str] = {}
-    for j, k in enumerate(stored):
-        for a, kind in run.loaded.get(k, ()):
-            rename[f"a{run.index[(id(a), kind)]}"] = f"o{j}"
-    inputs = [(f"a{i}", v) for i, (v, _) in enumerate(run.arrays) if f"a{i}" not in rename]
+    rename = {f"a{i}": f"o{stored.index(id(a))}" for i, (a, _, _) in enumerate(run.arrays)
+              if id(a) in stored}
+    inputs = [(f"a{i}", v) for i, (_, v, _) in enumerate(run.arrays) if f"a{i}" not in rename]
     params = [f"o{i}" for i in range(len(outs))] + [n for n, _ in inputs] + \
         [f"s{i}" for i in range(len(run.scalars))]
     lines = [f"def loop({', '.join(params)}):", "    for r in range(o0.shape[0]):",
@@ -194,15 +187,16 @@ def _source(run: _Run, stored: list[int]) -> tuple[str, list[np.ndarray], list]:
     return "\n".join(lines) + "\n", outs, [v for _, v in inputs]
 
 
-def _close(run: _Run, entries: list[tuple], external: set[int]) -> tuple | None:
-    """The fused entry that replaces `run`'s entries (None: too short to pay)."""
+def _close(run: _Run, touched: list[set[int]], external: set[int]) -> tuple | None:
+    """The fused entry that replaces `run`'s entries (None: too short to pay). `touched`:
+    the roots each entry of the plan reads or writes (a later write too: keep the order)."""
     if len(run.steps) < _MIN_RUN:
         return None
     inside = set(run.entries)
     needed = set(external)
-    for i, e in enumerate(entries):
+    for i, roots in enumerate(touched):
         if i not in inside:
-            needed |= reads(e) | writes(e)  # a later write too: keep the order
+            needed |= roots
     stored = [k for k, w in run.written.items() if id(root(w)) in needed]
     if not stored:
         return None
@@ -220,12 +214,13 @@ def fuse_loops(entries: list[tuple], external: set[int]) -> tuple[list[tuple], l
     out: list[tuple] = []
     fused: list[int] = []
     run: _Run | None = None
+    touched = [reads(e) | writes(e) for e in entries]
 
     def flush() -> None:
         nonlocal run
         if run is None:
             return
-        done = _close(run, entries, external)
+        done = _close(run, touched, external)
         if done is None:
             out.extend(entries[i] for i in run.entries)
         else:
