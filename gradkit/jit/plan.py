@@ -124,6 +124,13 @@ class _Source:
             return f"s{obj.slot}"
         if type(obj) is Expr:  # a call inlined into a guard (fuse.py)
             return self.call(obj.f, obj.args, obj.kwargs)
+        return self.bound(obj)
+
+    def bound(self, obj: Any) -> str:
+        """`obj` bound to a name of the function's globals (an `is` test against a literal
+        int or str would be a SyntaxWarning, and not the same object)."""
+        if obj is None or type(obj) is bool:
+            return repr(obj)
         key = id(obj)
         found = self.names.get(key)
         if found is None:
@@ -341,7 +348,7 @@ def build_replay(entries: list[tuple], cells: list[Cell], inputs: list[np.ndarra
     src = _Source()
     src.scalar_types = scalar_types or {}
     for owner, key, value in options or ():  # optimizer options: the same objects
-        src.line(f"if {src.name(owner)}[{src.name(key)}] is not {src.name(value)}: "
+        src.line(f"if {src.name(owner)}[{src.name(key)}] is not {src.bound(value)}: "
                  f"raise _Retrace")
     _emit_prologue(src, cells, inputs, scalar_inputs)
     guards: list[tuple] = []

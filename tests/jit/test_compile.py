@@ -324,3 +324,31 @@ def test_a_parameter_passed_as_an_argument_then_another_tensor_retraces():
     other = gk.tensor(np.full((3, 3), 2.0, np.float32), requires_grad=True)
     for _ in range(3):
         assert f(other, x).item() == pytest.approx(36.0)
+
+
+def test_optimizer_options_that_are_ints_or_strings_make_no_syntax_warning():
+    """The plan checks each option `is` the traced object; a literal there would warn."""
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    opt = gk.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, dampening=0)
+    opt.param_groups[0]["tag"] = "warmup"
+    loss_fn = nn.CrossEntropyLoss()
+
+    @jit_compile
+    def step(x, y):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    x, y = gk.tensor(np.ones((6, 4), np.float32)), gk.tensor(np.arange(6) % 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(4):
+            step(x, y)
+    assert len(step.plans) == 1 and " is not 0:" not in step.plans[0].source
+    traces = step.traces
+    opt.param_groups[0]["dampening"] = 0.5  # another object: runs eagerly, then traces again
+    step(x, y)
+    step(x, y)
+    assert step.traces == traces + 1
